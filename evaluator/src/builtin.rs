@@ -1,0 +1,31 @@
+//! How builtins plug into the evaluator.
+//!
+//! The evaluator names no builtin: the builtins crate (and later the store and flake layers)
+//! hand it tables of [`BuiltinDef`]s and constants through [`crate::EvalBuilder`]. A builtin
+//! receives its arguments unforced (some builtins are lazy in some arguments) and forces them with
+//! the `Eval::force_*` helpers, which name the builtin and argument in error traces.
+
+use crate::error::Result;
+use crate::eval::Eval;
+use crate::source::Pos;
+use crate::value::Value;
+
+/// The implementation: arguments (exactly `arity` of them) and the call site.
+pub type BuiltinFn = fn(&mut Eval, &[Value], Pos) -> Result<Value>;
+
+pub struct BuiltinDef {
+    /// The name under `builtins.` (e.g. `"attrNames"`).
+    pub name: &'static str,
+    pub arity: usize,
+    /// Also visible without `builtins.` (e.g. `map`, `toString`). Every builtin is in any case
+    /// visible as `__name`, as in the reference.
+    pub global: bool,
+    pub func: BuiltinFn,
+}
+
+/// A value installed in `builtins` (and maybe globally), e.g. `nixVersion`, `true`.
+pub struct ConstantDef {
+    pub name: &'static str,
+    pub global: bool,
+    pub value: fn(&mut Eval) -> Value,
+}

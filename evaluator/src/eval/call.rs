@@ -1,0 +1,151 @@
+//! Function application: lambdas (with formals), builtins (partial application), `__functor`.
+
+use super::Eval;
+use crate::error::{AddTrace, ErrorKind, EvalError, Result};
+use crate::print;
+use crate::source::Pos;
+use crate::symbol::sym;
+use crate::value::*;
+use std::rc::Rc;
+
+impl Eval {
+    /// Apply `f` to one argument; the result is in weak head normal form.
+    pub fn call(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
+        self.call_depth += 1;
+        if self.call_depth > self.settings.max_call_depth {
+            self.call_depth -= 1;
+            return Err(EvalError::at(ErrorKind::StackOverflow, pos, "stack overflow; max-call-depth exceeded"));
+        }
+        self.stats.calls += 1;
+        let r = self.call_inner(f, arg, pos);
+        self.call_depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
+        match f {
+            Value::Lambda(c) => {
+                let c = c.clone();
+                self.call_lambda(&c, arg, pos).trace(pos, || "from call site".into())
+            }
+            Value::Builtin(b) => {
+                let def = b.def;
+                if b.args.len() + 1 == def.arity {
+                    let mut args = Vec::with_capacity(def.arity);
+                    args.extend(b.args.iter().cloned());
+                    args.push(arg);
+                    let r = (def.func)(self, &args, pos).trace(pos, || format!("while calling the '{}' builtin", def.name))?;
+                    self.force(&r)
+                } else {
+                    let mut args = Vec::with_capacity(def.arity);
+                    args.extend(b.args.iter().cloned());
+                    args.push(arg);
+                    Ok(Value::Builtin(Rc::new(BuiltinApp { def, args })))
+                }
+            }
+            Value::Attrs(a) => match a.get(sym::FUNCTOR) {
+                Some(functor) => {
+                    let functor = self.force(&functor.clone())?;
+                    let inner = self.call(&functor, f.clone(), pos)?;
+                    self.call(&inner, arg, pos)
+                }
+                None => Err(self.not_a_function(f, pos)),
+            },
+            Value::Thunk(t) => {
+                let f = self.force_thunk(t)?;
+                self.call_inner(&f, arg, pos)
+            }
+            _ => Err(self.not_a_function(f, pos)),
+        }
+    }
+
+    fn not_a_function(&self, f: &Value, pos: Pos) -> Box<EvalError> {
+        EvalError::at(
+            ErrorKind::Type,
+            pos,
+            format!("attempt to call something which is not a function but {}: {}", f.ty().describe(), print::short(f)),
+        )
+    }
+
+    /// Call with several arguments in turn.
+    pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
+        let mut f = f.clone();
+        for a in args {
+            f = self.call(&f, a.clone(), pos)?;
+        }
+        Ok(f)
+    }
+
+    fn lambda_name(c: &Closure) -> String {
+        match c.lambda.name {
+            Some(n) => format!("'{}'", n),
+            None => "anonymous lambda".into(),
+        }
+    }
+
+    fn call_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Value> {
+        let lam = c.lambda;
+        self.stats.envs += 1;
+        let Some(formals) = &lam.formals else {
+            let env = Env::new(Some(c.env.clone()), vec![arg]);
+            return self
+                .eval(lam.body, &env)
+                .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+        };
+        let set = self.force(&arg)?;
+        let Value::Attrs(set) = set else {
+            return Err(self.type_error("a set", &set, pos)).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+        };
+        let mut slots = Vec::with_capacity(formals.entries.len() + 1);
+        if lam.arg.is_some() {
+            slots.push(Value::Attrs(set.clone()));
+        }
+        let base = slots.len();
+        let mut missing_defaults = Vec::new();
+        for (i, f) in formals.entries.iter().enumerate() {
+            match set.get(f.name) {
+                Some(v) => slots.push(v.clone()),
+                None => match f.default {
+                    Some(d) => {
+                        slots.push(Value::Null);
+                        missing_defaults.push((base + i, d));
+                    }
+                    None => {
+                        let name = match lam.name {
+                            Some(n) => n.to_string(),
+                            None => "anonymous lambda".into(),
+                        };
+                        return Err(EvalError::at(
+                            ErrorKind::Type,
+                            pos,
+                            format!("function '{}' called without required argument '{}'", name, f.name),
+                        ))
+                        .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                    }
+                },
+            }
+        }
+        if !formals.ellipsis && set.len() > formals.entries.len() - missing_defaults.len() {
+            for a in set.sorted() {
+                if !formals.entries.iter().any(|f| f.name == a.name) {
+                    let name = match lam.name {
+                        Some(n) => n.to_string(),
+                        None => "anonymous lambda".into(),
+                    };
+                    return Err(EvalError::at(
+                        ErrorKind::Type,
+                        pos,
+                        format!("function '{}' called with unexpected argument '{}'", name, a.name),
+                    ))
+                    .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                }
+            }
+        }
+        let env = Env::new(Some(c.env.clone()), slots);
+        for (slot, d) in missing_defaults {
+            let v = self.thunk_in_new_env(d, &env);
+            env.set(slot, v);
+        }
+        self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)))
+    }
+}

@@ -1,0 +1,176 @@
+//! String coercion, interpolation and `+` (the reference's `ExprConcatStrings`).
+
+use super::Eval;
+use crate::ast::ExprRef;
+use crate::error::{AddTrace, ErrorKind, EvalError, Result};
+use crate::lower::canon_path;
+use crate::print;
+use crate::source::Pos;
+use crate::symbol::sym;
+use crate::value::*;
+use std::rc::Rc;
+
+#[derive(Copy, Clone, Debug)]
+pub struct CoerceOpts {
+    /// `toString` rules: null, Booleans, numbers and lists coerce too.
+    pub coerce_more: bool,
+    /// Paths are copied into the store and become their store path (with context).
+    pub copy_to_store: bool,
+}
+
+impl CoerceOpts {
+    pub const INTERP: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: true };
+    pub const TO_STRING: CoerceOpts = CoerceOpts { coerce_more: true, copy_to_store: true };
+    pub const NO_COPY: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: false };
+}
+
+/// Nix's float formatting for `toString` and interpolation: C++ `std::to_string` ("%f").
+pub fn float_to_string(f: f64) -> String {
+    format!("{:.6}", f)
+}
+
+impl Eval {
+    pub fn coerce_to_string(&mut self, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<NixString> {
+        let mut b = StringBuilder::default();
+        self.coerce_into(&mut b, v, pos, opts)?;
+        Ok(b.finish())
+    }
+
+    pub(crate) fn coerce_into(&mut self, out: &mut StringBuilder, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<()> {
+        let v = self.force(v)?;
+        match &v {
+            Value::String(s) => out.push(s),
+            Value::Path(p) => {
+                if opts.copy_to_store {
+                    let sp = self.copy_path_to_store(&p.to_str_lossy(), pos)?;
+                    out.push_bytes(sp.as_bytes());
+                    out.context.insert(sp.into_boxed_str());
+                } else {
+                    out.push_bytes(p.as_bytes());
+                }
+            }
+            Value::Attrs(a) => {
+                if let Some(f) = a.get(sym::TO_STRING) {
+                    let f = f.clone();
+                    let r = self.call(&f, v.clone(), pos)?;
+                    match self.force(&r)? {
+                        Value::String(s) => out.push(&s),
+                        other => {
+                            return Err(EvalError::at(
+                                ErrorKind::Type,
+                                pos,
+                                format!("`__toString` should return a string, but got {}: {}", other.ty().describe(), print::short(&other)),
+                            ))
+                        }
+                    }
+                } else if let Some(p) = a.get(sym::OUT_PATH) {
+                    let p = p.clone();
+                    self.coerce_into(out, &p, pos, opts)?;
+                } else {
+                    return Err(self.cannot_coerce(&v, pos));
+                }
+            }
+            Value::Int(i) if opts.coerce_more => out.push_bytes(i.to_string().as_bytes()),
+            Value::Float(f) if opts.coerce_more => out.push_bytes(float_to_string(*f).as_bytes()),
+            Value::Bool(true) if opts.coerce_more => out.push_bytes(b"1"),
+            Value::Bool(false) | Value::Null if opts.coerce_more => {}
+            Value::List(l) if opts.coerce_more => {
+                let l = l.clone();
+                for (i, x) in l.iter().enumerate() {
+                    if i > 0 {
+                        out.push_bytes(b" ");
+                    }
+                    self.coerce_into(out, x, pos, opts)?;
+                    // Nix drops the separator after an empty list element? No: it always
+                    // separates, except that nested empty lists contribute nothing.
+                }
+            }
+            _ => return Err(self.cannot_coerce(&v, pos)),
+        }
+        Ok(())
+    }
+
+    fn cannot_coerce(&self, v: &Value, pos: Pos) -> Box<EvalError> {
+        EvalError::at(ErrorKind::Type, pos, format!("cannot coerce {} to a string: {}", v.ty().describe(), print::short(v)))
+    }
+
+    /// Copy a source path into the store (through the store layer's hook).
+    pub fn copy_path_to_store(&mut self, path: &str, pos: Pos) -> Result<String> {
+        match self.path_to_store {
+            Some(hook) => hook(self, path).at_pos(pos),
+            None => Err(EvalError::at(ErrorKind::Other, pos, format!("cannot copy path '{}' to the store: no store is available", path))),
+        }
+    }
+
+    /// A path value from a string: must be absolute; made canonical.
+    pub fn coerce_to_path(&mut self, v: &Value, pos: Pos) -> Result<String> {
+        let v = self.force(v)?;
+        if let Value::Path(p) = &v {
+            return Ok(p.to_str_lossy().into_owned());
+        }
+        let s = self.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?;
+        let s = s.to_str_lossy().into_owned();
+        if !s.starts_with('/') {
+            return Err(EvalError::at(ErrorKind::Other, pos, format!("string '{}' doesn't represent an absolute path", s)));
+        }
+        Ok(canon_path(&s))
+    }
+
+    pub(super) fn eval_interp(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Rc<Env>) -> Result<Value> {
+        let first = self.eval(parts[0], env)?;
+        if is_path {
+            // The leading literal was anchored at parse time; the rest is appended as text.
+            let mut b = StringBuilder::default();
+            match &first {
+                Value::String(s) => b.push(s),
+                Value::Path(p) => b.push_bytes(p.as_bytes()),
+                _ => unreachable!("a path interpolation starts with a literal"),
+            }
+            for p in &parts[1..] {
+                let v = self.eval(p, env)?;
+                self.coerce_into(&mut b, &v, pos, CoerceOpts::NO_COPY).trace(pos, || "while evaluating a path segment".into())?;
+            }
+            if !b.context.is_empty() {
+                return Err(EvalError::at(ErrorKind::Other, pos, "a string that refers to a store path cannot be appended to a path"));
+            }
+            let s = String::from_utf8_lossy(&b.bytes).into_owned();
+            return Ok(Value::Path(NixString::from(canon_path(&s))));
+        }
+        let mut b = StringBuilder::default();
+        self.coerce_into(&mut b, &first, pos, CoerceOpts::INTERP)?;
+        for p in &parts[1..] {
+            let v = self.eval(p, env)?;
+            self.coerce_into(&mut b, &v, pos, CoerceOpts::INTERP)?;
+        }
+        Ok(Value::String(b.finish()))
+    }
+
+    /// `l + r`: numbers add, strings and paths concatenate (the type of `l` decides).
+    pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
+        match &l {
+            Value::Int(_) | Value::Float(_) => {
+                let r = self.eval(rhs, env)?;
+                self.arith(pos, crate::ast::BinOp::Add, &l, &r)
+            }
+            Value::Path(p) => {
+                let r = self.eval(rhs, env)?;
+                let mut b = StringBuilder::default();
+                b.push_bytes(p.as_bytes());
+                self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY).trace(pos, || "while evaluating a path segment".into())?;
+                if !b.context.is_empty() {
+                    return Err(EvalError::at(ErrorKind::Other, pos, "a string that refers to a store path cannot be appended to a path"));
+                }
+                let s = String::from_utf8_lossy(&b.bytes).into_owned();
+                Ok(Value::Path(NixString::from(canon_path(&s))))
+            }
+            _ => {
+                let r = self.eval(rhs, env)?;
+                let mut b = StringBuilder::default();
+                self.coerce_into(&mut b, &l, pos, CoerceOpts::INTERP)?;
+                self.coerce_into(&mut b, &r, pos, CoerceOpts::INTERP)?;
+                Ok(Value::String(b.finish()))
+            }
+        }
+    }
+}
+

@@ -1,0 +1,512 @@
+//! The evaluator: forcing thunks, evaluating expressions, calling functions.
+//!
+//! A tree-walking interpreter over the lowered AST. It recurses on the native stack (the CLI
+//! runs it on a thread with a large stack) and guards both the Nix call depth
+//! (`max-call-depth`, as the reference) and the remaining native stack, so that deep recursion
+//! is an error and never a crash.
+
+mod attrs;
+mod call;
+mod coerce;
+mod import;
+mod ops;
+
+pub use coerce::CoerceOpts;
+pub use import::ImportCache;
+
+use crate::ast::*;
+use crate::builtin::BuiltinDef;
+use crate::error::{error, AddTrace, ErrorKind, EvalError, Result};
+use crate::io::EvalIo;
+use crate::print;
+use crate::source::Pos;
+use crate::symbol::{sym, Symbol};
+use crate::value::*;
+use rustc_hash::FxHashMap;
+use std::any::{Any, TypeId};
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// Options a user sets on the command line.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Pure evaluation: no environment, no search path, no files outside allowed roots.
+    pub pure: bool,
+    /// `-I` entries and `NIX_PATH`, in order: `prefix=path` or `path`.
+    pub nix_path: Vec<String>,
+    pub max_call_depth: usize,
+    pub show_trace: bool,
+    pub home: Option<String>,
+    pub experimental_features: Vec<String>,
+    pub store_dir: String,
+    pub system: String,
+    /// `--lint-*` options: (name, level) with level "warn" or "fatal".
+    pub lints: Vec<(String, String)>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            pure: false,
+            nix_path: Vec::new(),
+            max_call_depth: 10_000,
+            show_trace: false,
+            home: std::env::var("HOME").ok(),
+            experimental_features: Vec::new(),
+            store_dir: "/nix/store".into(),
+            system: "x86_64-linux".into(),
+            lints: Vec::new(),
+        }
+    }
+}
+
+/// Counters for `NIX_SHOW_STATS`-style reports.
+#[derive(Default, Debug, Clone)]
+pub struct Stats {
+    pub thunks: u64,
+    pub calls: u64,
+    pub attrsets: u64,
+    pub envs: u64,
+}
+
+thread_local! {
+    /// Lowest stack address evaluation may reach on this thread (0 = unchecked).
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declare how much native stack the current thread may use for evaluation from here on.
+pub fn set_stack_budget(bytes: usize) {
+    let here = 0u8;
+    let addr = &here as *const u8 as usize;
+    STACK_LIMIT.with(|l| l.set(addr.saturating_sub(bytes)));
+}
+
+pub struct Eval {
+    pub settings: Settings,
+    pub io: Box<dyn EvalIo>,
+    pub(crate) globals: Vec<Value>,
+    pub(crate) global_index: FxHashMap<Symbol, u32>,
+    pub(crate) builtins_set: Value,
+    pub(crate) imports: ImportCache,
+    call_depth: usize,
+    pub stats: Stats,
+    ext: FxHashMap<TypeId, Box<dyn Any>>,
+    /// Hook that copies a path into the store when it is interpolated into a string.
+    pub(crate) path_to_store: Option<PathToStore>,
+}
+
+/// Copies a source path into the store, returning the store path.
+pub type PathToStore = fn(&mut Eval, &str) -> Result<String>;
+
+impl Eval {
+    pub(crate) fn new(settings: Settings, io: Box<dyn EvalIo>) -> Eval {
+        Eval {
+            settings,
+            io,
+            globals: Vec::new(),
+            global_index: FxHashMap::default(),
+            builtins_set: Value::Null,
+            imports: ImportCache::default(),
+            call_depth: 0,
+            stats: Stats::default(),
+            ext: FxHashMap::default(),
+            path_to_store: None,
+        }
+    }
+
+    /// State a builtin module keeps across calls (regex cache, store handle, ...).
+    pub fn ext<T: Any + Default>(&mut self) -> &mut T {
+        self.ext
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut::<T>()
+            .expect("extension type")
+    }
+
+    pub fn builtins(&self) -> &Value {
+        &self.builtins_set
+    }
+
+    pub fn global(&self, name: &str) -> Option<Value> {
+        let s = Symbol::lookup(name)?;
+        self.global_index.get(&s).map(|&i| self.globals[i as usize].clone())
+    }
+
+    // ---- forcing -------------------------------------------------------------------------
+
+    #[inline]
+    pub fn force(&mut self, v: &Value) -> Result<Value> {
+        match v {
+            Value::Thunk(t) => self.force_thunk(t),
+            _ => Ok(v.clone()),
+        }
+    }
+
+    pub fn force_thunk(&mut self, t: &Thunk) -> Result<Value> {
+        if let Some(v) = t.value() {
+            return Ok(v);
+        }
+        let state = t.take();
+        let result = match &state {
+            ThunkState::Pending(e, env) => self.eval(e, env),
+            ThunkState::Apply(f, a) => {
+                let (f, a) = (f.clone(), a.clone());
+                self.call(&f, a, Pos::NONE)
+            }
+            ThunkState::Native(_) => {
+                let ThunkState::Native(f) = state else { unreachable!() };
+                let r = f(self);
+                match &r {
+                    Ok(v) => t.restore(ThunkState::Done(v.clone())),
+                    Err(e) => t.restore(ThunkState::Failed(e.clone())),
+                }
+                return r;
+            }
+            ThunkState::Blackhole => return Err(error(ErrorKind::InfiniteRecursion, "infinite recursion encountered")),
+            ThunkState::Failed(e) => {
+                let e = e.clone();
+                t.restore(state);
+                return Err(e);
+            }
+            ThunkState::Done(v) => {
+                let v = v.clone();
+                t.restore(state);
+                return Ok(v);
+            }
+        };
+        match result {
+            Ok(v) => {
+                // A thunk may evaluate to another thunk's value only in WHNF.
+                debug_assert!(!v.is_thunk());
+                t.restore(ThunkState::Done(v.clone()));
+                Ok(v)
+            }
+            Err(e) => {
+                t.restore(state);
+                Err(e)
+            }
+        }
+    }
+
+    /// Force deeply (`--strict`, `deepSeq`): every list element and attribute value.
+    pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
+        let v = self.force(v)?;
+        self.force_deep_inner(&v, &mut Vec::new())?;
+        Ok(v)
+    }
+
+    fn force_deep_inner(&mut self, v: &Value, seen: &mut Vec<*const ()>) -> Result<()> {
+        self.check_stack()?;
+        match v {
+            Value::Attrs(a) => {
+                let p = a.as_ptr();
+                if seen.contains(&p) {
+                    return Ok(());
+                }
+                seen.push(p);
+                for attr in a.iter() {
+                    let x = self.force(&attr.value).trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
+                    self.force_deep_inner(&x, seen)?;
+                }
+                seen.pop();
+            }
+            Value::List(l) => {
+                let p = Rc::as_ptr(l) as *const ();
+                if seen.contains(&p) {
+                    return Ok(());
+                }
+                seen.push(p);
+                for (i, x) in l.iter().enumerate() {
+                    let x = self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
+                    self.force_deep_inner(&x, seen)?;
+                }
+                seen.pop();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn check_stack(&self) -> Result<()> {
+        let here = 0u8;
+        let addr = &here as *const u8 as usize;
+        if addr < STACK_LIMIT.with(|l| l.get()) {
+            return Err(error(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)"));
+        }
+        Ok(())
+    }
+
+    // ---- laziness ------------------------------------------------------------------------
+
+    /// The value of `e` in `env` without evaluating it: constants, variables and lambdas
+    /// directly, everything else as a thunk.
+    #[inline]
+    pub fn thunk(&mut self, e: ExprRef, env: &Rc<Env>) -> Value {
+        match e {
+            Expr::Const(v) => v.clone(),
+            Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get(*slot as usize),
+            Expr::Var(Var::Global { index, .. }) => self.globals[*index as usize].clone(),
+            Expr::Lambda(l) => Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() })),
+            _ => {
+                self.stats.thunks += 1;
+                Thunk::pending(e, env.clone())
+            }
+        }
+    }
+
+    /// Like [`Eval::thunk`] for a slot of an environment still being filled (rec, let,
+    /// formal defaults): a variable of that same environment must stay a thunk.
+    #[inline]
+    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Rc<Env>) -> Value {
+        match e {
+            Expr::Var(Var::Local { depth: 0, .. }) => {
+                self.stats.thunks += 1;
+                Thunk::pending(e, env.clone())
+            }
+            _ => self.thunk(e, env),
+        }
+    }
+
+    // ---- evaluation ----------------------------------------------------------------------
+
+    /// Evaluate `e` in `env` to weak head normal form.
+    pub fn eval(&mut self, e: ExprRef, env: &Rc<Env>) -> Result<Value> {
+        self.check_stack()?;
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var(v) => {
+                let val = self.lookup_var(v, env)?;
+                match val {
+                    Value::Thunk(t) => self.force_thunk(&t).at_pos(v.pos()),
+                    v => Ok(v),
+                }
+            }
+            Expr::Select { pos, expr, path, default } => self.eval_select(*pos, expr, path, *default, env),
+            Expr::HasAttr { expr, path, .. } => self.eval_has_attr(expr, path, env),
+            Expr::Attrs(a) => self.eval_attrs(a, env),
+            Expr::Let(l) => {
+                let env = self.let_env(l, env);
+                self.eval(l.body, &env)
+            }
+            Expr::List(items) => {
+                let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
+                Ok(Value::list(v))
+            }
+            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() }))),
+            Expr::Apply { pos, func, args } => {
+                let mut f = self.eval(func, env)?;
+                for a in args.iter() {
+                    let arg = self.thunk(a, env);
+                    f = self.call(&f, arg, *pos)?;
+                }
+                Ok(f)
+            }
+            Expr::If { pos, cond, then, else_ } => {
+                let c = self.eval(cond, env)?;
+                let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?;
+                self.eval(if c { then } else { else_ }, env)
+            }
+            Expr::Assert { pos, cond, body } => {
+                let c = self.eval(cond, env)?;
+                let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating the condition of the assertion".into())?;
+                if !c {
+                    return Err(EvalError::at(ErrorKind::Assert, *pos, format!("assertion '{}' failed", source_text(cond))));
+                }
+                self.eval(body, env)
+            }
+            Expr::With { namespace, body, .. } => {
+                let ns = self.thunk(namespace, env);
+                let env = Env::new(Some(env.clone()), vec![ns]);
+                self.eval(body, &env)
+            }
+            Expr::BinOp { pos, op, lhs, rhs } => self.eval_binop(*pos, *op, lhs, rhs, env),
+            Expr::Not { pos, expr } => {
+                let v = self.eval(expr, env)?;
+                Ok(Value::Bool(!self.expect_bool(&v, *pos)?))
+            }
+            Expr::Interp { pos, parts, is_path } => self.eval_interp(*pos, parts, *is_path, env),
+            Expr::CurPos(pos) => Ok(self.pos_to_value(*pos)),
+        }
+    }
+
+    pub fn pos_to_value(&mut self, pos: Pos) -> Value {
+        match pos.resolve() {
+            Some(loc) => Value::Attrs(Attrs::from_vec(vec![
+                Attr { name: sym::FILE, pos: Pos::NONE, value: Value::string(loc.file.name()) },
+                Attr { name: sym::LINE, pos: Pos::NONE, value: Value::Int(loc.line as i64) },
+                Attr { name: sym::COLUMN, pos: Pos::NONE, value: Value::Int(loc.column as i64) },
+            ])),
+            None => Value::Null,
+        }
+    }
+
+    #[inline]
+    fn lookup_var(&mut self, v: &Var, env: &Rc<Env>) -> Result<Value> {
+        match v {
+            Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get(*slot as usize)),
+            Var::Global { index, .. } => Ok(self.globals[*index as usize].clone()),
+            Var::With { name, depths, pos } => {
+                for &d in depths.iter() {
+                    let wenv = env.ancestor(d);
+                    let ns = wenv.get(0);
+                    let ns = match ns {
+                        Value::Thunk(t) => {
+                            let v = self.force_thunk(&t)?;
+                            wenv.set(0, v.clone());
+                            v
+                        }
+                        v => v,
+                    };
+                    let Value::Attrs(a) = &ns else {
+                        return Err(self.type_error("a set", &ns, *pos));
+                    };
+                    if let Some(v) = a.get(*name) {
+                        return Ok(v.clone());
+                    }
+                }
+                Err(EvalError::at(ErrorKind::UndefinedVar, *pos, format!("undefined variable '{}'", name)))
+            }
+        }
+    }
+
+    fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
+        match op {
+            BinOp::And => {
+                let l = self.eval(lhs, env)?;
+                if !self.expect_bool(&l, pos).trace(pos, || "in the left operand of the AND (&&) operator".into())? {
+                    return Ok(Value::Bool(false));
+                }
+                let r = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the AND (&&) operator".into())?))
+            }
+            BinOp::Or => {
+                let l = self.eval(lhs, env)?;
+                if self.expect_bool(&l, pos).trace(pos, || "in the left operand of the OR (||) operator".into())? {
+                    return Ok(Value::Bool(true));
+                }
+                let r = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the OR (||) operator".into())?))
+            }
+            BinOp::Impl => {
+                let l = self.eval(lhs, env)?;
+                if !self.expect_bool(&l, pos).trace(pos, || "in the left operand of the IMPL (->) operator".into())? {
+                    return Ok(Value::Bool(true));
+                }
+                let r = self.eval(rhs, env)?;
+                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the IMPL (->) operator".into())?))
+            }
+            BinOp::Add => {
+                let l = self.eval(lhs, env)?;
+                self.add_values(pos, l, rhs, env)
+            }
+            _ => {
+                let l = self.eval(lhs, env)?;
+                let r = self.eval(rhs, env)?;
+                match op {
+                    BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith(pos, op, &l, &r),
+                    BinOp::Concat => {
+                        let a = self.expect_list(&l, pos).trace(pos, || "in the left operand of the list concatenation (++) operator".into())?;
+                        let b = self.expect_list(&r, pos).trace(pos, || "in the right operand of the list concatenation (++) operator".into())?;
+                        if a.is_empty() {
+                            return Ok(Value::List(b));
+                        }
+                        if b.is_empty() {
+                            return Ok(Value::List(a));
+                        }
+                        let mut v = Vec::with_capacity(a.len() + b.len());
+                        v.extend(a.iter().cloned());
+                        v.extend(b.iter().cloned());
+                        Ok(Value::list(v))
+                    }
+                    BinOp::Update => {
+                        let a = self.expect_attrs(&l, pos).trace(pos, || "in the left operand of the update (//) operator".into())?;
+                        let b = self.expect_attrs(&r, pos).trace(pos, || "in the right operand of the update (//) operator".into())?;
+                        Ok(Value::Attrs(a.update(&b)))
+                    }
+                    BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
+                    BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
+                    BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
+                    BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
+                    BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
+                    BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
+                    _ => unreachable!(),
+                }
+            }
+        }
+    }
+
+    // ---- typed access used by the evaluator and the builtins -------------------------------
+
+    pub fn type_error(&self, expected: &str, v: &Value, pos: Pos) -> Box<EvalError> {
+        EvalError::at(
+            ErrorKind::Type,
+            pos,
+            format!("expected {} but found {}: {}", expected, v.ty().describe(), print::short(v)),
+        )
+    }
+
+    pub fn expect_bool(&mut self, v: &Value, pos: Pos) -> Result<bool> {
+        match self.force(v)? {
+            Value::Bool(b) => Ok(b),
+            v => Err(self.type_error("a Boolean", &v, pos)),
+        }
+    }
+    pub fn expect_int(&mut self, v: &Value, pos: Pos) -> Result<i64> {
+        match self.force(v)? {
+            Value::Int(i) => Ok(i),
+            v => Err(self.type_error("an integer", &v, pos)),
+        }
+    }
+    /// A float, or an integer converted to float.
+    pub fn expect_float(&mut self, v: &Value, pos: Pos) -> Result<f64> {
+        match self.force(v)? {
+            Value::Float(f) => Ok(f),
+            Value::Int(i) => Ok(i as f64),
+            v => Err(self.type_error("a float", &v, pos)),
+        }
+    }
+    pub fn expect_list(&mut self, v: &Value, pos: Pos) -> Result<List> {
+        match self.force(v)? {
+            Value::List(l) => Ok(l),
+            v => Err(self.type_error("a list", &v, pos)),
+        }
+    }
+    pub fn expect_attrs(&mut self, v: &Value, pos: Pos) -> Result<Attrs> {
+        match self.force(v)? {
+            Value::Attrs(a) => Ok(a),
+            v => Err(self.type_error("a set", &v, pos)),
+        }
+    }
+    /// A string value (not coerced); its context is kept.
+    pub fn expect_string(&mut self, v: &Value, pos: Pos) -> Result<NixString> {
+        match self.force(v)? {
+            Value::String(s) => Ok(s),
+            v => Err(self.type_error("a string", &v, pos)),
+        }
+    }
+    pub fn expect_function(&mut self, v: &Value, pos: Pos) -> Result<Value> {
+        match self.force(v)? {
+            f @ (Value::Lambda(_) | Value::Builtin(_)) => Ok(f),
+            Value::Attrs(a) if a.contains(sym::FUNCTOR) => Ok(Value::Attrs(a)),
+            v => Err(self.type_error("a function", &v, pos)),
+        }
+    }
+
+    /// Look up an attribute of an already forced set, with the reference's message.
+    pub fn get_attr(&mut self, a: &Attrs, name: Symbol, pos: Pos) -> Result<Value> {
+        match a.get(name) {
+            Some(v) => Ok(v.clone()),
+            None => Err(EvalError::at(ErrorKind::MissingAttr, pos, format!("attribute '{}' missing", name))),
+        }
+    }
+
+    pub fn builtin_def_name(def: &BuiltinDef) -> &'static str {
+        def.name
+    }
+}
+
+/// A short rendering of an expression for messages (`assertion '(arg == "y")' failed`).
+fn source_text(e: ExprRef) -> String {
+    crate::print::expr_summary(e)
+}

@@ -1,0 +1,209 @@
+//! Arithmetic, equality and ordering.
+
+use super::Eval;
+use crate::ast::BinOp;
+use crate::error::{ErrorKind, EvalError, Result};
+use crate::print;
+use crate::source::Pos;
+use crate::symbol::sym;
+use crate::value::*;
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+impl Eval {
+    pub fn arith(&mut self, pos: Pos, op: BinOp, l: &Value, r: &Value) -> Result<Value> {
+        let l = self.force(l)?;
+        let r = self.force(r)?;
+        let (verb, sign) = match op {
+            BinOp::Add => ("adding", "+"),
+            BinOp::Sub => ("subtracting", "-"),
+            BinOp::Mul => ("multiplying", "*"),
+            _ => ("dividing", "/"),
+        };
+        match (&l, &r) {
+            (Value::Int(a), Value::Int(b)) => {
+                let (a, b) = (*a, *b);
+                let res = match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    _ => {
+                        if b == 0 {
+                            return Err(EvalError::at(ErrorKind::Other, pos, "division by zero"));
+                        }
+                        a.checked_div(b)
+                    }
+                };
+                match res {
+                    Some(v) => Ok(Value::Int(v)),
+                    None => Err(EvalError::at(ErrorKind::Other, pos, format!("integer overflow in {} {} {} {}", verb, a, sign, b))),
+                }
+            }
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let a = as_f64(&l);
+                let b = as_f64(&r);
+                Ok(Value::Float(match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    _ => {
+                        if b == 0.0 {
+                            return Err(EvalError::at(ErrorKind::Other, pos, "division by zero"));
+                        }
+                        a / b
+                    }
+                }))
+            }
+            (Value::Int(_) | Value::Float(_), _) => {
+                if op == BinOp::Add {
+                    Err(EvalError::at(ErrorKind::Type, pos, format!("cannot add {} to {}", r.ty().describe(), l.ty().describe())))
+                } else {
+                    Err(self.type_error(if matches!(l, Value::Int(_)) { "an integer" } else { "a float" }, &r, pos))
+                }
+            }
+            _ => Err(self.type_error("an integer", &l, pos)),
+        }
+    }
+
+    /// `==`. At the top level functions are never equal; inside lists and sets, elements that
+    /// are the very same value are equal without being forced (the reference compares value
+    /// pointers first).
+    pub fn values_equal(&mut self, a: &Value, b: &Value, top: bool) -> Result<bool> {
+        if !top && same_value(a, b) {
+            return Ok(true);
+        }
+        self.check_stack()?;
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        Ok(match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => as_f64(&a) == as_f64(&b),
+            (Value::String(x), Value::String(y)) => x.as_bytes() == y.as_bytes(),
+            (Value::Path(x), Value::Path(y)) => x.as_bytes() == y.as_bytes(),
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::List(x), Value::List(y)) => {
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if !self.values_equal(p, q, false)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if Attrs::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                // Derivations are equal when their output paths are.
+                if self.is_derivation(x)? && self.is_derivation(y)? {
+                    if let (Some(p), Some(q)) = (x.get(sym::OUT_PATH), y.get(sym::OUT_PATH)) {
+                        let (p, q) = (p.clone(), q.clone());
+                        return self.values_equal(&p, &q, false);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if p.name != q.name {
+                        return Ok(false);
+                    }
+                }
+                let pairs: Vec<(Value, Value)> = x.iter().zip(y.iter()).map(|(p, q)| (p.value.clone(), q.value.clone())).collect();
+                for (p, q) in pairs {
+                    if !self.values_equal(&p, &q, false)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether a forced set has `type = "derivation"`.
+    pub fn is_derivation(&mut self, a: &Attrs) -> Result<bool> {
+        match a.get(sym::TYPE) {
+            Some(t) => {
+                let t = t.clone();
+                Ok(matches!(self.force(&t)?, Value::String(s) if s.as_bytes() == b"derivation"))
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `<` as `builtins.lessThan`: numbers, strings, paths, and lists lexicographically.
+    pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<bool> {
+        Ok(self.compare(a, b, pos)? == Ordering::Less)
+    }
+
+    pub fn compare(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<Ordering> {
+        let a = self.force(a)?;
+        let b = self.force(b)?;
+        match (&a, &b) {
+            (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let (x, y) = (as_f64(&a), as_f64(&b));
+                Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal))
+            }
+            (Value::String(x), Value::String(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
+            (Value::Path(x), Value::Path(y)) => Ok(x.as_bytes().cmp(y.as_bytes())),
+            (Value::List(x), Value::List(y)) => {
+                let (x, y) = (x.clone(), y.clone());
+                for (p, q) in x.iter().zip(y.iter()) {
+                    if self.values_equal(p, q, false)? {
+                        continue;
+                    }
+                    return self.compare(p, q, pos);
+                }
+                Ok(x.len().cmp(&y.len()))
+            }
+            _ => {
+                let msg = if a.ty() == b.ty() {
+                    format!(
+                        "cannot compare {} with {}; values of that type are incomparable (values are {} and {})",
+                        a.ty().describe(),
+                        b.ty().describe(),
+                        print::short(&a),
+                        print::short(&b)
+                    )
+                } else {
+                    format!(
+                        "cannot compare {} with {}; values are {} and {}",
+                        a.ty().describe(),
+                        b.ty().describe(),
+                        print::short(&a),
+                        print::short(&b)
+                    )
+                };
+                Err(EvalError::at(ErrorKind::Type, pos, msg))
+            }
+        }
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+/// The same value object: shared thunk, list, set or function.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Thunk(x), Value::Thunk(y)) => Thunk::ptr_eq(x, y),
+        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::Builtin(x), Value::Builtin(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::Attrs(x), Value::Attrs(y)) => Attrs::ptr_eq(x, y),
+        _ => false,
+    }
+}

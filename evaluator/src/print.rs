@@ -1,0 +1,266 @@
+//! Printing values as `nix-instantiate --eval` does.
+//!
+//! Printing never forces: the caller forces first (`--strict` deep-forces), anything still
+//! unevaluated shows as `«thunk»`. A set or list met a second time in one printout shows as
+//! `«repeated»`. As in the reference, a list of at most two elements is stored inside the value
+//! that holds it, so its identity is that of the thunk it was reached through.
+
+use crate::ast::{BinOp, Expr, ExprRef, Var};
+use crate::value::{NixString, Value};
+use rustc_hash::FxHashSet;
+use std::fmt::Write;
+use std::rc::Rc;
+
+/// Format a float as C++ `ostream << double` (6 significant digits, `%g`).
+pub fn fmt_float(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if f.is_infinite() {
+        return if f < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let p = 6i32;
+    let exp = format!("{:.*e}", (p - 1) as usize, f);
+    let (mant, e) = exp.split_once('e').unwrap();
+    let e: i32 = e.parse().unwrap();
+    if e < -4 || e >= p {
+        let mant = strip_zeros(mant);
+        format!("{}e{}{:02}", mant, if e < 0 { '-' } else { '+' }, e.abs())
+    } else {
+        let decimals = (p - 1 - e).max(0) as usize;
+        strip_zeros(&format!("{:.*}", decimals, f)).to_string()
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+pub fn escape_string(out: &mut String, s: &[u8]) {
+    out.push('"');
+    let mut i = 0;
+    let mut raw: Vec<u8> = Vec::new();
+    while i < s.len() {
+        let c = s[i];
+        match c {
+            b'"' => raw.extend_from_slice(b"\\\""),
+            b'\\' => raw.extend_from_slice(b"\\\\"),
+            b'\n' => raw.extend_from_slice(b"\\n"),
+            b'\r' => raw.extend_from_slice(b"\\r"),
+            b'\t' => raw.extend_from_slice(b"\\t"),
+            b'$' if s.get(i + 1) == Some(&b'{') => raw.extend_from_slice(b"\\$"),
+            c => raw.push(c),
+        }
+        i += 1;
+    }
+    out.push_str(&String::from_utf8_lossy(&raw));
+    out.push('"');
+}
+
+/// Whether `s` can be written as a bare attribute name.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-') {
+        return false;
+    }
+    !matches!(s, "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit" | "or")
+}
+
+pub fn attr_name(out: &mut String, name: &str) {
+    if is_identifier(name) {
+        out.push_str(name);
+    } else {
+        escape_string(out, name.as_bytes());
+    }
+}
+
+#[derive(Default)]
+pub struct Printer {
+    seen: FxHashSet<usize>,
+    /// Depth beyond which sets and lists are elided (error messages).
+    pub max_depth: Option<usize>,
+    next_unique: usize,
+}
+
+impl Printer {
+    pub fn print(&mut self, out: &mut String, v: &Value) {
+        self.value(out, v, None, 0)
+    }
+
+    fn value(&mut self, out: &mut String, v: &Value, via: Option<usize>, depth: usize) {
+        match v {
+            Value::Thunk(t) => match t.value() {
+                Some(x) => {
+                    let id = t.cell() as *const _ as usize;
+                    self.value(out, &x, Some(id), depth)
+                }
+                None => out.push_str("«thunk»"),
+            },
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{}", i);
+            }
+            Value::Float(f) => out.push_str(&fmt_float(*f)),
+            Value::String(s) => escape_string(out, s.as_bytes()),
+            Value::Path(p) => out.push_str(&p.to_str_lossy()),
+            Value::Lambda(_) => out.push_str("<LAMBDA>"),
+            Value::Builtin(b) => out.push_str(if b.args.is_empty() { "<PRIMOP>" } else { "<PRIMOP-APP>" }),
+            Value::Attrs(a) => {
+                if !self.seen.insert(a.as_ptr() as usize) {
+                    out.push_str("«repeated»");
+                    return;
+                }
+                if a.is_empty() {
+                    out.push_str("{ }");
+                    return;
+                }
+                if self.max_depth.is_some_and(|m| depth >= m) {
+                    out.push_str("{ ... }");
+                    return;
+                }
+                out.push_str("{ ");
+                for attr in a.sorted() {
+                    attr_name(out, attr.name.as_str());
+                    out.push_str(" = ");
+                    self.value(out, &attr.value, None, depth + 1);
+                    out.push_str("; ");
+                }
+                out.push('}');
+            }
+            Value::List(l) => {
+                let id = if l.len() <= 2 {
+                    via.unwrap_or_else(|| {
+                        self.next_unique += 1;
+                        usize::MAX - self.next_unique
+                    })
+                } else {
+                    Rc::as_ptr(l) as usize
+                };
+                if !self.seen.insert(id) {
+                    out.push_str("«repeated»");
+                    return;
+                }
+                if l.is_empty() {
+                    out.push_str("[ ]");
+                    return;
+                }
+                if self.max_depth.is_some_and(|m| depth >= m) {
+                    out.push_str("[ ... ]");
+                    return;
+                }
+                out.push_str("[ ");
+                for x in l.iter() {
+                    self.value(out, x, None, depth + 1);
+                    out.push(' ');
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// The printed form of a value, as `nix-instantiate --eval` shows it.
+pub fn to_string(v: &Value) -> String {
+    let mut out = String::new();
+    Printer::default().print(&mut out, v);
+    out
+}
+
+/// A value shown in an error message: shallow.
+pub fn short(v: &Value) -> String {
+    let mut out = String::new();
+    let mut p = Printer { max_depth: Some(1), ..Default::default() };
+    p.print(&mut out, v);
+    out
+}
+
+pub fn string_literal(s: &NixString) -> String {
+    let mut out = String::new();
+    escape_string(&mut out, s.as_bytes());
+    out
+}
+
+/// A compact rendering of an expression, for assertion messages.
+pub fn expr_summary(e: ExprRef) -> String {
+    let mut out = String::new();
+    summarize(&mut out, e, 0);
+    out
+}
+
+fn summarize(out: &mut String, e: ExprRef, depth: usize) {
+    if depth > 6 {
+        out.push_str("...");
+        return;
+    }
+    match e {
+        Expr::Const(v) => out.push_str(&to_string(v)),
+        Expr::Var(v) => out.push_str(match v {
+            Var::Local { name, .. } | Var::Global { name, .. } | Var::With { name, .. } => name.as_str(),
+        }),
+        Expr::BinOp { op, lhs, rhs, .. } => {
+            out.push('(');
+            summarize(out, lhs, depth + 1);
+            out.push_str(match op {
+                BinOp::Add => " + ",
+                BinOp::Sub => " - ",
+                BinOp::Mul => " * ",
+                BinOp::Div => " / ",
+                BinOp::Concat => " ++ ",
+                BinOp::Update => " // ",
+                BinOp::Eq => " == ",
+                BinOp::NEq => " != ",
+                BinOp::Lt => " < ",
+                BinOp::Le => " <= ",
+                BinOp::Gt => " > ",
+                BinOp::Ge => " >= ",
+                BinOp::And => " && ",
+                BinOp::Or => " || ",
+                BinOp::Impl => " -> ",
+            });
+            summarize(out, rhs, depth + 1);
+            out.push(')');
+        }
+        Expr::Not { expr, .. } => {
+            out.push_str("(! ");
+            summarize(out, expr, depth + 1);
+            out.push(')');
+        }
+        Expr::Apply { func, args, .. } => {
+            out.push('(');
+            summarize(out, func, depth + 1);
+            for a in args.iter() {
+                out.push(' ');
+                summarize(out, a, depth + 1);
+            }
+            out.push(')');
+        }
+        Expr::Select { expr, path, .. } => {
+            summarize(out, expr, depth + 1);
+            for k in path.iter() {
+                out.push('.');
+                match k {
+                    crate::ast::AttrKey::Static(s) => attr_name(out, s.as_str()),
+                    crate::ast::AttrKey::Dynamic(_) => out.push_str("\"${...}\""),
+                }
+            }
+        }
+        Expr::HasAttr { expr, .. } => {
+            out.push('(');
+            summarize(out, expr, depth + 1);
+            out.push_str(" ? ...)");
+        }
+        _ => out.push_str("..."),
+    }
+}

@@ -1,0 +1,107 @@
+//! Source files and positions.
+//!
+//! Every parsed text is registered once in a process-wide table and gets a [`FileId`]. AST nodes
+//! carry a [`Pos`] (file id + byte offset, 8 bytes); line and column are computed only when an
+//! error or `unsafeGetAttrPos`/`__curPos` needs them.
+
+use std::sync::{Arc, LazyLock, RwLock};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FileId(pub u32);
+
+/// A position in a registered source. `Pos::NONE` means "no position".
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub file: FileId,
+    pub offset: u32,
+}
+
+impl Pos {
+    pub const NONE: Pos = Pos { file: FileId(u32::MAX), offset: 0 };
+    pub fn is_none(self) -> bool {
+        self.file.0 == u32::MAX
+    }
+}
+
+/// What a source is: a file on disk (its absolute path) or a text without a file.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    File(String),
+    /// `-E`/`--expr` text, shown as «string».
+    String,
+    Stdin,
+}
+
+pub struct SourceFile {
+    pub origin: Origin,
+    pub text: Arc<str>,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn name(&self) -> String {
+        match &self.origin {
+            Origin::File(p) => p.clone(),
+            Origin::String => "«string»".into(),
+            Origin::Stdin => "«stdin»".into(),
+        }
+    }
+    /// 1-based line and column of a byte offset (columns count bytes, as Nix does).
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        (line as u32 + 1, offset - self.line_starts[line] + 1)
+    }
+    /// The text of a 1-based line, without its terminator.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        let i = line.checked_sub(1)? as usize;
+        let start = *self.line_starts.get(i)? as usize;
+        let end = self.line_starts.get(i + 1).map(|&e| e as usize).unwrap_or(self.text.len());
+        let s = &self.text[start..end];
+        Some(s.trim_end_matches(['\n', '\r']))
+    }
+    pub fn line_count(&self) -> u32 {
+        self.line_starts.len() as u32
+    }
+}
+
+static SOURCES: LazyLock<RwLock<Vec<Arc<SourceFile>>>> = LazyLock::new(Default::default);
+
+pub fn add_source(origin: Origin, text: Arc<str>) -> FileId {
+    let mut line_starts = vec![0u32];
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        // Nix counts "\r\n", "\n" and a bare "\r" as line ends.
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            line_starts.push(i as u32 + 1);
+        }
+    }
+    let mut w = SOURCES.write().unwrap();
+    w.push(Arc::new(SourceFile { origin, text, line_starts }));
+    FileId(w.len() as u32 - 1)
+}
+
+pub fn source(id: FileId) -> Option<Arc<SourceFile>> {
+    SOURCES.read().unwrap().get(id.0 as usize).cloned()
+}
+
+/// A position resolved for display: file name, line, column.
+#[derive(Clone)]
+pub struct Location {
+    pub file: Arc<SourceFile>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Pos {
+    pub fn resolve(self) -> Option<Location> {
+        if self.is_none() {
+            return None;
+        }
+        let file = source(self.file)?;
+        let (line, column) = file.line_col(self.offset);
+        Some(Location { file, line, column })
+    }
+}

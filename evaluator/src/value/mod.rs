@@ -1,0 +1,128 @@
+//! Runtime values.
+//!
+//! `Value` is 16 bytes: scalars inline, everything else behind one `Rc`. A `Value` may be an
+//! unevaluated [`Thunk`]; `Eval::force` turns it into weak head normal form. [`ValueType`] is the
+//! user-visible kind (`builtins.typeOf`), kept apart from the representation.
+
+mod attrs;
+mod string;
+mod thunk;
+
+pub use attrs::{Attr, Attrs};
+pub use string::{Context, NixString, StringBuilder};
+pub use thunk::{Env, Thunk, ThunkState};
+
+use crate::ast::LambdaExpr;
+use crate::builtin::BuiltinDef;
+use std::rc::Rc;
+
+#[derive(Clone)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(NixString),
+    /// An absolute, canonical path (no context).
+    Path(NixString),
+    Attrs(Attrs),
+    List(List),
+    Lambda(Rc<Closure>),
+    /// A builtin, possibly partially applied.
+    Builtin(Rc<BuiltinApp>),
+    Thunk(Thunk),
+}
+
+pub type List = Rc<Vec<Value>>;
+
+/// A lambda and the environment it closes over.
+pub struct Closure {
+    pub lambda: &'static LambdaExpr,
+    pub env: Rc<Env>,
+}
+
+/// A builtin with the arguments given so far (fewer than its arity).
+pub struct BuiltinApp {
+    pub def: &'static BuiltinDef,
+    pub args: Vec<Value>,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum ValueType {
+    Null,
+    Bool,
+    Int,
+    Float,
+    String,
+    Path,
+    Attrs,
+    List,
+    Function,
+    Thunk,
+}
+
+impl ValueType {
+    /// The name `builtins.typeOf` gives.
+    pub fn type_of(self) -> &'static str {
+        match self {
+            ValueType::Null => "null",
+            ValueType::Bool => "bool",
+            ValueType::Int => "int",
+            ValueType::Float => "float",
+            ValueType::String => "string",
+            ValueType::Path => "path",
+            ValueType::Attrs => "set",
+            ValueType::List => "list",
+            ValueType::Function => "lambda",
+            ValueType::Thunk => "thunk",
+        }
+    }
+    /// The phrase error messages use: "expected a set but found an integer".
+    pub fn describe(self) -> &'static str {
+        match self {
+            ValueType::Null => "null",
+            ValueType::Bool => "a Boolean",
+            ValueType::Int => "an integer",
+            ValueType::Float => "a float",
+            ValueType::String => "a string",
+            ValueType::Path => "a path",
+            ValueType::Attrs => "a set",
+            ValueType::List => "a list",
+            ValueType::Function => "a function",
+            ValueType::Thunk => "a thunk",
+        }
+    }
+}
+
+impl Value {
+    pub fn ty(&self) -> ValueType {
+        match self {
+            Value::Null => ValueType::Null,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Int(_) => ValueType::Int,
+            Value::Float(_) => ValueType::Float,
+            Value::String(_) => ValueType::String,
+            Value::Path(_) => ValueType::Path,
+            Value::Attrs(_) => ValueType::Attrs,
+            Value::List(_) => ValueType::List,
+            Value::Lambda(_) | Value::Builtin(_) => ValueType::Function,
+            Value::Thunk(_) => ValueType::Thunk,
+        }
+    }
+    pub fn string(s: impl Into<NixString>) -> Value {
+        Value::String(s.into())
+    }
+    pub fn list(v: Vec<Value>) -> Value {
+        Value::List(Rc::new(v))
+    }
+    pub fn is_thunk(&self) -> bool {
+        matches!(self, Value::Thunk(_))
+    }
+    /// A derivation is a set with `type = "derivation"` (only checked when already evaluated).
+    pub fn attrs(&self) -> Option<&Attrs> {
+        match self {
+            Value::Attrs(a) => Some(a),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Thunks and environments.
+//!
+//! A thunk is a shared cell that is evaluated at most once. While it is being evaluated it is a
+//! blackhole: forcing it again means the value depends on itself ("infinite recursion
+//! encountered"). If evaluation fails the thunk is put back as it was, so a later force (after
+//! `tryEval`) reports the same error again.
+//!
+//! An environment is one level of variables (a lambda's arguments, a `let`'s bindings, a `with`'s
+//! namespace in slot 0) with a pointer to the enclosing level; lowering resolved every variable
+//! to `(depth, slot)`.
+
+use super::Value;
+use crate::ast::ExprRef;
+use crate::eval::Eval;
+use crate::error::{EvalError, Result};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+pub struct Env {
+    pub up: Option<Rc<Env>>,
+    slots: RefCell<Vec<Value>>,
+}
+
+impl Env {
+    pub fn new(up: Option<Rc<Env>>, slots: Vec<Value>) -> Rc<Env> {
+        Rc::new(Env { up, slots: RefCell::new(slots) })
+    }
+    #[inline]
+    pub fn get(&self, slot: usize) -> Value {
+        self.slots.borrow()[slot].clone()
+    }
+    #[inline]
+    pub fn set(&self, slot: usize, v: Value) {
+        self.slots.borrow_mut()[slot] = v;
+    }
+    pub fn push(&self, v: Value) {
+        self.slots.borrow_mut().push(v);
+    }
+    #[inline]
+    pub fn ancestor(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
+        let mut e = self;
+        for _ in 0..depth {
+            e = e.up.as_ref().expect("lowering resolved a variable past the outermost environment");
+        }
+        e
+    }
+}
+
+pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
+
+pub enum ThunkState {
+    /// An expression and the environment to evaluate it in.
+    Pending(ExprRef, Rc<Env>),
+    /// A function application made lazily by a builtin (`map f xs` elements).
+    Apply(Value, Value),
+    /// Any other deferred computation of the builtins.
+    Native(NativeThunk),
+    Blackhole,
+    Done(Value),
+    /// Evaluation failed; forcing again raises the same error.
+    Failed(Box<EvalError>),
+}
+
+#[derive(Clone)]
+pub struct Thunk(Rc<ThunkCell>);
+
+pub struct ThunkCell {
+    state: RefCell<ThunkState>,
+    /// Whether a deep force (`--strict`, `deepSeq`) is in progress through this value.
+    pub deep_visiting: Cell<bool>,
+}
+
+impl Thunk {
+    pub fn new(state: ThunkState) -> Thunk {
+        Thunk(Rc::new(ThunkCell { state: RefCell::new(state), deep_visiting: Cell::new(false) }))
+    }
+    pub fn pending(expr: ExprRef, env: Rc<Env>) -> Value {
+        Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
+    }
+    pub fn apply(f: Value, arg: Value) -> Value {
+        Value::Thunk(Thunk::new(ThunkState::Apply(f, arg)))
+    }
+    pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
+        Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
+    }
+    /// The value if already evaluated.
+    #[inline]
+    pub fn value(&self) -> Option<Value> {
+        match &*self.0.state.borrow() {
+            ThunkState::Done(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    pub fn is_blackhole(&self) -> bool {
+        matches!(&*self.0.state.borrow(), ThunkState::Blackhole)
+    }
+    /// Takes the pending state out, leaving a blackhole.
+    pub fn take(&self) -> ThunkState {
+        std::mem::replace(&mut *self.0.state.borrow_mut(), ThunkState::Blackhole)
+    }
+    pub fn restore(&self, s: ThunkState) {
+        *self.0.state.borrow_mut() = s;
+    }
+    pub fn ptr_eq(a: &Thunk, b: &Thunk) -> bool {
+        Rc::ptr_eq(&a.0, &b.0)
+    }
+    pub fn cell(&self) -> &ThunkCell {
+        &self.0
+    }
+}

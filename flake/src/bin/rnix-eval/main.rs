@@ -1,0 +1,30 @@
+//! `rnix-eval`: the command line. Subcommands: `instantiate` (a drop-in for
+//! `nix-instantiate`) and `eval`. Evaluation runs on a thread with a large stack; deep
+//! recursion ends in an error, never a crash.
+
+mod args;
+mod run;
+
+use std::process::ExitCode;
+
+/// Native stack for the evaluation thread; memory is committed only as it is used.
+const EVAL_STACK: usize = 1 << 30;
+/// Stack kept free below the evaluator's guard for builtins and printing.
+const STACK_MARGIN: usize = 16 << 20;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = std::thread::Builder::new()
+        .name("eval".into())
+        .stack_size(EVAL_STACK)
+        .spawn(move || {
+            nix_eval::set_stack_budget(EVAL_STACK - STACK_MARGIN);
+            run::main(argv)
+        })
+        .expect("spawn evaluation thread")
+        .join();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(_) => ExitCode::from(1),
+    }
+}

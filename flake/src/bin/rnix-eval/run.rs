@@ -1,0 +1,232 @@
+//! Running `instantiate` and `eval`: assemble the evaluator, evaluate, apply auto-arguments
+//! and attribute paths, print.
+
+use crate::args::{self, AutoArg, Command, Options};
+use nix_eval::error::{ErrorKind, EvalError, Result};
+use nix_eval::source::{Origin, Pos};
+use nix_eval::{print, Attr, Attrs, Eval, EvalBuilder, Settings, Symbol, Value};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+pub fn main(argv: Vec<String>) -> u8 {
+    let opts = match args::parse(argv) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("error: {}", msg);
+            return 1;
+        }
+    };
+    let mut ev = build_evaluator(&opts);
+    match run(&mut ev, &opts) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{}", e.render(opts.show_trace));
+            1
+        }
+    }
+}
+
+fn nix_path(opts: &Options) -> Vec<String> {
+    let mut v: Vec<String> = opts.include.clone();
+    if let Ok(env) = std::env::var("NIX_PATH") {
+        // Entries are separated by ':', but a URL's "scheme://" is not a separator.
+        let mut cur = String::new();
+        for piece in env.split(':') {
+            if !cur.is_empty() && piece.starts_with("//") {
+                cur.push(':');
+                cur.push_str(piece);
+                continue;
+            }
+            if !cur.is_empty() {
+                v.push(std::mem::take(&mut cur));
+            }
+            cur.push_str(piece);
+        }
+        if !cur.is_empty() {
+            v.push(cur);
+        }
+    }
+    v
+}
+
+fn build_evaluator(opts: &Options) -> Eval {
+    let mut settings = Settings::default();
+    settings.pure = opts.pure;
+    settings.nix_path = nix_path(opts);
+    settings.show_trace = opts.show_trace;
+    if let Some(d) = opts.max_call_depth {
+        settings.max_call_depth = d;
+    }
+    settings.experimental_features = opts.experimental.clone();
+    settings.lints = opts.lints.clone();
+    nix_builtins::install(EvalBuilder::new(settings)).build()
+}
+
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+}
+
+fn absolute(p: &str) -> String {
+    if p.starts_with('/') {
+        nix_eval::lower::canon_path(p)
+    } else {
+        nix_eval::lower::canon_path(&format!("{}/{}", cwd().display(), p))
+    }
+}
+
+fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
+    let mut roots: Vec<Value> = Vec::new();
+    if opts.parse_only {
+        return parse_only(ev, opts);
+    }
+    for e in &opts.exprs {
+        roots.push(ev.eval_text(e, Origin::String, &cwd())?);
+    }
+    if opts.exprs.is_empty() {
+        let files = if opts.files.is_empty() { vec!["./default.nix".to_string()] } else { opts.files.clone() };
+        for f in files {
+            if f == "-" {
+                let mut text = String::new();
+                let _ = std::io::stdin().read_to_string(&mut text);
+                roots.push(ev.eval_text(&text, Origin::Stdin, &cwd())?);
+            } else {
+                let p = absolute(&f);
+                roots.push(ev.import(&p, Pos::NONE)?);
+            }
+        }
+    }
+    let auto_args = auto_args(ev, opts)?;
+    let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
+    let mut out = std::io::stdout().lock();
+    for root in roots {
+        for path in &paths {
+            let v = find_along_attr_path(ev, &root, path, &auto_args)?;
+            if opts.eval_only || opts.command == Command::Eval {
+                let v = if opts.strict || opts.json || opts.xml { ev.force_deep(&v)? } else { ev.force(&v)? };
+                let text = if opts.json {
+                    nix_builtins::json::to_json_string(ev, &v, Pos::NONE, true)?
+                } else if opts.xml {
+                    nix_builtins::xml::to_xml_string(ev, &v, !opts.no_location)?
+                } else if opts.raw {
+                    ev.coerce_to_string(&v, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?.to_str_lossy().into_owned()
+                } else {
+                    print::to_string(&v)
+                };
+                let _ = if opts.raw { write!(out, "{}", text) } else { writeln!(out, "{}", text) };
+            } else {
+                return Err(EvalError::new(
+                    ErrorKind::Other,
+                    "instantiating derivations is not supported yet; use --eval",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_only(ev: &mut Eval, opts: &Options) -> Result<()> {
+    let mut texts: Vec<(String, Origin, PathBuf)> = Vec::new();
+    for e in &opts.exprs {
+        texts.push((e.clone(), Origin::String, cwd()));
+    }
+    for f in &opts.files {
+        if f == "-" {
+            let mut text = String::new();
+            let _ = std::io::stdin().read_to_string(&mut text);
+            texts.push((text, Origin::Stdin, cwd()));
+        } else {
+            let p = absolute(f);
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| EvalError::new(ErrorKind::Other, format!("reading '{}': {}", p, e)))?;
+            let dir = Path::new(&p).parent().map(PathBuf::from).unwrap_or_else(cwd);
+            texts.push((text, Origin::File(p), dir));
+        }
+    }
+    for (text, origin, dir) in texts {
+        let e = ev.parse(&text, origin, &dir, &[])?;
+        println!("{}", print::expr_summary(e));
+    }
+    Ok(())
+}
+
+fn auto_args(ev: &mut Eval, opts: &Options) -> Result<Attrs> {
+    let mut attrs = Vec::new();
+    for (name, a) in &opts.auto_args {
+        let v = match a {
+            AutoArg::Str(s) => Value::string(s.as_str()),
+            AutoArg::Expr(e) => ev.eval_text(e, Origin::String, &cwd())?,
+        };
+        attrs.push(Attr { name: Symbol::new(name), pos: Pos::NONE, value: v });
+    }
+    attrs.reverse(); // later --arg wins, as in the reference
+    Ok(Attrs::from_vec(attrs))
+}
+
+/// Call a function whose arguments are all named with the auto-arguments (`--arg`).
+fn auto_call(ev: &mut Eval, v: &Value, args: &Attrs) -> Result<Value> {
+    let v = ev.force(v)?;
+    match &v {
+        Value::Lambda(c) if c.lambda.formals.is_some() => {
+            let formals = c.lambda.formals.as_ref().unwrap();
+            let mut given = Vec::new();
+            for a in args.iter() {
+                if formals.ellipsis || formals.entries.iter().any(|f| f.name == a.name) {
+                    given.push(a.clone());
+                }
+            }
+            ev.call(&v, Value::Attrs(Attrs::from_vec(given)), Pos::NONE)
+        }
+        Value::Attrs(a) if a.contains(nix_eval::sym::FUNCTOR) => {
+            let f = ev.force(&a.get(nix_eval::sym::FUNCTOR).unwrap().clone())?;
+            let inner = ev.call(&f, v.clone(), Pos::NONE)?;
+            auto_call(ev, &inner, args)
+        }
+        _ => Ok(v),
+    }
+}
+
+fn find_along_attr_path(ev: &mut Eval, root: &Value, path: &str, args: &Attrs) -> Result<Value> {
+    let mut v = auto_call(ev, root, args)?;
+    if path.is_empty() {
+        return Ok(v);
+    }
+    for key in split_attr_path(path) {
+        v = ev.force(&v)?;
+        if let Ok(i) = key.parse::<usize>() {
+            if let Value::List(l) = &v {
+                let Some(x) = l.get(i) else {
+                    return Err(EvalError::new(ErrorKind::Other, format!("list index {} in selection path '{}' is out of range", i, path)));
+                };
+                v = auto_call(ev, &x.clone(), args)?;
+                continue;
+            }
+        }
+        let Value::Attrs(a) = &v else {
+            return Err(EvalError::new(
+                ErrorKind::Type,
+                format!("the expression selected by the selection path '{}' should be a set but is {}", path, v.ty().describe()),
+            ));
+        };
+        let Some(x) = a.get(Symbol::new(&key)) else {
+            return Err(EvalError::new(ErrorKind::MissingAttr, format!("attribute '{}' in selection path '{}' not found", key, path)));
+        };
+        v = auto_call(ev, &x.clone(), args)?;
+    }
+    Ok(v)
+}
+
+/// `a.b."c.d".e` -> ["a", "b", "c.d", "e"].
+pub fn split_attr_path(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in p.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
