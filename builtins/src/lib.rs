@@ -10,9 +10,18 @@ pub mod json;
 pub mod regex;
 pub mod xml;
 
+mod arith;
+mod attrs;
+mod context;
 mod control;
+mod hash;
+mod lists;
+mod misc;
 mod paths;
+mod strings;
+mod toml;
 mod types;
+mod versions;
 
 use nix_eval::error::{AddTrace, Result};
 use nix_eval::source::Pos;
@@ -21,13 +30,23 @@ use nix_eval::{Eval, EvalBuilder, Value};
 
 /// Add every builtin and constant to an evaluator under construction.
 pub fn install(b: EvalBuilder) -> EvalBuilder {
-    b.add_builtins(control::BUILTINS)
+    b.add_builtins(arith::BUILTINS)
+        .add_builtins(attrs::BUILTINS)
+        .add_builtins(context::BUILTINS)
+        .add_builtins(control::BUILTINS)
+        .add_builtins(hash::BUILTINS)
+        .add_builtins(lists::BUILTINS)
+        .add_builtins(misc::BUILTINS)
+        .add_builtins(strings::BUILTINS)
+        .add_builtins(toml::BUILTINS)
+        .add_builtins(versions::BUILTINS)
         .add_builtins(types::BUILTINS)
         .add_builtins(paths::BUILTINS)
         .add_builtins(json::BUILTINS)
         .add_builtins(xml::BUILTINS)
         .add_constants(types::CONSTANTS)
         .add_constants(paths::CONSTANTS)
+        .add_constants(misc::CONSTANTS)
 }
 
 const ORDINALS: [&str; 4] = ["first", "second", "third", "fourth"];

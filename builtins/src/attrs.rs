@@ -1,0 +1,5 @@
+//! (to be written)
+
+use nix_eval::BuiltinDef;
+
+pub const BUILTINS: &[BuiltinDef] = &[];

@@ -1,0 +1,6 @@
+//! (to be written)
+
+use nix_eval::BuiltinDef;
+
+pub const BUILTINS: &[BuiltinDef] = &[];
+pub const CONSTANTS: &[nix_eval::ConstantDef] = &[];
