@@ -187,7 +187,7 @@ fn find_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         ));
     }
     Err(EvalError::at(
-        ErrorKind::Other,
+        ErrorKind::Throw,
         pos,
         format!("file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)", wanted),
     ))

@@ -104,9 +104,14 @@ impl<T> AddTrace<T> for Result<T> {
 
 /// Renders `pos` like the reference: ` at FILE:LINE:COL:` and the source lines around it.
 pub fn render_pos(out: &mut String, pos: Pos) {
+    render_pos_indented(out, pos, 0)
+}
+
+/// [`render_pos`] shifted right by `extra` columns (warnings are indented by two more).
+pub fn render_pos_indented(out: &mut String, pos: Pos, extra: usize) {
     let Some(loc) = pos.resolve() else { return };
-    let _ = writeln!(out, "       at {}:{}:{}:", loc.file.name(), loc.line, loc.column);
-    let width = (loc.line + 1).to_string().len().max(1);
+    let _ = writeln!(out, "{:w$}at {}:{}:{}:", "", loc.file.name(), loc.line, loc.column, w = 7 + extra);
+    let width = (loc.line + 1).to_string().len().max(1) + extra;
     let show = |n: u32, out: &mut String| {
         if let Some(text) = loc.file.line_text(n) {
             let _ = writeln!(out, "{:>w$}| {}", n, text, w = width + 12);

@@ -46,7 +46,13 @@ impl Eval {
     pub fn parse(&mut self, text: &str, origin: Origin, base_dir: &Path, outer: &[Symbol]) -> Result<ExprRef> {
         let file = add_source(origin, Arc::from(text));
         let home = self.settings.home.clone();
-        let ctx = LowerCtx { globals: &self.global_index, base_dir, home: home.as_deref(), outer_names: outer };
+        let ctx = LowerCtx {
+            globals: &self.global_index,
+            base_dir,
+            home: home.as_deref(),
+            outer_names: outer,
+            lints: &self.settings.lints,
+        };
         Ok(parse_and_lower(text, file, &ctx)?)
     }
 

@@ -39,6 +39,8 @@ pub struct LowerCtx<'a> {
     pub home: Option<&'a str>,
     /// Names bound in the outermost environment (`scopedImport`), slot i = names[i].
     pub outer_names: &'a [Symbol],
+    /// `--lint-*` settings: (lint name, "warn" | "fatal").
+    pub lints: &'a [(String, String)],
 }
 
 pub struct Lowerer<'a> {
@@ -149,7 +151,15 @@ impl<'a> Lowerer<'a> {
                     Ok(v) => self.konst(Value::Float(v)),
                     Err(_) => return self.err(pos, format!("invalid float '{}'", f.syntax().text())),
                 },
-                rast::LiteralKind::Uri(u) => self.konst(Value::string(u.syntax().text())),
+                rast::LiteralKind::Uri(u) => {
+                    let text = u.syntax().text().to_string();
+                    self.lint(
+                        "url-literals",
+                        pos,
+                        format!("URL literals are disallowed. Consider using a string literal \"{}\" instead", text),
+                    )?;
+                    self.konst(Value::string(text))
+                }
             },
             rast::Expr::Str(s) => self.string(s, pos)?,
             rast::Expr::PathAbs(_) | rast::Expr::PathRel(_) | rast::Expr::PathHome(_) | rast::Expr::PathSearch(_) => {
@@ -311,6 +321,22 @@ impl<'a> Lowerer<'a> {
             }
         }
         Ok(self.alloc(Expr::BinOp { pos, op, lhs, rhs }))
+    }
+
+    /// Report a `--lint-*` finding: a warning on stderr, or with "fatal" a parse error.
+    pub(super) fn lint(&self, name: &str, pos: Pos, msg: String) -> LResult<()> {
+        let Some((_, level)) = self.ctx.lints.iter().rev().find(|(n, _)| n == name) else { return Ok(()) };
+        let msg = format!("{} (lint-{})", msg, name);
+        match level.as_str() {
+            "fatal" => self.err(pos, msg),
+            "warn" => {
+                let mut out = format!("warning: {}\n", msg);
+                crate::error::render_pos_indented(&mut out, pos, 2);
+                eprint!("{}", out);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn child<T>(&self, c: Option<T>, pos: Pos) -> LResult<T> {

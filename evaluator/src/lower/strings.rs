@@ -38,7 +38,14 @@ impl<'a> Lowerer<'a> {
         let mut any_interp = false;
         for p in s.normalized_parts() {
             match p {
-                InterpolPart::Literal(t) => lit.push_str(&t),
+                InterpolPart::Literal(t) => {
+                    if t.contains('\0') {
+                        let shown = t.replace('\0', "␀");
+                        let at = Pos { file: self.file, offset: pos.offset + 1 };
+                        return self.err(at, format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown));
+                    }
+                    lit.push_str(&t)
+                }
                 InterpolPart::Interpolation(i) => {
                     any_interp = true;
                     if !lit.is_empty() {
@@ -97,14 +104,23 @@ impl<'a> Lowerer<'a> {
     fn anchor_path(&self, p: &rast::Path, text: &str, pos: Pos) -> LResult<String> {
         let trailing = text.ends_with('/');
         let mut s = match p {
-            rast::Path::PathAbs(_) => canon_path(text),
+            rast::Path::PathAbs(_) => {
+                self.lint("absolute-path-literals", pos, format!("absolute path literals are not portable. Consider replacing path literal '{}' by a string, relative path, or parameter", text))?;
+                canon_path(text)
+            }
             rast::Path::PathHome(_) => {
+                self.lint("absolute-path-literals", pos, format!("home path literals are not portable. Consider replacing path literal '{}' by a string, relative path, or parameter", text))?;
                 let Some(home) = self.ctx.home else {
                     return self.err(pos, "the path '~/...' cannot be resolved: HOME is not set");
                 };
                 canon_path(&format!("{}/{}", home, &text[2..]))
             }
-            _ => canon_path(&format!("{}/{}", self.ctx.base_dir.display(), text)),
+            _ => {
+                if !text.starts_with("./") && !text.starts_with("../") {
+                    self.lint("short-path-literals", pos, format!("relative path literal '{}' should be prefixed with '.' for clarity: './{}'", text, text))?;
+                }
+                canon_path(&format!("{}/{}", self.ctx.base_dir.display(), text))
+            }
         };
         if trailing && !s.ends_with('/') {
             s.push('/');
