@@ -150,7 +150,7 @@ impl Eval {
         match &l {
             Value::Int(_) | Value::Float(_) => {
                 let r = self.eval(rhs, env)?;
-                self.arith(pos, crate::ast::BinOp::Add, &l, &r)
+                self.arith_forced(pos, crate::ast::BinOp::Add, &l, &r)
             }
             Value::Path(p) => {
                 let r = self.eval(rhs, env)?;

@@ -317,7 +317,7 @@ impl Eval {
             }
             Expr::With { namespace, body, .. } => {
                 let ns = self.thunk(namespace, env);
-                let env = Env::new(Some(env.clone()), vec![ns]);
+                let env = Env::one(env.clone(), ns);
                 self.eval(body, &env)
             }
             Expr::BinOp { pos, op, lhs, rhs } => self.eval_binop(*pos, *op, lhs, rhs, env),
@@ -404,7 +404,7 @@ impl Eval {
                 let l = self.eval(lhs, env)?;
                 let r = self.eval(rhs, env)?;
                 match op {
-                    BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith(pos, op, &l, &r),
+                    BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
                     BinOp::Concat => {
                         let a = self.expect_list(&l, pos).trace(pos, || "in the left operand of the list concatenation (++) operator".into())?;
                         let b = self.expect_list(&r, pos).trace(pos, || "in the right operand of the list concatenation (++) operator".into())?;
@@ -446,7 +446,11 @@ impl Eval {
         )
     }
 
+    #[inline]
     pub fn expect_bool(&mut self, v: &Value, pos: Pos) -> Result<bool> {
+        if let Value::Bool(b) = v {
+            return Ok(*b);
+        }
         match self.force(v)? {
             Value::Bool(b) => Ok(b),
             v => Err(self.type_error("a Boolean", &v, pos)),

@@ -11,16 +11,22 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 impl Eval {
+    /// `+ - * /` on numbers (arguments forced here).
     pub fn arith(&mut self, pos: Pos, op: BinOp, l: &Value, r: &Value) -> Result<Value> {
         let l = self.force(l)?;
         let r = self.force(r)?;
+        self.arith_forced(pos, op, &l, &r)
+    }
+
+    /// `+ - * /` on numbers already in weak head normal form.
+    pub(crate) fn arith_forced(&mut self, pos: Pos, op: BinOp, l: &Value, r: &Value) -> Result<Value> {
         let (verb, sign) = match op {
             BinOp::Add => ("adding", "+"),
             BinOp::Sub => ("subtracting", "-"),
             BinOp::Mul => ("multiplying", "*"),
             _ => ("dividing", "/"),
         };
-        match (&l, &r) {
+        match (l, r) {
             (Value::Int(a), Value::Int(b)) => {
                 let (a, b) = (*a, *b);
                 let res = match op {
@@ -40,8 +46,8 @@ impl Eval {
                 }
             }
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-                let a = as_f64(&l);
-                let b = as_f64(&r);
+                let a = as_f64(l);
+                let b = as_f64(r);
                 Ok(Value::Float(match op {
                     BinOp::Add => a + b,
                     BinOp::Sub => a - b,
@@ -58,10 +64,10 @@ impl Eval {
                 if op == BinOp::Add {
                     Err(EvalError::at(ErrorKind::Type, pos, format!("cannot add {} to {}", r.ty().describe(), l.ty().describe())))
                 } else {
-                    Err(self.type_error(if matches!(l, Value::Int(_)) { "an integer" } else { "a float" }, &r, pos))
+                    Err(self.type_error(if matches!(l, Value::Int(_)) { "an integer" } else { "a float" }, r, pos))
                 }
             }
-            _ => Err(self.type_error("an integer", &l, pos)),
+            _ => Err(self.type_error("an integer", l, pos)),
         }
     }
 
@@ -144,6 +150,9 @@ impl Eval {
     }
 
     pub fn compare(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<Ordering> {
+        if let (Value::Int(x), Value::Int(y)) = (a, b) {
+            return Ok(x.cmp(y));
+        }
         let a = self.force(a)?;
         let b = self.force(b)?;
         match (&a, &b) {

@@ -10,7 +10,7 @@ mod thunk;
 
 pub use attrs::{Attr, Attrs};
 pub use string::{Context, NixString, StringBuilder};
-pub use thunk::{Env, Thunk, ThunkState};
+pub use thunk::{Env, Slots, Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;
 use crate::builtin::BuiltinDef;

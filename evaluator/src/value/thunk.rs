@@ -14,16 +14,30 @@ use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
 use std::cell::{Cell, RefCell};
+use smallvec::SmallVec;
 use std::rc::Rc;
+
+/// Slots stored inline for the common one- and two-variable environments (lambdas, `with`).
+pub type Slots = SmallVec<[Value; 2]>;
 
 pub struct Env {
     pub up: Option<Rc<Env>>,
-    slots: RefCell<Vec<Value>>,
+    slots: RefCell<Slots>,
 }
 
 impl Env {
     pub fn new(up: Option<Rc<Env>>, slots: Vec<Value>) -> Rc<Env> {
+        Rc::new(Env { up, slots: RefCell::new(SmallVec::from_vec(slots)) })
+    }
+    pub fn with_slots(up: Option<Rc<Env>>, slots: Slots) -> Rc<Env> {
         Rc::new(Env { up, slots: RefCell::new(slots) })
+    }
+    /// An environment of one variable (a lambda's argument, a `with` namespace).
+    #[inline]
+    pub fn one(up: Rc<Env>, v: Value) -> Rc<Env> {
+        let mut s = Slots::new();
+        s.push(v);
+        Rc::new(Env { up: Some(up), slots: RefCell::new(s) })
     }
     #[inline]
     pub fn get(&self, slot: usize) -> Value {

@@ -7,6 +7,9 @@ mod run;
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Native stack for the evaluation thread; memory is committed only as it is used.
 const EVAL_STACK: usize = 1 << 30;
 /// Stack kept free below the evaluator's guard for builtins and printing.
