@@ -8,12 +8,14 @@
 
 pub mod json;
 pub mod regex;
+pub mod store;
 pub mod xml;
 
 mod arith;
 mod attrs;
 mod context;
 mod control;
+mod derivation;
 mod hash;
 mod lists;
 mod misc;
@@ -34,6 +36,11 @@ pub fn install(b: EvalBuilder) -> EvalBuilder {
         .add_builtins(attrs::BUILTINS)
         .add_builtins(context::BUILTINS)
         .add_builtins(control::BUILTINS)
+        .add_builtins(derivation::BUILTINS)
+        .add_builtins(store::BUILTINS)
+        .add_nix_builtin("derivation", derivation::DERIVATION_NIX, true)
+        .add_virtual_file("/__corepkgs__/fetchurl.nix", derivation::FETCHURL_NIX)
+        .path_to_store(store::copy_path_to_store)
         .add_builtins(hash::BUILTINS)
         .add_builtins(lists::BUILTINS)
         .add_builtins(misc::BUILTINS)

@@ -34,6 +34,7 @@ pub struct EvalBuilder {
     constants: Vec<&'static ConstantDef>,
     nix_builtins: Vec<(&'static str, &'static str, bool)>,
     path_to_store: Option<PathToStore>,
+    virtual_files: Vec<(&'static str, &'static str)>,
 }
 
 impl EvalBuilder {
@@ -45,7 +46,13 @@ impl EvalBuilder {
             constants: Vec::new(),
             nix_builtins: Vec::new(),
             path_to_store: None,
+            virtual_files: Vec::new(),
         }
+    }
+    /// A file that exists only in memory (e.g. `/__corepkgs__/fetchurl.nix`).
+    pub fn add_virtual_file(mut self, path: &'static str, text: &'static str) -> Self {
+        self.virtual_files.push((path, text));
+        self
     }
     pub fn io(mut self, io: Box<dyn io::EvalIo>) -> Self {
         self.io = io;
@@ -73,6 +80,9 @@ impl EvalBuilder {
     pub fn build(self) -> Eval {
         let mut ev = Eval::new(self.settings, self.io);
         ev.path_to_store = self.path_to_store;
+        for (p, t) in self.virtual_files {
+            ev.virtual_files.insert(p.to_string(), t);
+        }
         let mut set: Vec<Attr> = Vec::new();
         let mut globals: Vec<(Symbol, Value)> = Vec::new();
         let mut add = |name: &str, v: Value, global: bool, set: &mut Vec<Attr>| {

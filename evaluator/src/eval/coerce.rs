@@ -77,12 +77,15 @@ impl Eval {
             Value::List(l) if opts.coerce_more => {
                 let l = l.clone();
                 for (i, x) in l.iter().enumerate() {
-                    if i > 0 {
-                        out.push_bytes(b" ");
-                    }
                     self.coerce_into(out, x, pos, opts)?;
-                    // Nix drops the separator after an empty list element? No: it always
-                    // separates, except that nested empty lists contribute nothing.
+                    // The reference adds no separator after the last element, nor after an
+                    // element that is an empty list.
+                    if i + 1 < l.len() {
+                        let empty_list = matches!(self.force(x)?, Value::List(ref e) if e.is_empty());
+                        if !empty_list {
+                            out.push_bytes(b" ");
+                        }
+                    }
                 }
             }
             _ => return Err(self.cannot_coerce(&v, pos)),

@@ -29,6 +29,9 @@ impl From<ParseError> for Box<EvalError> {
 impl Eval {
     /// `path` or `path/default.nix` when `path` is a directory.
     pub fn resolve_import_path(&self, path: &str) -> String {
+        if self.virtual_files.contains_key(path) {
+            return path.to_string();
+        }
         match self.io.file_type(Path::new(path)) {
             Ok(FileType::Directory) => format!("{}/default.nix", path.trim_end_matches('/')),
             Ok(FileType::Symlink) => {
@@ -57,6 +60,9 @@ impl Eval {
     }
 
     fn read_source(&mut self, path: &str, pos: Pos) -> Result<String> {
+        if let Some(text) = self.virtual_file(path) {
+            return Ok(text.to_string());
+        }
         if let Err(msg) = self.io.check_access(Path::new(path)) {
             return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
         }

@@ -93,6 +93,8 @@ pub struct Eval {
     ext: FxHashMap<TypeId, Box<dyn Any>>,
     /// Hook that copies a path into the store when it is interpolated into a string.
     pub(crate) path_to_store: Option<PathToStore>,
+    /// Files that exist only in memory (the reference's corepkgs, `<nix/fetchurl.nix>`).
+    pub(crate) virtual_files: FxHashMap<String, &'static str>,
 }
 
 /// Copies a source path into the store, returning the store path.
@@ -111,6 +113,7 @@ impl Eval {
             stats: Stats::default(),
             ext: FxHashMap::default(),
             path_to_store: None,
+            virtual_files: FxHashMap::default(),
         }
     }
 
@@ -121,6 +124,11 @@ impl Eval {
             .or_insert_with(|| Box::new(T::default()))
             .downcast_mut::<T>()
             .expect("extension type")
+    }
+
+    /// The in-memory file at `path`, if there is one.
+    pub fn virtual_file(&self, path: &str) -> Option<&'static str> {
+        self.virtual_files.get(path).copied()
     }
 
     pub fn builtins(&self) -> &Value {

@@ -1,1 +1,0 @@
-//! POSIX extended regular expressions (placeholder).

@@ -1,0 +1,228 @@
+//! The evaluator's store: where sources, `toFile` texts and `.drv` files go.
+//!
+//! One [`StoreState`] per evaluation (kept in `Eval::ext`): the backend (a directory store,
+//! or a read-only one that only computes paths), the memo of copied source paths, the
+//! derivations known to this evaluation (to compute hashes modulo and closures without
+//! reading them back), and the references of the texts written.
+
+use crate::{make_attrs, Args};
+use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
+use nix_eval::source::Pos;
+use nix_eval::value::{Context, NixString};
+use nix_eval::{BuiltinDef, CoerceOpts, Eval, Symbol, Value};
+use nix_store_core::nar::FileType as NarType;
+use nix_store_core::{Derivation, FileIngestionMethod, Hash, HashAlgo, ReadOnlyStore, Store, StorePath};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::rc::Rc;
+
+pub const BUILTINS: &[BuiltinDef] = &[
+    BuiltinDef { name: "toFile", arity: 2, global: false, func: to_file },
+    BuiltinDef { name: "path", arity: 1, global: false, func: path },
+    BuiltinDef { name: "filterSource", arity: 2, global: false, func: filter_source },
+    BuiltinDef { name: "storePath", arity: 1, global: false, func: store_path },
+];
+
+pub struct StoreState {
+    pub store: Rc<dyn Store>,
+    sources: FxHashMap<String, String>,
+    /// Derivations by `.drv` path: made in this evaluation or read from the store.
+    pub(crate) drvs: FxHashMap<String, Rc<Derivation>>,
+    /// Hash modulo of each known derivation, by `.drv` path.
+    pub(crate) hash_modulo: FxHashMap<String, Hash>,
+    /// References of text files written (`toFile`, `.drv`), for closures.
+    pub(crate) references: FxHashMap<String, BTreeSet<String>>,
+}
+
+impl Default for StoreState {
+    fn default() -> StoreState {
+        StoreState {
+            store: Rc::new(ReadOnlyStore::new()),
+            sources: FxHashMap::default(),
+            drvs: FxHashMap::default(),
+            hash_modulo: FxHashMap::default(),
+            references: FxHashMap::default(),
+        }
+    }
+}
+
+/// Use `store` for everything this evaluator writes.
+pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
+    ev.ext::<StoreState>().store = store;
+}
+
+pub(crate) fn store(ev: &mut Eval) -> Rc<dyn Store> {
+    ev.ext::<StoreState>().store.clone()
+}
+
+pub(crate) fn store_error(pos: Pos, e: impl std::fmt::Display) -> Box<EvalError> {
+    EvalError::at(ErrorKind::Other, pos, e.to_string())
+}
+
+/// The hook behind `"${./file}"`: copy a source path into the store (memoised per path).
+pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
+    if let Some(p) = ev.ext::<StoreState>().sources.get(path) {
+        return Ok(p.clone());
+    }
+    if let Err(msg) = ev.io.check_access(Path::new(path)) {
+        return Err(EvalError::new(ErrorKind::Restricted, msg));
+    }
+    let name = path.rsplit('/').next().unwrap_or("");
+    if name.ends_with(".drv") {
+        return Err(EvalError::new(ErrorKind::Other, "file names are not allowed to end in '.drv'"));
+    }
+    let store = store(ev);
+    let (sp, _) = store
+        .add_path(name, Path::new(path), FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
+        .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
+    ev.ext::<StoreState>().sources.insert(path.to_string(), sp.clone());
+    Ok(sp)
+}
+
+fn string_with_path_context(path: String) -> Value {
+    let mut ctx = Context::new();
+    ctx.insert(path.clone().into_boxed_str());
+    Value::String(NixString::with_context(path.into_bytes(), ctx))
+}
+
+fn to_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    let a = Args::new("toFile", args, pos);
+    let name = a.string(ev, 0)?;
+    let contents = a.coerce(ev, 1, CoerceOpts::INTERP)?;
+    let name = name.to_str_lossy().into_owned();
+    let mut refs = BTreeSet::new();
+    for c in contents.context().into_iter().flatten() {
+        if c.starts_with('=') || c.starts_with('!') {
+            return Err(EvalError::at(
+                ErrorKind::Other,
+                pos,
+                format!("files created by builtins.toFile may not reference derivations, but {} references {}", name, c.trim_start_matches('=')),
+            ));
+        }
+        refs.insert(c.to_string());
+    }
+    let store = store(ev);
+    let p = store.add_text(&name, contents.as_bytes(), &refs).map_err(|e| store_error(pos, e))?;
+    ev.ext::<StoreState>().references.insert(p.clone(), refs);
+    Ok(string_with_path_context(p))
+}
+
+/// Copy `src` into the store with a Nix filter function (or none).
+fn add_filtered(
+    ev: &mut Eval,
+    name: &str,
+    src: &str,
+    filter: Option<Value>,
+    method: FileIngestionMethod,
+    pos: Pos,
+) -> Result<(String, Hash)> {
+    if let Err(msg) = ev.io.check_access(Path::new(src)) {
+        return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
+    }
+    let store = store(ev);
+    let mut failure: Option<Box<EvalError>> = None;
+    let result = {
+        let mut f = |p: &Path, t: NarType| -> bool {
+            let Some(filter) = &filter else { return true };
+            if failure.is_some() {
+                return false;
+            }
+            let pv = Value::string(p.to_string_lossy().into_owned());
+            let tv = Value::string(t.as_str());
+            match ev.call_n(filter, &[pv, tv], pos).and_then(|r| ev.expect_bool(&r, pos)) {
+                Ok(b) => b,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        };
+        store.add_path(name, Path::new(src), method, &mut f)
+    };
+    if let Some(e) = failure {
+        return Err(e).trace(pos, || "while evaluating the filter of builtins.path".into());
+    }
+    result.map_err(|e| store_error(pos, e))
+}
+
+fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    let a = Args::new("path", args, pos);
+    let attrs = a.attrs(ev, 0)?;
+    let mut src = None;
+    let mut name = None;
+    let mut filter = None;
+    let mut recursive = true;
+    let mut expected: Option<String> = None;
+    for attr in attrs.sorted() {
+        match attr.name.as_str() {
+            "path" => src = Some(ev.coerce_to_path(&attr.value, pos)?),
+            "name" => name = Some(ev.expect_string(&attr.value, pos)?.to_str_lossy().into_owned()),
+            "filter" => filter = Some(ev.expect_function(&attr.value, pos)?),
+            "recursive" => recursive = ev.expect_bool(&attr.value, pos)?,
+            "sha256" => expected = Some(ev.expect_string(&attr.value, pos)?.to_str_lossy().into_owned()),
+            other => {
+                return Err(EvalError::at(ErrorKind::Other, pos, format!("unsupported argument '{}' to 'addPath'", other)));
+            }
+        }
+    }
+    let Some(src) = src else {
+        return Err(EvalError::at(ErrorKind::Other, pos, "'path' required"));
+    };
+    let name = name.unwrap_or_else(|| src.rsplit('/').next().unwrap_or("").to_string());
+    let method = if recursive { FileIngestionMethod::Recursive } else { FileIngestionMethod::Flat };
+    let (p, _) = add_filtered(ev, &name, &src, filter, method, pos)?;
+    if let Some(exp) = expected {
+        let h = Hash::parse_any(&exp, Some(HashAlgo::Sha256)).map_err(|e| store_error(pos, e))?;
+        let want = nix_store_core::store_path::make_fixed_output_path(method, &h, &name, &BTreeSet::new())
+            .map_err(|e| store_error(pos, e))?
+            .to_absolute();
+        if want != p {
+            return Err(EvalError::at(ErrorKind::Other, pos, format!("store path mismatch in (possibly filtered) path added from '{}'", src)));
+        }
+    }
+    Ok(string_with_path_context(p))
+}
+
+fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    let a = Args::new("filterSource", args, pos);
+    let filter = a.function(ev, 0)?;
+    let src = a.path(ev, 1)?;
+    let name = src.rsplit('/').next().unwrap_or("").to_string();
+    let (p, _) = add_filtered(ev, &name, &src, Some(filter), FileIngestionMethod::Recursive, pos)?;
+    Ok(string_with_path_context(p))
+}
+
+fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    let a = Args::new("storePath", args, pos);
+    if ev.settings.pure {
+        return Err(EvalError::at(ErrorKind::Restricted, pos, "'builtins.storePath' is not allowed in pure evaluation mode"));
+    }
+    let p = a.path(ev, 0)?;
+    let Ok((sp, _)) = StorePath::parse_prefix(&p) else {
+        return Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' is not in the Nix store", p)));
+    };
+    let mut ctx = Context::new();
+    ctx.insert(sp.to_absolute().into_boxed_str());
+    Ok(Value::String(NixString::with_context(p.into_bytes(), ctx)))
+}
+
+/// `{ drvPath = …; out = …; }` as derivationStrict returns it.
+pub(crate) fn strict_result(drv_path: &str, outputs: &[(String, String)]) -> Value {
+    let mut pairs: Vec<(String, Value)> = Vec::new();
+    let mut ctx = Context::new();
+    ctx.insert(format!("={}", drv_path).into_boxed_str());
+    pairs.push(("drvPath".into(), Value::String(NixString::with_context(drv_path.as_bytes(), ctx))));
+    for (o, p) in outputs {
+        let mut ctx = Context::new();
+        ctx.insert(format!("!{}!{}", o, drv_path).into_boxed_str());
+        pairs.push((o.clone(), Value::String(NixString::with_context(p.as_bytes(), ctx))));
+    }
+    let pairs: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    make_attrs(pairs)
+}
+
+#[allow(dead_code)]
+fn sym(s: &str) -> Symbol {
+    Symbol::new(s)
+}
