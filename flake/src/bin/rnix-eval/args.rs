@@ -18,6 +18,7 @@ pub struct Options {
     pub include: Vec<String>,
     pub show_trace: bool,
     pub readonly: bool,
+    pub read_write: bool,
     pub pure: bool,
     pub max_call_depth: Option<usize>,
     pub experimental: Vec<String>,
@@ -95,7 +96,10 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
             "--show-trace" => o.show_trace = true,
             "--no-show-trace" => o.show_trace = false,
             "--readonly-mode" => o.readonly = true,
-            "--read-write-mode" => o.readonly = false,
+            "--read-write-mode" => {
+                o.readonly = false;
+                o.read_write = true;
+            }
             "--dry-run" => o.dry_run = true,
             "--impure" => o.pure = false,
             "--pure-eval" => o.pure = true,

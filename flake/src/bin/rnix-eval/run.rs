@@ -6,7 +6,9 @@ use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::{Origin, Pos};
 use nix_eval::{print, Attr, Attrs, Eval, EvalBuilder, Settings, Symbol, Value};
 use std::io::{Read, Write};
+use nix_store_core::{DirStore, ReadOnlyStore, Store};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 pub fn main(argv: Vec<String>) -> u8 {
     let opts = match args::parse(argv) {
@@ -59,7 +61,35 @@ fn build_evaluator(opts: &Options) -> Eval {
     }
     settings.experimental_features = opts.experimental.clone();
     settings.lints = opts.lints.clone();
-    nix_builtins::install(EvalBuilder::new(settings)).build()
+    let mut ev = nix_builtins::install(EvalBuilder::new(settings)).build();
+    nix_builtins::store::set_store(&mut ev, open_store(opts));
+    ev
+}
+
+/// The store the evaluation writes to: `--store DIR`, nothing in read-only mode (the default
+/// of `instantiate --eval`, as in the reference), else the user's data directory.
+fn open_store(opts: &Options) -> Rc<dyn Store> {
+    let read_only = opts.readonly
+        || opts.dry_run
+        || (opts.command == Command::Instantiate && (opts.eval_only || opts.parse_only) && !opts.read_write);
+    let root = match &opts.store {
+        Some(dir) => PathBuf::from(absolute(dir)),
+        None => {
+            let data = std::env::var("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .unwrap_or_else(|_| PathBuf::from("/tmp"));
+            data.join("rnix-eval")
+        }
+    };
+    if read_only {
+        return Rc::new(ReadOnlyStore::over(root));
+    }
+    if let Err(e) = std::fs::create_dir_all(root.join("nix/store")) {
+        eprintln!("warning: cannot create the store at '{}' ({}); nothing will be written", root.display(), e);
+        return Rc::new(ReadOnlyStore::over(root));
+    }
+    Rc::new(DirStore::new(root))
 }
 
 fn cwd() -> PathBuf {
@@ -114,10 +144,11 @@ fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
                 };
                 let _ = if opts.raw { write!(out, "{}", text) } else { writeln!(out, "{}", text) };
             } else {
-                return Err(EvalError::new(
-                    ErrorKind::Other,
-                    "instantiating derivations is not supported yet; use --eval",
-                ));
+                let mut drvs = Vec::new();
+                collect_derivations(ev, &v, &auto_args, true, &mut drvs)?;
+                for line in drvs {
+                    let _ = writeln!(out, "{}", line);
+                }
             }
         }
     }
@@ -229,4 +260,53 @@ pub fn split_attr_path(p: &str) -> Vec<String> {
     }
     out.push(cur);
     out
+}
+
+/// The derivations a value denotes, as `nix-instantiate` finds them: the value itself, the
+/// attributes of a set (recursing only where `recurseForDerivations = true`), or a list's
+/// elements. Each is printed as its drv path, with `!output` unless the output is `out`.
+fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &mut Vec<String>) -> Result<()> {
+    let v = auto_call(ev, v, args)?;
+    match &v {
+        Value::Attrs(a) => {
+            if ev.is_derivation(a)? {
+                let drv = ev.force(&a.get(Symbol::new("drvPath")).cloned().unwrap_or(Value::Null))?;
+                let drv = ev.coerce_to_string(&drv, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?;
+                let output = match a.get(Symbol::new("outputName")) {
+                    Some(o) => ev.coerce_to_string(o, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?.to_str_lossy().into_owned(),
+                    None => "out".into(),
+                };
+                let mut line = drv.to_str_lossy().into_owned();
+                if output != "out" {
+                    line.push('!');
+                    line.push_str(&output);
+                }
+                out.push(line);
+                return Ok(());
+            }
+            let recurse = top || match a.get(Symbol::new("recurseForDerivations")) {
+                Some(r) => matches!(ev.force(r)?, Value::Bool(true)),
+                None => false,
+            };
+            if recurse {
+                for attr in a.sorted() {
+                    let x = ev.force(&attr.value)?;
+                    if let Value::Attrs(inner) = &x {
+                        if ev.is_derivation(inner)? || inner.contains(Symbol::new("recurseForDerivations")) {
+                            collect_derivations(ev, &x, args, false, out)?;
+                        }
+                    }
+                }
+            }
+        }
+        Value::List(l) => {
+            for x in l.iter() {
+                collect_derivations(ev, x, args, false, out)?;
+            }
+        }
+        _ => {
+            return Err(EvalError::new(ErrorKind::Type, "expression does not evaluate to a derivation (or a set or list of those)"));
+        }
+    }
+    Ok(())
 }
