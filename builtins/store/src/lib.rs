@@ -1,0 +1,39 @@
+//! Store-path arithmetic, NAR serialisation, ATerm derivations and store backends.
+//!
+//! This crate is the "pure data + filesystem" half of the store: it knows how
+//! CppNix 2.8 names things in `/nix/store` and how it writes them, and nothing
+//! about the Nix language. The evaluator's builtins (`toFile`, `path`,
+//! `derivationStrict`, `placeholder`, …) call into it; it never calls back,
+//! except through the plain closures it is handed (NAR filters, the
+//! derivation-hash lookup).
+//!
+//! Layout, one concern per module:
+//! - [`nixbase32`]: Nix's own base-32 (reversed bit order, no `e o u t`);
+//! - [`hash`]: algorithms, digests, every textual form Nix accepts or prints;
+//! - [`store_path`]: store-path names and the fingerprint rules that make them;
+//! - [`nar`]: the NAR archive format, streamed into any writer or hash;
+//! - [`derivation`]: the `.drv` ATerm format and `hashDerivationModulo`;
+//! - [`store`]: the narrow [`Store`] trait with a directory-backed and a
+//!   read-only implementation.
+//!
+//! The logical store directory is always [`STORE_DIR`] (`/nix/store`): it is
+//! part of every hash, so a store rooted elsewhere on disk still reports
+//! `/nix/store/...` paths.
+
+#![warn(missing_docs)]
+
+pub mod derivation;
+pub mod hash;
+pub mod nar;
+pub mod nixbase32;
+pub mod store;
+pub mod store_path;
+
+#[cfg(test)]
+mod test_support;
+
+pub use derivation::{Derivation, DerivationError, DerivationOutput};
+pub use hash::{Hash, HashAlgo, HashError, HashFormat, Hasher};
+pub use nar::FileType;
+pub use store::{DirStore, ReadOnlyStore, Store, StoreError};
+pub use store_path::{FileIngestionMethod, StorePath, StorePathError, STORE_DIR};

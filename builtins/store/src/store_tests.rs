@@ -1,0 +1,273 @@
+//! Tests for `store.rs`. Expected paths and on-disk metadata come from CppNix 2.8.0:
+//! `nix-instantiate --eval --readonly-mode --strict tests/fixtures/paths.nix` for the paths, and
+//! `nix-instantiate --store /tmp/ref/st2 -E 'derivation ({ name = "all"; system = "x"; builder = "/b"; }
+//! // builtins.removeAttrs (import ./paths.nix) ["phOut" "phDev" "phWeird"])'` followed by
+//! `find . -printf '%m %TY %y %p\n'` in `st2/nix/store` for what Nix writes to disk.
+
+use std::os::unix::fs::MetadataExt;
+
+use super::*;
+use crate::test_support::{
+    drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir,
+};
+
+fn all(_: &Path, _: FileType) -> bool {
+    true
+}
+
+/// `mode type relative-path` for every entry, sorted, checking mtime = 1 on the way
+/// (Nix's `%TY` printed 1970 for all of them; symlinks are left alone).
+fn listing(root: &Path) -> Vec<String> {
+    fn walk(base: &Path, p: &Path, out: &mut Vec<String>) {
+        let m = fs::symlink_metadata(p).unwrap();
+        let rel = p.strip_prefix(base).unwrap().display().to_string();
+        let kind = if m.is_symlink() {
+            'l'
+        } else if m.is_dir() {
+            'd'
+        } else {
+            'f'
+        };
+        if !m.is_symlink() {
+            assert_eq!(m.mtime(), 1, "{rel}");
+        }
+        out.push(format!("{:o} {kind} {rel}", m.mode() & 0o7777));
+        if m.is_dir() {
+            for e in fs::read_dir(p).unwrap() {
+                walk(base, &e.unwrap().path(), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort_by(|a, b| a.split(' ').nth(2).cmp(&b.split(' ').nth(2)));
+    out
+}
+
+/// What Nix wrote for `builtins.path { path = fix; name = "filtered"; filter = … }`.
+const FILTERED_LISTING: &[&str] = &[
+    "555 d ",
+    "444 f B",
+    "444 f _u",
+    "444 f a.txt",
+    "555 d bin",
+    "555 f bin/ro-exec",
+    "555 f bin/run.sh",
+    "444 f eight",
+    "444 f notexec",
+    "444 f é",
+];
+
+#[test]
+fn dir_store_imports_like_nix() {
+    let tmp = TempDir::new();
+    let fix = tmp.path().join("fix");
+    make_fixture(&fix);
+    let store = DirStore::new(tmp.path().join("root"));
+    let rec = FileIngestionMethod::Recursive;
+
+    let (p, h) = store.add_path("fix", &fix, rec, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
+    assert_eq!(
+        h.to_nix32(),
+        "0i5qjz9p3hlqwrkwwfx1zmvnbwlzgbya0h09gmvba77l7024sng1"
+    );
+    let (p, _) = store.add_path("fixture", &fix, rec, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/v0rx48s3cm2fq5z8znafahcmk4xx8hrn-fixture");
+    let stored = store.real_path(&p).unwrap();
+    let l = listing(&stored);
+    for line in [
+        "555 d ",
+        "777 l dangling",
+        "777 l link",
+        "555 d sub/emptydir",
+        "444 f sub/deeper/empty",
+        "555 f bin/ro-exec",
+        "444 f notexec",
+    ] {
+        assert!(l.contains(&line.to_owned()), "{line} not in {l:?}");
+    }
+    assert_eq!(
+        fs::read_link(stored.join("dangling")).unwrap(),
+        Path::new("../nowhere")
+    );
+    assert_eq!(nar_hash_path(&stored, &mut all).unwrap(), h);
+
+    let (p, _) = store
+        .add_path("filtered", &fix, rec, &mut drop_sub_and_symlinks)
+        .unwrap();
+    assert_eq!(p, "/nix/store/9i3ny40z3ybfzb4mapl30dcsjnbybbkw-filtered");
+    assert_eq!(listing(&store.real_path(&p).unwrap()), FILTERED_LISTING);
+
+    let (p, _) = store
+        .add_path("fix", &fix, rec, &mut drop_symlinks_and_e_acute)
+        .unwrap();
+    assert_eq!(p, "/nix/store/g0bphyjlpk4fc8g9pnx87qv89pvhzviw-fix");
+
+    let run = fix.join("bin/run.sh");
+    let (p, _) = store.add_path("run.sh", &run, rec, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/vhm14mqv1z8hl8qrg4v7zd1rqly2ki3k-run.sh");
+    assert_eq!(listing(&store.real_path(&p).unwrap()), ["555 f "]);
+
+    let flat = FileIngestionMethod::Flat;
+    let (p, h) = store
+        .add_path("a.txt", &fix.join("a.txt"), flat, &mut all)
+        .unwrap();
+    assert_eq!(p, "/nix/store/fdwm55r4skpypx1gwzb7x69ckav1rv09-a.txt");
+    assert_eq!(h, Hash::digest(HashAlgo::Sha256, b"hello\n"));
+    // A flat import of an executable is stored non-executable.
+    let (p, _) = store.add_path("run", &run, flat, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/d2bizrqygainsqjyyipsyhlhn21xcwwq-run");
+    assert_eq!(listing(&store.real_path(&p).unwrap()), ["444 f "]);
+    assert_eq!(
+        fs::read(store.real_path(&p).unwrap()).unwrap(),
+        b"#!/bin/sh\necho run\n"
+    );
+
+    // Adding again changes nothing and leaves no temp files behind.
+    store.add_path("fixture", &fix, rec, &mut all).unwrap();
+    store.add_path("run", &run, flat, &mut all).unwrap();
+    let names: Vec<String> = fs::read_dir(tmp.path().join("root/nix/store"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(names.iter().all(|n| !n.starts_with('.')));
+}
+
+/// The filter is consulted once per entry below the root, even when the tree is also copied.
+#[test]
+fn filter_runs_once_per_entry() {
+    let tmp = TempDir::new();
+    let fix = tmp.path().join("fix");
+    make_fixture(&fix);
+    let store = DirStore::new(tmp.path().join("root"));
+    let mut calls = Vec::new();
+    store
+        .add_path(
+            "filtered",
+            &fix,
+            FileIngestionMethod::Recursive,
+            &mut |p, t| {
+                calls.push(p.to_owned());
+                drop_sub_and_symlinks(p, t)
+            },
+        )
+        .unwrap();
+    let unique: HashSet<_> = calls.iter().collect();
+    assert_eq!(unique.len(), calls.len());
+    // 10 top-level entries and the 2 in bin; nothing below the rejected `sub`.
+    assert_eq!(calls.len(), 12);
+}
+
+/// Provenance: `builtins.toFile "hello.txt" "hello\n"` → qa1w9…, and the `dep` `.drv` written by
+/// `nix-instantiate --store /tmp/ref/st (drv dep)` → p2qkh…-dep.drv with mode 444, mtime 1.
+#[test]
+fn add_text_writes_read_only_files() {
+    let tmp = TempDir::new();
+    let store = DirStore::new(tmp.path());
+    let none = BTreeSet::new();
+    let p = store.add_text("hello.txt", b"hello\n", &none).unwrap();
+    assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+    assert!(store.exists(&p));
+    assert_eq!(listing(&store.real_path(&p).unwrap()), ["444 f "]);
+    assert_eq!(fs::read(tmp.path().join(&p[1..])).unwrap(), b"hello\n");
+
+    let dep = include_bytes!("../tests/fixtures/p2qkh6lklg7zljx468xsl3gwif574nq4-dep.drv");
+    let p = store.add_text("dep.drv", dep, &none).unwrap();
+    assert_eq!(p, "/nix/store/p2qkh6lklg7zljx468xsl3gwif574nq4-dep.drv");
+    assert_eq!(store.add_text("dep.drv", dep, &none).unwrap(), p);
+
+    // Text ingestion of a file is the same rule.
+    let f = tmp.path().join("h");
+    fs::write(&f, "hello\n").unwrap();
+    let (p, _) = store
+        .add_path("hello.txt", &f, FileIngestionMethod::Text, &mut all)
+        .unwrap();
+    assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+
+    let err = store.add_text("a b", b"x", &none).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "store path 'dm85kbl5cy82j2dzvy1874s14y3salv3-a b' contains illegal character ' '"
+    );
+}
+
+#[test]
+fn read_only_store_computes_and_writes_nothing() {
+    let tmp = TempDir::new();
+    let fix = tmp.path().join("fix");
+    make_fixture(&fix);
+    let ro = ReadOnlyStore::new();
+    let (p, _) = ro
+        .add_path(
+            "filtered",
+            &fix,
+            FileIngestionMethod::Recursive,
+            &mut drop_sub_and_symlinks,
+        )
+        .unwrap();
+    assert_eq!(p, "/nix/store/9i3ny40z3ybfzb4mapl30dcsjnbybbkw-filtered");
+    let (p, _) = ro
+        .add_path(
+            "a.txt",
+            &fix.join("a.txt"),
+            FileIngestionMethod::Flat,
+            &mut all,
+        )
+        .unwrap();
+    assert_eq!(p, "/nix/store/fdwm55r4skpypx1gwzb7x69ckav1rv09-a.txt");
+    let p = ro
+        .add_text("hello.txt", b"hello\n", &BTreeSet::new())
+        .unwrap();
+    assert!(!ro.exists(&p));
+    assert_eq!(ro.real_path(&p), None);
+    assert_eq!(ro.store_dir(), "/nix/store");
+
+    let root = tmp.path().join("root");
+    DirStore::new(&root)
+        .add_text("hello.txt", b"hello\n", &BTreeSet::new())
+        .unwrap();
+    let over = ReadOnlyStore::over(&root);
+    assert!(over.exists(&p));
+    assert!(!over.exists("/nix/store/l82nr4gna33sc2g8m4hkkr6r983dlbd6-a.txt"));
+    assert!(!over.exists("/etc/passwd"));
+    assert_eq!(fs::read_dir(&fix).unwrap().count(), 10); // the source is untouched
+}
+
+/// Provenance: `nix-instantiate --eval --readonly-mode -E 'builtins.path { path = /tmp/ref/fix;
+/// recursive = false; }'` → `reading from file: Is a directory`; `builtins.path { path =
+/// /tmp/ref/nonexist; }` → `getting status of '/tmp/ref/nonexist': No such file or directory`.
+#[test]
+fn import_errors() {
+    let tmp = TempDir::new();
+    let fix = tmp.path().join("fix");
+    make_fixture(&fix);
+    for store in [
+        &DirStore::new(tmp.path().join("root")) as &dyn Store,
+        &ReadOnlyStore::new(),
+    ] {
+        let err = store
+            .add_path("fix", &fix, FileIngestionMethod::Flat, &mut all)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "reading from file: Is a directory");
+        let missing = tmp.path().join("nonexist");
+        let err = store
+            .add_path("x", &missing, FileIngestionMethod::Recursive, &mut all)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "getting status of '{}': No such file or directory",
+                missing.display()
+            )
+        );
+        assert!(store
+            .add_path("a b", &fix, FileIngestionMethod::Recursive, &mut all)
+            .is_err());
+    }
+    let leftovers = fs::read_dir(tmp.path().join("root/nix/store"))
+        .unwrap()
+        .count();
+    assert_eq!(leftovers, 0);
+}
