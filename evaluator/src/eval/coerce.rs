@@ -152,11 +152,11 @@ impl Eval {
     pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
         match &l {
             Value::Int(_) | Value::Float(_) => {
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 self.arith_forced(pos, crate::ast::BinOp::Add, &l, &r)
             }
             Value::Path(p) => {
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 let mut b = StringBuilder::default();
                 b.push_bytes(p.as_bytes());
                 self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY).trace(pos, || "while evaluating a path segment".into())?;
@@ -167,7 +167,7 @@ impl Eval {
                 Ok(Value::Path(NixString::from(canon_path(&s))))
             }
             _ => {
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 let mut b = StringBuilder::default();
                 self.coerce_into(&mut b, &l, pos, CoerceOpts::INTERP)?;
                 self.coerce_into(&mut b, &r, pos, CoerceOpts::INTERP)?;

@@ -278,6 +278,26 @@ impl Eval {
 
     // ---- evaluation ----------------------------------------------------------------------
 
+    /// [`Eval::eval`] with the cheapest cases (constants, already evaluated variables)
+    /// handled without a recursive call.
+    #[inline(always)]
+    pub(crate) fn eval_operand(&mut self, e: ExprRef, env: &Rc<Env>) -> Result<Value> {
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Var(Var::Local { depth, slot, .. }) => {
+                let v = env.ancestor(*depth).get(*slot as usize);
+                match v {
+                    Value::Thunk(t) => match t.value() {
+                        Some(v) => Ok(v),
+                        None => self.force_thunk(&t).at_pos(e.pos()),
+                    },
+                    v => Ok(v),
+                }
+            }
+            _ => self.eval(e, env),
+        }
+    }
+
     /// Evaluate `e` in `env` to weak head normal form.
     pub fn eval(&mut self, e: ExprRef, env: &Rc<Env>) -> Result<Value> {
         self.check_stack()?;
@@ -311,7 +331,7 @@ impl Eval {
                 Ok(f)
             }
             Expr::If { pos, cond, then, else_ } => {
-                let c = self.eval(cond, env)?;
+                let c = self.eval_operand(cond, env)?;
                 let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?;
                 self.eval(if c { then } else { else_ }, env)
             }
@@ -381,36 +401,36 @@ impl Eval {
     fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
         match op {
             BinOp::And => {
-                let l = self.eval(lhs, env)?;
+                let l = self.eval_operand(lhs, env)?;
                 if !self.expect_bool(&l, pos).trace(pos, || "in the left operand of the AND (&&) operator".into())? {
                     return Ok(Value::Bool(false));
                 }
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the AND (&&) operator".into())?))
             }
             BinOp::Or => {
-                let l = self.eval(lhs, env)?;
+                let l = self.eval_operand(lhs, env)?;
                 if self.expect_bool(&l, pos).trace(pos, || "in the left operand of the OR (||) operator".into())? {
                     return Ok(Value::Bool(true));
                 }
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the OR (||) operator".into())?))
             }
             BinOp::Impl => {
-                let l = self.eval(lhs, env)?;
+                let l = self.eval_operand(lhs, env)?;
                 if !self.expect_bool(&l, pos).trace(pos, || "in the left operand of the IMPL (->) operator".into())? {
                     return Ok(Value::Bool(true));
                 }
-                let r = self.eval(rhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the IMPL (->) operator".into())?))
             }
             BinOp::Add => {
-                let l = self.eval(lhs, env)?;
+                let l = self.eval_operand(lhs, env)?;
                 self.add_values(pos, l, rhs, env)
             }
             _ => {
-                let l = self.eval(lhs, env)?;
-                let r = self.eval(rhs, env)?;
+                let l = self.eval_operand(lhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
                 match op {
                     BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
                     BinOp::Concat => {

@@ -13,7 +13,7 @@ use super::Value;
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -22,33 +22,37 @@ pub type Slots = SmallVec<[Value; 2]>;
 
 pub struct Env {
     pub up: Option<Rc<Env>>,
-    slots: RefCell<Slots>,
+    /// Interior mutability without borrow flags: slots are written only while the
+    /// environment is being built (and to cache a forced `with` namespace), and no reference
+    /// into them ever escapes these methods (values are cloned out).
+    slots: UnsafeCell<Slots>,
 }
 
 impl Env {
     pub fn new(up: Option<Rc<Env>>, slots: Vec<Value>) -> Rc<Env> {
-        Rc::new(Env { up, slots: RefCell::new(SmallVec::from_vec(slots)) })
+        Rc::new(Env { up, slots: UnsafeCell::new(SmallVec::from_vec(slots)) })
     }
     pub fn with_slots(up: Option<Rc<Env>>, slots: Slots) -> Rc<Env> {
-        Rc::new(Env { up, slots: RefCell::new(slots) })
+        Rc::new(Env { up, slots: UnsafeCell::new(slots) })
     }
     /// An environment of one variable (a lambda's argument, a `with` namespace).
     #[inline]
     pub fn one(up: Rc<Env>, v: Value) -> Rc<Env> {
         let mut s = Slots::new();
         s.push(v);
-        Rc::new(Env { up: Some(up), slots: RefCell::new(s) })
+        Rc::new(Env { up: Some(up), slots: UnsafeCell::new(s) })
     }
     #[inline]
     pub fn get(&self, slot: usize) -> Value {
-        self.slots.borrow()[slot].clone()
+        // SAFETY: see the field comment; no `&mut` to the slots is alive here.
+        unsafe { (&(*self.slots.get()))[slot].clone() }
     }
     #[inline]
     pub fn set(&self, slot: usize, v: Value) {
-        self.slots.borrow_mut()[slot] = v;
-    }
-    pub fn push(&self, v: Value) {
-        self.slots.borrow_mut().push(v);
+        // SAFETY: see the field comment; the old value is dropped after the write, and no
+        // reference into the slots is alive.
+        let old = unsafe { std::mem::replace(&mut (&mut (*self.slots.get()))[slot], v) };
+        drop(old);
     }
     #[inline]
     pub fn ancestor(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
@@ -79,14 +83,16 @@ pub enum ThunkState {
 pub struct Thunk(Rc<ThunkCell>);
 
 pub struct ThunkCell {
-    state: RefCell<ThunkState>,
+    /// Read and replaced only by the methods below, which never hand out a reference into
+    /// it (same discipline as `Env::slots`).
+    state: UnsafeCell<ThunkState>,
     /// Whether a deep force (`--strict`, `deepSeq`) is in progress through this value.
     pub deep_visiting: Cell<bool>,
 }
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: RefCell::new(state), deep_visiting: Cell::new(false) }))
+        Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state), deep_visiting: Cell::new(false) }))
     }
     pub fn pending(expr: ExprRef, env: Rc<Env>) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
@@ -100,20 +106,25 @@ impl Thunk {
     /// The value if already evaluated.
     #[inline]
     pub fn value(&self) -> Option<Value> {
-        match &*self.0.state.borrow() {
+        // SAFETY: see `ThunkCell::state`.
+        match unsafe { &*self.0.state.get() } {
             ThunkState::Done(v) => Some(v.clone()),
             _ => None,
         }
     }
     pub fn is_blackhole(&self) -> bool {
-        matches!(&*self.0.state.borrow(), ThunkState::Blackhole)
+        // SAFETY: see `ThunkCell::state`.
+        matches!(unsafe { &*self.0.state.get() }, ThunkState::Blackhole)
     }
     /// Takes the pending state out, leaving a blackhole.
     pub fn take(&self) -> ThunkState {
-        std::mem::replace(&mut *self.0.state.borrow_mut(), ThunkState::Blackhole)
+        // SAFETY: see `ThunkCell::state`.
+        unsafe { std::mem::replace(&mut *self.0.state.get(), ThunkState::Blackhole) }
     }
     pub fn restore(&self, s: ThunkState) {
-        *self.0.state.borrow_mut() = s;
+        // SAFETY: see `ThunkCell::state`; the old state is dropped after the write.
+        let old = unsafe { std::mem::replace(&mut *self.0.state.get(), s) };
+        drop(old);
     }
     pub fn ptr_eq(a: &Thunk, b: &Thunk) -> bool {
         Rc::ptr_eq(&a.0, &b.0)
