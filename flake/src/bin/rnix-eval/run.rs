@@ -18,14 +18,38 @@ pub fn main(argv: Vec<String>) -> u8 {
             return 1;
         }
     };
+    let started = std::time::Instant::now();
     let mut ev = build_evaluator(&opts);
-    match run(&mut ev, &opts) {
+    let code = match run(&mut ev, &opts) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.render(opts.show_trace));
             1
         }
+    };
+    if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
+        print_stats(&ev, started.elapsed());
     }
+    code
+}
+
+/// `NIX_SHOW_STATS=1`: work counters, time and peak memory on stderr, as JSON.
+fn print_stats(ev: &Eval, elapsed: std::time::Duration) {
+    let peak_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let st = &ev.stats;
+    eprintln!(
+        "{{\"cpuTime\": {:.3}, \"nrThunks\": {}, \"nrFunctionCalls\": {}, \"nrAttrsets\": {}, \"nrEnvs\": {}, \"peakRssKiB\": {}}}",
+        elapsed.as_secs_f64(),
+        st.thunks,
+        st.calls,
+        st.attrsets,
+        st.envs,
+        peak_kib
+    );
 }
 
 fn nix_path(opts: &Options) -> Vec<String> {
