@@ -82,15 +82,23 @@ fn intern(s: &NixString) -> Symbol {
     }
 }
 
+/// The attributes in name order. Each name is resolved once (resolving a symbol is a lookup in
+/// the shared interner, too slow to repeat in every comparison of a large sort).
+fn by_name(a: &Attrs) -> Vec<(&'static str, &Attr)> {
+    let mut v: Vec<(&'static str, &Attr)> = a.iter().map(|at| (at.name.as_str(), at)).collect();
+    v.sort_unstable_by(|x, y| x.0.cmp(y.0));
+    v
+}
+
 fn attr_names(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the argument passed to builtins.attrNames")?;
-    let names: Vec<Value> = a.sorted().into_iter().map(|at| Value::string(at.name.as_str())).collect();
+    let names: Vec<Value> = by_name(&a).into_iter().map(|(n, _)| Value::string(n)).collect();
     Ok(Value::list(names))
 }
 
 fn attr_values(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the argument passed to builtins.attrValues")?;
-    let values: Vec<Value> = a.sorted().into_iter().map(|at| at.value.clone()).collect();
+    let values: Vec<Value> = by_name(&a).into_iter().map(|(_, at)| at.value.clone()).collect();
     Ok(Value::list(values))
 }
 

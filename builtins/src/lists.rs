@@ -89,7 +89,9 @@ fn foldl_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn elem(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.elem")?;
     for x in l.iter() {
-        if ctx(ev.values_equal(&args[0], x, false), pos, "while searching for the presence of the given element in the list")? {
+        // (The reference's context "while searching for the presence of the given element in
+        // the list" only applies to errors raised by the comparison itself, which ours has not.)
+        if ev.values_equal(&args[0], x, false)? {
             return Ok(Value::Bool(true));
         }
     }
@@ -568,8 +570,17 @@ fn insert_key(ev: &mut Eval, keys: &mut KeySet, key: Value, e: &Value) -> Result
         }
     }
     if let Some(mut err) = failed {
-        // Name the element whose key could not be compared, as the reference does.
-        let other = v.iter().find(|(k, _)| ev.compare(&key, k, Pos::NONE).is_err()).map(|(_, el)| el.clone());
+        // Name the element whose key could not be compared, as the reference does: the first
+        // one in key order (its error is reported; the reference's depends on the shape of its
+        // red-black tree, and is the same one for all but large mixed sets).
+        let mut other = None;
+        for (k, el) in v.iter() {
+            if let Err(e) = ev.compare(&key, k, Pos::NONE) {
+                err = e;
+                other = Some(el.clone());
+                break;
+            }
+        }
         match other {
             Some(other) => {
                 err.trace.push(nix_eval::error::TraceFrame {

@@ -24,6 +24,10 @@
 use super::compile::{set_has, ByteSet, NOp, Nfa};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Testing knob: memoise from the first step (exercises the memo paths).
+pub(crate) static MEMO_ALWAYS: AtomicBool = AtomicBool::new(false);
 
 const NONE: usize = usize::MAX;
 const FAIL_PC: u32 = u32::MAX;
@@ -289,7 +293,11 @@ pub(crate) fn execute(
         has_sol: false,
         sol_pos: NONE,
         steps: 0,
-        memo_threshold: 256usize.saturating_add(span.saturating_mul(2)),
+        memo_threshold: if MEMO_ALWAYS.load(Ordering::Relaxed) {
+            0
+        } else {
+            256usize.saturating_add(span.saturating_mul(2))
+        },
         memo: Memo::Off,
         sc,
     };

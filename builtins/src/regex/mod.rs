@@ -167,6 +167,13 @@ impl Regex {
     }
 }
 
+/// Testing aid: memoise from the very first step of every match (the memo
+/// is normally only switched on for inputs that cause a lot of backtracking).
+#[doc(hidden)]
+pub fn set_memo_always(on: bool) {
+    exec::MEMO_ALWAYS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// One element of a `builtins.split` result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SplitItem<'s> {

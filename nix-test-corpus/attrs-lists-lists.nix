@@ -1,0 +1,30 @@
+with builtins;
+{
+  m = map (x: x * 2) [ 1 2 3 ];
+  mempty = map 1 [ ];
+  lazy = length (map (x: throw "no") [ 1 2 ]);
+  f = filter (x: x > 1) [ 1 2 3 ];
+  fold = foldl' (a: b: a + b) 0 (genList (x: x) 1000000);
+  e = [ (elem 2 [ 1 2 ]) (elem 3 [ 1 2 ]) (elem { a = 1; } [ { a = 1; } ]) (elem [1] [[1]]) (elem 1.0 [1]) ];
+  ea = elemAt [ 1 2 3 ] 2;
+  h = head [ 1 2 ];
+  t = tail [ 1 2 3 ];
+  len = length [ 1 2 3 ];
+  g = genList (x: x * x) 5;
+  glazy = length (genList (x: throw "no") 5);
+  cl = concatLists [ [ 1 ] [ ] [ 2 3 ] ];
+  cm = concatMap (x: [ x x ]) [ 1 2 ];
+  a = [ (all (x: x > 0) [ 1 2 ]) (all (x: x > 1) [ 1 2 ]) (any (x: x > 1) [ 1 2 ]) (any (x: x > 5) [ 1 2 ]) ];
+  s = sort lessThan [ 3 1 2 ];
+  s2 = sort (a: b: a > b) [ 3 1 2 5 4 ];
+  s3 = sort (a: b: a.k < b.k) (genList (i: { k = builtins.bitAnd i 3; v = i; }) 40);
+  p = partition (x: x > 2) [ 1 2 3 4 ];
+  gc = genericClosure { startSet = [ { key = 5; } ]; operator = item: [ { key = if (item.key / 2) * 2 == item.key then item.key / 2 else 3 * item.key + 1; } ]; };
+  gc2 = genericClosure { startSet = [ { key = "a"; } { key = "b"; } { key = "a"; } ]; operator = x: [ ]; };
+  gc3 = genericClosure { startSet = [ { key = [ 1 2 ]; } { key = [ 1 ]; } { key = [ 1 2 ]; } ]; operator = x: [ ]; };
+  gc4 = genericClosure { startSet = [ { key = 1; } { key = 1.0; } { key = 2.5; } { key = 2; } ]; operator = x: [ ]; };
+  gc5 = genericClosure { startSet = [ { key = {}; } ]; operator = x: [ ]; };
+  ar = [ (add 1 2) (add 1.5 2) (sub 5 7) (mul 3 4) (mul 1.5 2) (div 7 2) (div (-7) 2) (div 7.0 2) (bitAnd 12 10) (bitOr 12 10) (bitXor 12 10) ];
+  lt = [ (lessThan 1 2) (lessThan "b" "a") (lessThan [ 1 2 ] [ 1 3 ]) (lessThan 1 1.5) (lessThan /a /b) ];
+  fc = [ (floor 23.5) (ceil 23.5) (floor (-23.5)) (ceil (-23.5)) (floor 23) (ceil 23) ];
+}

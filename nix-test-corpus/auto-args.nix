@@ -1,0 +1,2 @@
+{ x, y, z ? "default" }:
+{ sum = x + 1; inherit y z; }

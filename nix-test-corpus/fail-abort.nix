@@ -1,0 +1,1 @@
+if true then abort "boom" else 1

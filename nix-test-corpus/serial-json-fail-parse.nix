@@ -1,0 +1,4 @@
+builtins.fromJSON ''
+  { "a": [1,
+    2, tru] }
+''
