@@ -170,7 +170,7 @@ fn round(ev: &mut Eval, args: &[Value], pos: Pos, name: &'static str, f: fn(f64)
     let x = ctx(ev.expect_float(&v, pos), pos, name)?;
     let r = f(x);
     const INT_MIN: f64 = -9223372036854775808.0;
-    let res = if r >= INT_MIN && r < -INT_MIN {
+    let res = if (INT_MIN..-INT_MIN).contains(&r) {
         r as i64
     } else if let Value::Int(i) = v {
         return Err(EvalError::at(

@@ -54,6 +54,7 @@ pub fn install(b: EvalBuilder) -> EvalBuilder {
         .add_constants(types::CONSTANTS)
         .add_constants(paths::CONSTANTS)
         .add_constants(misc::CONSTANTS)
+        .impure_only(misc::IMPURE_ONLY)
 }
 
 const ORDINALS: [&str; 4] = ["first", "second", "third", "fourth"];

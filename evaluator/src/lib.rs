@@ -35,6 +35,7 @@ pub struct EvalBuilder {
     nix_builtins: Vec<(&'static str, &'static str, bool)>,
     path_to_store: Option<PathToStore>,
     virtual_files: Vec<(&'static str, &'static str)>,
+    impure_only: Vec<&'static str>,
 }
 
 impl EvalBuilder {
@@ -47,7 +48,13 @@ impl EvalBuilder {
             nix_builtins: Vec::new(),
             path_to_store: None,
             virtual_files: Vec::new(),
+            impure_only: Vec::new(),
         }
+    }
+    /// Names that do not exist at all in pure evaluation (`currentTime`, `currentSystem`).
+    pub fn impure_only(mut self, names: &[&'static str]) -> Self {
+        self.impure_only.extend_from_slice(names);
+        self
     }
     /// A file that exists only in memory (e.g. `/__corepkgs__/fetchurl.nix`).
     pub fn add_virtual_file(mut self, path: &'static str, text: &'static str) -> Self {
@@ -85,7 +92,12 @@ impl EvalBuilder {
         }
         let mut set: Vec<Attr> = Vec::new();
         let mut globals: Vec<(Symbol, Value)> = Vec::new();
+        let pure = ev.settings.pure;
+        let impure_only = self.impure_only.clone();
         let mut add = |name: &str, v: Value, global: bool, set: &mut Vec<Attr>| {
+            if pure && impure_only.contains(&name) {
+                return;
+            }
             set.push(Attr { name: Symbol::new(name), pos: Pos::NONE, value: v.clone() });
             globals.push((Symbol::new(&format!("__{}", name)), v.clone()));
             if global {

@@ -118,12 +118,12 @@ impl Printer {
             Value::Lambda(_) => out.push_str("<LAMBDA>"),
             Value::Builtin(b) => out.push_str(if b.args.is_empty() { "<PRIMOP>" } else { "<PRIMOP-APP>" }),
             Value::Attrs(a) => {
-                if !self.seen.insert(a.as_ptr() as usize) {
-                    out.push_str("«repeated»");
-                    return;
-                }
                 if a.is_empty() {
                     out.push_str("{ }");
+                    return;
+                }
+                if !self.seen.insert(a.as_ptr() as usize) {
+                    out.push_str("«repeated»");
                     return;
                 }
                 if self.max_depth.is_some_and(|m| depth >= m) {
@@ -148,12 +148,12 @@ impl Printer {
                 } else {
                     Rc::as_ptr(l) as usize
                 };
-                if !self.seen.insert(id) {
-                    out.push_str("«repeated»");
-                    return;
-                }
                 if l.is_empty() {
                     out.push_str("[ ]");
+                    return;
+                }
+                if !self.seen.insert(id) {
+                    out.push_str("«repeated»");
                     return;
                 }
                 if self.max_depth.is_some_and(|m| depth >= m) {

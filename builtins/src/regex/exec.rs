@@ -40,6 +40,11 @@ pub(crate) enum Inst {
     Alt { left: u32, right: u32 },
     /// Greedy repeat; `idx` indexes the repeat counters.
     Repeat { more: u32, exit: u32, idx: u32 },
+    /// A greedy repeat whose body is the single byte-consuming state `more`
+    /// (which loops straight back): `X*`, `X+`, `X{n,}` for a one-byte `X`.
+    /// Behaves exactly like `Repeat`, but runs the loop without a frame per
+    /// byte. `set` is the body's byte set, `slot` the body's memo slot.
+    Loop { more: u32, exit: u32, idx: u32, set: u32, slot: u32 },
     SubBegin { k: u32, next: u32 },
     SubEnd { k: u32, next: u32 },
     LineBegin { next: u32 },
@@ -111,7 +116,14 @@ impl Prog {
                 NOp::Alt => Inst::Alt { left: tr(st.alt), right: tr(st.next) },
                 NOp::Repeat => {
                     n_rep += 1;
-                    Inst::Repeat { more: tr(st.alt), exit: tr(st.next), idx: n_rep - 1 }
+                    let (more, exit, idx) = (tr(st.alt), tr(st.next), n_rep - 1);
+                    match lookup(st.alt).map(|a| nfa.states[a]) {
+                        Some(body) if tr(body.next) == map[i] => match body.op {
+                            NOp::Match(set) => Inst::Loop { more, exit, idx, set, slot: u32::MAX },
+                            _ => Inst::Repeat { more, exit, idx },
+                        },
+                        _ => Inst::Repeat { more, exit, idx },
+                    }
                 }
                 NOp::SubBegin(k) => Inst::SubBegin { k, next: tr(st.next) },
                 NOp::SubEnd(k) => Inst::SubEnd { k, next: tr(st.next) },
@@ -133,6 +145,16 @@ impl Prog {
                 NOp::Dummy => unreachable!(),
             };
             insts.push(inst);
+        }
+        // Loops share the memo slot of their body state.
+        for k in 0..insts.len() {
+            if let Inst::Loop { more, exit, idx, set, .. } = insts[k] {
+                let slot = match insts[more as usize] {
+                    Inst::Byte { slot, .. } | Inst::Set { slot, .. } => slot,
+                    _ => unreachable!("loop body is a byte-consuming state"),
+                };
+                insts[k] = Inst::Loop { more, exit, idx, set, slot };
+            }
         }
         let mut prog = Prog {
             insts,
@@ -171,7 +193,7 @@ impl Prog {
                     work.push(left);
                     work.push(right);
                 }
-                Inst::Repeat { more, exit, .. } => {
+                Inst::Repeat { more, exit, .. } | Inst::Loop { more, exit, .. } => {
                     work.push(more);
                     work.push(exit);
                 }
@@ -210,6 +232,12 @@ enum Frame {
     CapFirst { k: u32, old: usize },
     CapSecond { k: u32, old: usize },
     MemoDone { slot: u32, pos: usize },
+    /// `Loop` instruction `pc` entered (fresh) at `p`: the body's subtree at
+    /// `q` is complete; next comes the exit at `q`, unless a solution exists.
+    LoopExit { pc: u32, p: usize, q: usize },
+    /// The exit at `q` of such a loop is done: the body's subtree at `q - 1`
+    /// is complete.
+    LoopAfter { pc: u32, p: usize, q: usize },
 }
 
 enum Memo {
@@ -430,137 +458,271 @@ impl<'a> Exec<'a> {
         self.sc.stack.clear();
         self.sc.stack.push(Frame::Explore { pc: 0, pos: self.begin });
         while let Some(f) = self.sc.stack.pop() {
-            match f {
-                Frame::Explore { pc, pos } => {
-                    if pc == FAIL_PC {
-                        continue;
-                    }
-                    self.steps += 1;
-                    match insts[pc as usize] {
-                        Inst::Byte { b, next, slot } => {
-                            if pos < end && s[pos] == b {
-                                self.consume(slot, next, pos);
-                            }
-                        }
-                        Inst::Set { set, next, slot } => {
-                            if pos < end && set_has(&prog.sets[set as usize], s[pos]) {
-                                self.consume(slot, next, pos);
-                            }
-                        }
-                        Inst::Alt { left, right } => {
-                            self.sc.stack.push(Frame::AltRight { pc: right, pos });
-                            self.sc.stack.push(Frame::Explore { pc: left, pos });
-                        }
-                        Inst::Repeat { more, exit, idx } => {
-                            let rc = self.sc.rep[idx as usize];
-                            if rc.1 == 0 || rc.0 != pos {
-                                self.sc.stack.push(Frame::RepExit { pc: exit, pos });
-                                self.sc.stack.push(match rc.1 {
-                                    0 => Frame::RepSet0 { idx },
-                                    1 => Frame::RepSet1 { idx, first: rc.0 },
-                                    _ => Frame::RepSet2 { idx, first: rc.0 },
-                                });
-                                self.sc.rep[idx as usize] = (pos, 1);
-                                self.sc.stack.push(Frame::Explore { pc: more, pos });
-                            } else if rc.1 < 2 {
-                                self.sc.stack.push(Frame::RepExit { pc: exit, pos });
-                                self.sc.stack.push(Frame::RepDec { idx });
-                                self.sc.rep[idx as usize].1 += 1;
-                                self.sc.stack.push(Frame::Explore { pc: more, pos });
-                            } else if !self.has_sol {
-                                self.sc.stack.push(Frame::Explore { pc: exit, pos });
-                            }
-                        }
-                        Inst::SubBegin { k, next } => {
-                            let i = 2 * k as usize;
-                            let old = self.sc.caps[i];
-                            self.sc.caps[i] = pos;
-                            self.sc.stack.push(Frame::CapFirst { k, old });
-                            self.sc.stack.push(Frame::Explore { pc: next, pos });
-                        }
-                        Inst::SubEnd { k, next } => {
-                            let i = 2 * k as usize + 1;
-                            let old = self.sc.caps[i];
-                            self.sc.caps[i] = pos;
-                            self.sc.stack.push(Frame::CapSecond { k, old });
-                            self.sc.stack.push(Frame::Explore { pc: next, pos });
-                        }
-                        Inst::LineBegin { next } => {
-                            if self.at_begin(pos) {
-                                self.sc.stack.push(Frame::Explore { pc: next, pos });
-                            }
-                        }
-                        Inst::LineEnd { next } => {
-                            if pos == end {
-                                self.sc.stack.push(Frame::Explore { pc: next, pos });
-                            }
-                        }
-                        Inst::Accept => {
-                            // _M_handle_accept (has_sol is always false here)
-                            let mut sol = if exact { pos == end } else { true };
-                            if pos == self.begin && self.not_null {
-                                sol = false;
-                            }
-                            self.has_sol = sol;
-                            if sol && (self.sol_pos == NONE || self.sol_pos < pos) {
-                                self.sol_pos = pos;
-                                self.sc.results.copy_from_slice(&self.sc.caps);
-                                // Nothing found later can replace this one:
-                                // in exact mode only strictly longer matches
-                                // would, and in prefix mode none is longer
-                                // than the rest of the input.
-                                if exact || pos == end {
-                                    return true;
-                                }
-                            }
-                        }
-                    }
-                }
+            let (mut pc, mut pos) = match f {
+                Frame::Explore { pc, pos } => (pc, pos),
                 Frame::AltRight { pc, pos } => {
                     let h = self.has_sol;
                     self.has_sol = false;
                     self.sc.stack.push(Frame::AltEnd { h });
-                    self.sc.stack.push(Frame::Explore { pc, pos });
+                    (pc, pos)
                 }
-                Frame::AltEnd { h } => self.has_sol |= h,
+                Frame::AltEnd { h } => {
+                    self.has_sol |= h;
+                    continue;
+                }
                 Frame::RepExit { pc, pos } => {
-                    if !self.has_sol {
-                        self.sc.stack.push(Frame::Explore { pc, pos });
+                    if self.has_sol {
+                        continue;
                     }
+                    (pc, pos)
                 }
-                Frame::RepSet0 { idx } => self.sc.rep[idx as usize] = (0, 0),
-                Frame::RepSet1 { idx, first } => self.sc.rep[idx as usize] = (first, 1),
-                Frame::RepSet2 { idx, first } => self.sc.rep[idx as usize] = (first, 2),
-                Frame::RepDec { idx } => self.sc.rep[idx as usize].1 -= 1,
-                Frame::CapFirst { k, old } => self.sc.caps[2 * k as usize] = old,
-                Frame::CapSecond { k, old } => self.sc.caps[2 * k as usize + 1] = old,
+                Frame::RepSet0 { idx } => {
+                    self.sc.rep[idx as usize] = (0, 0);
+                    continue;
+                }
+                Frame::RepSet1 { idx, first } => {
+                    self.sc.rep[idx as usize] = (first, 1);
+                    continue;
+                }
+                Frame::RepSet2 { idx, first } => {
+                    self.sc.rep[idx as usize] = (first, 2);
+                    continue;
+                }
+                Frame::RepDec { idx } => {
+                    self.sc.rep[idx as usize].1 -= 1;
+                    continue;
+                }
+                Frame::CapFirst { k, old } => {
+                    self.sc.caps[2 * k as usize] = old;
+                    continue;
+                }
+                Frame::CapSecond { k, old } => {
+                    self.sc.caps[2 * k as usize + 1] = old;
+                    continue;
+                }
                 Frame::MemoDone { slot, pos } => {
                     let found = self.has_sol;
                     self.memo_done(slot, pos, found);
+                    continue;
+                }
+                Frame::LoopExit { pc, p, q } => match self.loop_exit(pc, p, q) {
+                    Some(e) => e,
+                    None => continue,
+                },
+                Frame::LoopAfter { pc, p, q } => {
+                    if let Inst::Loop { slot, .. } = insts[pc as usize] {
+                        let found = self.has_sol;
+                        self.memo_done(slot, q - 1, found);
+                    }
+                    if q - 1 > p {
+                        match self.loop_exit(pc, p, q - 1) {
+                            Some(e) => e,
+                            None => continue,
+                        }
+                    } else {
+                        continue;
+                    }
+                }
+            };
+            // Follow the path from (pc, pos) until it dies or accepts,
+            // pushing only the continuations that need to run afterwards.
+            loop {
+                if pc == FAIL_PC {
+                    break;
+                }
+                self.steps += 1;
+                match insts[pc as usize] {
+                    Inst::Byte { b, next, slot } => {
+                        if pos < end && s[pos] == b {
+                            if !self.consume(slot, pos) {
+                                break;
+                            }
+                            pc = next;
+                            pos += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    Inst::Set { set, next, slot } => {
+                        if pos < end && set_has(&prog.sets[set as usize], s[pos]) {
+                            if !self.consume(slot, pos) {
+                                break;
+                            }
+                            pc = next;
+                            pos += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    Inst::Alt { left, right } => {
+                        self.sc.stack.push(Frame::AltRight { pc: right, pos });
+                        pc = left;
+                    }
+                    Inst::Repeat { more, exit, idx } => {
+                        let rc = self.sc.rep[idx as usize];
+                        if rc.1 == 0 || rc.0 != pos {
+                            self.sc.stack.push(Frame::RepExit { pc: exit, pos });
+                            self.sc.stack.push(match rc.1 {
+                                0 => Frame::RepSet0 { idx },
+                                1 => Frame::RepSet1 { idx, first: rc.0 },
+                                _ => Frame::RepSet2 { idx, first: rc.0 },
+                            });
+                            self.sc.rep[idx as usize] = (pos, 1);
+                            pc = more;
+                        } else if rc.1 < 2 {
+                            self.sc.stack.push(Frame::RepExit { pc: exit, pos });
+                            self.sc.stack.push(Frame::RepDec { idx });
+                            self.sc.rep[idx as usize].1 += 1;
+                            pc = more;
+                        } else {
+                            // No "once more"; has_sol is false here.
+                            pc = exit;
+                        }
+                    }
+                    Inst::Loop { more, exit, idx, set, slot } => {
+                        let rc = self.sc.rep[idx as usize];
+                        if rc.1 != 0 && rc.0 == pos {
+                            // Re-entered where its current run started.
+                            if rc.1 < 2 {
+                                self.sc.stack.push(Frame::RepExit { pc: exit, pos });
+                                self.sc.stack.push(Frame::RepDec { idx });
+                                self.sc.rep[idx as usize].1 += 1;
+                                pc = more;
+                            } else {
+                                pc = exit;
+                            }
+                            continue;
+                        }
+                        self.sc.stack.push(Frame::RepExit { pc: exit, pos });
+                        self.sc.stack.push(match rc.1 {
+                            0 => Frame::RepSet0 { idx },
+                            1 => Frame::RepSet1 { idx, first: rc.0 },
+                            _ => Frame::RepSet2 { idx, first: rc.0 },
+                        });
+                        // Run the body as far as it goes: the DFS would nest
+                        // one "once more" per byte, then unwind trying exits.
+                        let set = &prog.sets[set as usize];
+                        let mut j = pos;
+                        let mut replay = false;
+                        if matches!(self.memo, Memo::Off) && self.steps > self.memo_threshold {
+                            self.enable_memo();
+                        }
+                        if let Memo::Off = self.memo {
+                            while j < end && set_has(set, s[j]) {
+                                j += 1;
+                            }
+                            self.steps += j - pos;
+                        } else {
+                            while j < end && set_has(set, s[j]) {
+                                if let Some(f) = self.memo_visit(slot, j) {
+                                    replay = f;
+                                    break;
+                                }
+                                j += 1;
+                            }
+                            self.steps += j - pos;
+                        }
+                        // The body's subtree at j failed or was replayed.
+                        self.has_sol = replay;
+                        if j > pos {
+                            self.sc.stack.push(Frame::LoopExit { pc, p: pos, q: j });
+                        }
+                        break;
+                    }
+                    Inst::SubBegin { k, next } => {
+                        let i = 2 * k as usize;
+                        let old = self.sc.caps[i];
+                        self.sc.caps[i] = pos;
+                        self.sc.stack.push(Frame::CapFirst { k, old });
+                        pc = next;
+                    }
+                    Inst::SubEnd { k, next } => {
+                        let i = 2 * k as usize + 1;
+                        let old = self.sc.caps[i];
+                        self.sc.caps[i] = pos;
+                        self.sc.stack.push(Frame::CapSecond { k, old });
+                        pc = next;
+                    }
+                    Inst::LineBegin { next } => {
+                        if !self.at_begin(pos) {
+                            break;
+                        }
+                        pc = next;
+                    }
+                    Inst::LineEnd { next } => {
+                        if pos != end {
+                            break;
+                        }
+                        pc = next;
+                    }
+                    Inst::Accept => {
+                        // _M_handle_accept (has_sol is always false here)
+                        let mut sol = if exact { pos == end } else { true };
+                        if pos == self.begin && self.not_null {
+                            sol = false;
+                        }
+                        self.has_sol = sol;
+                        if sol && (self.sol_pos == NONE || self.sol_pos < pos) {
+                            self.sol_pos = pos;
+                            self.sc.results.copy_from_slice(&self.sc.caps);
+                            // Nothing found later can replace this one: in
+                            // exact mode only strictly longer matches would,
+                            // and in prefix mode none is longer than the
+                            // rest of the input.
+                            if exact || pos == end {
+                                return true;
+                            }
+                        }
+                        break;
+                    }
                 }
             }
         }
         self.has_sol
     }
 
-    /// A byte-consuming state at `pos` matched: continue at `pos + 1`.
-    #[inline]
-    fn consume(&mut self, slot: u32, next: u32, pos: usize) {
-        if let Memo::Off = self.memo {
-            if self.steps > self.memo_threshold {
-                self.enable_memo();
-            }
+    /// Unwinding a `Loop` entered at `p`: the body's subtree at `q` (> p) is
+    /// complete. Returns the exit to explore at `q`, if any (after pushing
+    /// what follows it).
+    fn loop_exit(&mut self, pc: u32, p: usize, q: usize) -> Option<(u32, usize)> {
+        let Inst::Loop { exit, idx, slot, .. } = self.prog.insts[pc as usize] else {
+            unreachable!()
+        };
+        if !self.has_sol {
+            self.sc.rep[idx as usize] = (q - 1, 1);
+            self.sc.stack.push(Frame::LoopAfter { pc, p, q });
+            return Some((exit, q));
         }
+        // A solution was found: every remaining exit is skipped, and the
+        // body's subtrees at q-1 down to p all found a solution.
         if !matches!(self.memo, Memo::Off) {
-            match self.memo_visit(slot, pos) {
-                Some(found) => {
-                    // has_sol is false on entry; the subtree's outcome replays.
-                    self.has_sol = found;
-                    return;
-                }
-                None => self.sc.stack.push(Frame::MemoDone { slot, pos }),
+            for x in p..q {
+                self.memo_done(slot, x, true);
             }
         }
-        self.sc.stack.push(Frame::Explore { pc: next, pos: pos + 1 });
+        None
+    }
+
+    /// A byte-consuming state matched at `pos`. Returns whether to go on to
+    /// its successor at `pos + 1`; `false` if the memo replayed the subtree.
+    #[inline]
+    fn consume(&mut self, slot: u32, pos: usize) -> bool {
+        if let Memo::Off = self.memo {
+            if self.steps <= self.memo_threshold {
+                return true;
+            }
+            self.enable_memo();
+        }
+        match self.memo_visit(slot, pos) {
+            Some(found) => {
+                // has_sol is false on entry; the subtree's outcome replays.
+                self.has_sol = found;
+                false
+            }
+            None => {
+                self.sc.stack.push(Frame::MemoDone { slot, pos });
+                true
+            }
+        }
     }
 }

@@ -53,16 +53,16 @@ impl Eval {
                 if let Some(f) = a.get(sym::TO_STRING) {
                     let f = f.clone();
                     let r = self.call(&f, v.clone(), pos)?;
-                    match self.force(&r)? {
-                        Value::String(s) => out.push(&s),
-                        other => {
-                            return Err(EvalError::at(
-                                ErrorKind::Type,
-                                pos,
-                                format!("`__toString` should return a string, but got {}: {}", other.ty().describe(), print::short(&other)),
-                            ))
-                        }
+                    let r = self.force(&r)?;
+                    if !matches!(r, Value::String(_) | Value::Path(_) | Value::Attrs(_)) && !opts.coerce_more {
+                        return Err(EvalError::at(
+                            ErrorKind::Type,
+                            pos,
+                            format!("`__toString` should return a string, but got {}: {}", r.ty().describe(), print::short(&r)),
+                        ));
                     }
+                    self.coerce_into(out, &r, pos, opts)
+                        .trace(pos, || "while using the result of the `__toString` attribute".into())?;
                 } else if let Some(p) = a.get(sym::OUT_PATH) {
                     let p = p.clone();
                     self.coerce_into(out, &p, pos, opts)?;

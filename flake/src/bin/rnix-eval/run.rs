@@ -156,7 +156,7 @@ fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
         for path in &paths {
             let v = find_along_attr_path(ev, &root, path, &auto_args)?;
             if opts.eval_only || opts.command == Command::Eval {
-                let v = if opts.strict || opts.json || opts.xml { ev.force_deep(&v)? } else { ev.force(&v)? };
+                let v = if opts.strict || opts.json { ev.force_deep(&v)? } else { ev.force(&v)? };
                 let text = if opts.json {
                     nix_builtins::json::to_json_string(ev, &v, Pos::NONE, true)?
                 } else if opts.xml {
