@@ -316,6 +316,10 @@ fn inputs_from_context(ev: &mut Eval, ctx: &Context, drv: &mut Derivation, pos: 
 
 /// JSON for `__structuredAttrs`, as Nix 2.8 writes it (floats with 6 significant digits).
 fn structured_json(ev: &mut Eval, v: &Value, pos: Pos, out: &mut String, ctx: &mut Context) -> Result<()> {
+    ev.nested(pos, |ev| structured_json_step(ev, v, pos, out, ctx))
+}
+
+fn structured_json_step(ev: &mut Eval, v: &Value, pos: Pos, out: &mut String, ctx: &mut Context) -> Result<()> {
     let v = ev.force(v)?;
     match &v {
         Value::Null => out.push_str("null"),

@@ -105,3 +105,64 @@ impl Pos {
         Some(Location { file, line, column })
     }
 }
+
+/// Source text as the lexer sees it: CR LF and a lone CR become LF (the reference treats
+/// them as line ends, and turns them into LF inside strings). Bytes that are not UTF-8 are
+/// kept, each as a private-use character that [`source_string`] turns back into the byte.
+pub fn normalize_source(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                push_normalized(&mut out, s);
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                push_normalized(&mut out, std::str::from_utf8(good).unwrap_or(""));
+                let n = e.error_len().unwrap_or(bad.len()).max(1);
+                for &b in &bad[..n] {
+                    out.push(char::from_u32(RAW_BYTE_BASE + b as u32).unwrap_or('\u{FFFD}'));
+                }
+                rest = &bad[n..];
+            }
+        }
+    }
+    out
+}
+
+const RAW_BYTE_BASE: u32 = 0x10FF00;
+
+fn push_normalized(out: &mut String, s: &str) {
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\r' {
+            out.push('\n');
+            if it.peek() == Some(&'\n') {
+                it.next();
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// A string literal's value: the private-use stand-ins of [`normalize_source`] become the
+/// raw bytes they stand for.
+pub fn source_string(t: String) -> crate::value::NixString {
+    if !t.chars().any(|c| c as u32 >= RAW_BYTE_BASE) {
+        return crate::value::NixString::from(t);
+    }
+    let mut b = Vec::with_capacity(t.len());
+    for c in t.chars() {
+        let u = c as u32;
+        if (RAW_BYTE_BASE..RAW_BYTE_BASE + 256).contains(&u) {
+            b.push((u - RAW_BYTE_BASE) as u8);
+        } else {
+            let mut buf = [0u8; 4];
+            b.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    crate::value::NixString::new(b)
+}

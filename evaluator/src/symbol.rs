@@ -17,6 +17,12 @@ static INTERNER: LazyLock<ThreadedRodeo> = LazyLock::new(|| {
     r
 });
 
+thread_local! {
+    /// Per-thread cache of resolved names, indexed by symbol: resolving through the shared
+    /// interner takes a lock, and sorting attribute names resolves a lot.
+    static NAMES: std::cell::RefCell<Vec<Option<&'static str>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(Spur);
 
@@ -28,10 +34,35 @@ impl Symbol {
     pub fn lookup(s: &str) -> Option<Symbol> {
         INTERNER.get(s).map(Symbol)
     }
+    #[inline]
     pub fn as_str(self) -> &'static str {
+        let i = self.index();
+        let cached = NAMES.with(|n| n.borrow().get(i).copied().flatten());
+        match cached {
+            Some(s) => s,
+            None => self.as_str_slow(),
+        }
+    }
+
+    fn index(self) -> usize {
+        use lasso::Key;
+        self.0.into_usize()
+    }
+
+    #[cold]
+    fn as_str_slow(self) -> &'static str {
         let s: &str = INTERNER.resolve(&self.0);
         // SAFETY: the interner is a never-dropped static and never frees or moves its strings.
-        unsafe { &*(s as *const str) }
+        let s: &'static str = unsafe { &*(s as *const str) };
+        NAMES.with(|n| {
+            let mut n = n.borrow_mut();
+            let i = self.index();
+            if n.len() <= i {
+                n.resize(i + 1, None);
+            }
+            n[i] = Some(s);
+        });
+        s
     }
     const fn well_known(i: usize) -> Symbol {
         // lasso keys are `index + 1` in a NonZeroU32.

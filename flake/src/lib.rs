@@ -1,1 +1,32 @@
-//! Flakes.
+//! Flakes: references, registries, lock files, fetchers and source info.
+//!
+//! The library is the data half of flake support, kept free of the evaluator so
+//! each piece can be checked against CppNix 2.8 in isolation:
+//! - [`flakeref`] parses and prints flake references (URL and attribute forms),
+//!   on top of [`input`] (per-type rules) and [`url`] (2.8's URL grammar);
+//! - [`registry`] resolves indirect references (`nixpkgs`);
+//! - [`lockfile`] reads and writes `flake.lock` version 7 byte for byte;
+//! - [`fetch`] turns an input into a store path (path, git via `gix`, tarballs and
+//!   git forges over HTTP) and locks it;
+//! - [`source_info`] is what a fetched input exposes to Nix code (`outPath`,
+//!   `narHash`, `rev`, …), as plain data for the evaluator to wrap.
+//!
+//! Nothing here prints: warnings and notices are returned to the caller.
+
+pub mod attrs;
+pub mod error;
+pub mod fetch;
+pub mod flakeref;
+pub mod input;
+pub mod json;
+pub mod lockfile;
+pub mod registry;
+pub mod source_info;
+pub mod url;
+
+pub use attrs::{Attr, Attrs};
+pub use error::{Error, Result};
+pub use flakeref::{FlakeRef, ParseOptions};
+pub use input::Input;
+pub use lockfile::LockFile;
+pub use registry::Registries;

@@ -133,18 +133,16 @@ impl Eval {
 
     pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Rc<Env>) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
-        for key in path.iter() {
+        for (i, key) in path.iter().enumerate() {
             let name = self.attr_name(key, env)?;
-            match &v {
-                Value::Attrs(a) => match a.get(name) {
-                    Some(x) => {
-                        let x = x.clone();
-                        v = self.force(&x)?;
-                    }
-                    None => return Ok(Value::Bool(false)),
-                },
-                _ => return Ok(Value::Bool(false)),
+            let Value::Attrs(a) = &v else { return Ok(Value::Bool(false)) };
+            let Some(x) = a.get(name) else { return Ok(Value::Bool(false)) };
+            // Only the sets along the path are forced, never the final value.
+            if i + 1 == path.len() {
+                return Ok(Value::Bool(true));
             }
+            let x = x.clone();
+            v = self.force(&x)?;
         }
         Ok(Value::Bool(true))
     }

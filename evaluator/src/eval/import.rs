@@ -47,6 +47,13 @@ impl Eval {
 
     /// Parse a text with the globals of this evaluator.
     pub fn parse(&mut self, text: &str, origin: Origin, base_dir: &Path, outer: &[Symbol]) -> Result<ExprRef> {
+        let normalized;
+        let text = if text.contains('\r') {
+            normalized = crate::source::normalize_source(text.as_bytes());
+            normalized.as_str()
+        } else {
+            text
+        };
         let file = add_source(origin, Arc::from(text));
         let home = self.settings.home.clone();
         let ctx = LowerCtx {
@@ -67,7 +74,10 @@ impl Eval {
             return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
         }
         match self.io.read_file(Path::new(path)) {
-            Ok(b) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            Ok(b) => Ok(match String::from_utf8(b) {
+                Ok(s) => s,
+                Err(e) => crate::source::normalize_source(e.as_bytes()),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' does not exist", path)))
             }

@@ -199,36 +199,47 @@ impl Eval {
     /// Force deeply (`--strict`, `deepSeq`): every list element and attribute value.
     pub fn force_deep(&mut self, v: &Value) -> Result<Value> {
         let v = self.force(v)?;
-        self.force_deep_inner(&v, &mut Vec::new())?;
+        self.force_deep_inner(&v, &mut rustc_hash::FxHashSet::default())?;
         Ok(v)
     }
 
-    fn force_deep_inner(&mut self, v: &Value, seen: &mut Vec<*const ()>) -> Result<()> {
+    /// Run `f` one level deeper in the call-depth budget (`max-call-depth`), as the reference
+    /// counts deep forcing, JSON conversion and other recursive walks.
+    pub fn nested<T>(&mut self, pos: Pos, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.check_stack()?;
+        self.call_depth += 1;
+        if self.call_depth > self.settings.max_call_depth {
+            self.call_depth -= 1;
+            return Err(EvalError::at(ErrorKind::StackOverflow, pos, "stack overflow; max-call-depth exceeded"));
+        }
+        let r = f(self);
+        self.call_depth -= 1;
+        r
+    }
+
+    fn force_deep_inner(&mut self, v: &Value, seen: &mut rustc_hash::FxHashSet<*const ()>) -> Result<()> {
+        self.nested(Pos::NONE, |ev| ev.force_deep_step(v, seen))
+    }
+
+    fn force_deep_step(&mut self, v: &Value, seen: &mut rustc_hash::FxHashSet<*const ()>) -> Result<()> {
         match v {
             Value::Attrs(a) => {
-                let p = a.as_ptr();
-                if seen.contains(&p) {
+                if !seen.insert(a.as_ptr()) {
                     return Ok(());
                 }
-                seen.push(p);
                 for attr in a.iter() {
                     let x = self.force(&attr.value).trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
                     self.force_deep_inner(&x, seen)?;
                 }
-                seen.pop();
             }
             Value::List(l) => {
-                let p = Rc::as_ptr(l) as *const ();
-                if seen.contains(&p) {
+                if !seen.insert(Rc::as_ptr(l) as *const ()) {
                     return Ok(());
                 }
-                seen.push(p);
                 for (i, x) in l.iter().enumerate() {
                     let x = self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
                     self.force_deep_inner(&x, seen)?;
                 }
-                seen.pop();
             }
             _ => {}
         }

@@ -54,14 +54,11 @@ type LResult<T> = Result<T, ParseError>;
 
 /// Parse `text` and lower it. Errors carry the reference's wording where we can produce it.
 pub fn parse_and_lower(text: &str, file: FileId, ctx: &LowerCtx) -> LResult<ExprRef> {
-    let normalized;
-    // rnix does not know a bare CR as a line end; Nix treats it as whitespace like "\n".
-    let text = if text.contains('\r') {
-        normalized = normalize_cr(text);
-        normalized.as_str()
-    } else {
-        text
-    };
+    if let Some(offset) = too_deep(text.as_bytes()) {
+        // The reference's parser stack holds about 5000 nested brackets; deeper input fails
+        // there with this message (and rowan's node cache would be quadratic on it).
+        return Err(ParseError { pos: Pos { file, offset }, msg: "memory exhausted".into() });
+    }
     let parse = rnix::Root::parse(text);
     if let Some(err) = parse.errors().first() {
         return Err(convert_parse_error(err, file, text));
@@ -78,21 +75,56 @@ pub fn parse_and_lower(text: &str, file: FileId, ctx: &LowerCtx) -> LResult<Expr
     l.expr(expr)
 }
 
-/// Replace a CR that is not followed by LF with LF, outside of nothing in particular: the
-/// reference's lexer treats `\r` like a newline everywhere except inside strings, where
-/// "\r\n" and "\r" are kept as they are... inside strings we keep them byte-exact by mapping
-/// only CRs that are not part of CRLF and sit outside string literals.
-fn normalize_cr(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
-        if c == '\r' && b.get(i + 1) != Some(&b'\n') {
-            out.push('\n');
-        } else {
-            out.push(c);
+/// Maximum bracket nesting the reference's parser accepts.
+const MAX_NESTING: usize = 4998;
+
+/// The offset where bracket nesting (`( [ { ${`) first exceeds [`MAX_NESTING`], skipping
+/// strings and comments.
+fn too_deep(b: &[u8]) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'\'' if b.get(i + 1) == Some(&b'\'') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'\'' && b[i + 1] == b'\'' && b.get(i + 2) != Some(&b'\'')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i as u32);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
+        i += 1;
     }
-    out
+    None
 }
 
 fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> ParseError {
