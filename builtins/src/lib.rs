@@ -9,6 +9,7 @@
 pub mod json;
 pub mod regex;
 pub mod store;
+mod store_io;
 pub mod xml;
 
 mod arith;

@@ -33,6 +33,8 @@ pub struct StoreState {
     pub(crate) hash_modulo: FxHashMap<String, Hash>,
     /// References of text files written (`toFile`, `.drv`), for closures.
     pub(crate) references: FxHashMap<String, BTreeSet<String>>,
+    /// Store path -> source it was copied from (shared with the file-access layer).
+    source_map: crate::store_io::SourceMap,
 }
 
 impl Default for StoreState {
@@ -43,13 +45,20 @@ impl Default for StoreState {
             drvs: FxHashMap::default(),
             hash_modulo: FxHashMap::default(),
             references: FxHashMap::default(),
+            source_map: Default::default(),
         }
     }
 }
 
 /// Use `store` for everything this evaluator writes.
+/// Use `store` for everything this evaluator writes, and let file access see the store
+/// paths this evaluation creates.
 pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
-    ev.ext::<StoreState>().store = store;
+    let state = ev.ext::<StoreState>();
+    state.store = store.clone();
+    let sources = state.source_map.clone();
+    let inner = std::mem::replace(&mut ev.io, Box::new(nix_eval::io::StdIo));
+    ev.io = Box::new(crate::store_io::StoreIo { inner, sources, store });
 }
 
 pub(crate) fn store(ev: &mut Eval) -> Rc<dyn Store> {
@@ -73,10 +82,13 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
         return Err(EvalError::new(ErrorKind::Other, "file names are not allowed to end in '.drv'"));
     }
     let store = store(ev);
+    let real = crate::store_io::real_path(&ev.ext::<StoreState>().source_map, store.as_ref(), Path::new(path));
     let (sp, _) = store
-        .add_path(name, Path::new(path), FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
+        .add_path(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
         .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
-    ev.ext::<StoreState>().sources.insert(path.to_string(), sp.clone());
+    let state = ev.ext::<StoreState>();
+    state.sources.insert(path.to_string(), sp.clone());
+    state.source_map.borrow_mut().insert(sp.clone(), std::path::PathBuf::from(path));
     Ok(sp)
 }
 
@@ -121,6 +133,7 @@ fn add_filtered(
         return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
     }
     let store = store(ev);
+    let real = crate::store_io::real_path(&ev.ext::<StoreState>().source_map, store.as_ref(), Path::new(src));
     let mut failure: Option<Box<EvalError>> = None;
     let result = {
         let mut f = |p: &Path, t: NarType| -> bool {
@@ -138,7 +151,7 @@ fn add_filtered(
                 }
             }
         };
-        store.add_path(name, Path::new(src), method, &mut f)
+        store.add_path(name, &real, method, &mut f)
     };
     if let Some(e) = failure {
         return Err(e).trace(pos, || "while evaluating the filter of builtins.path".into());

@@ -298,15 +298,17 @@ struct Exec<'a> {
     sc: &'a mut Scratch,
 }
 
-/// Returns the captures `[first0, second0, first1, ...]` of a match.
+/// Runs a match; returns the spans of groups `first_group..n_groups`
+/// (`None` for a group that did not participate).
 pub(crate) fn execute(
     prog: &Prog,
     s: &[u8],
     start: usize,
     mode: Mode,
     flags: &Flags,
+    first_group: usize,
     sc: &mut Scratch,
-) -> Option<Vec<usize>> {
+) -> Option<Vec<Option<(usize, usize)>>> {
     if start > s.len() || prog.insts.is_empty() {
         return None;
     }
@@ -329,11 +331,9 @@ pub(crate) fn execute(
         memo: Memo::Off,
         sc,
     };
-    ex.sc.caps.clear();
+    // (Re)sized only; `run` initialises them.
     ex.sc.caps.resize(prog.n_groups * 2, NONE);
-    ex.sc.results.clear();
     ex.sc.results.resize(prog.n_groups * 2, NONE);
-    ex.sc.rep.clear();
     ex.sc.rep.resize(prog.n_rep, (0, 0));
     let found = if mode == Mode::Exact {
         ex.run()
@@ -359,9 +359,27 @@ pub(crate) fn execute(
         }
         found
     };
-    let out = if found { Some(ex.sc.results.clone()) } else { None };
+    let out = if found {
+        let r = &ex.sc.results[..prog.n_groups * 2];
+        Some(
+            r.chunks_exact(2)
+                .skip(first_group)
+                .map(|c| if c[0] == NONE || c[1] == NONE { None } else { Some((c[0], c[1])) })
+                .collect(),
+        )
+    } else {
+        None
+    };
     if let Memo::Dense { bits, .. } = std::mem::replace(&mut ex.memo, Memo::Off) {
         ex.sc.bits = bits;
+    }
+    // Do not keep huge buffers alive in the thread-local scratch.
+    const KEEP: usize = 1 << 16;
+    if ex.sc.stack.capacity() > KEEP {
+        ex.sc.stack = Vec::new();
+    }
+    if ex.sc.bits.capacity() > KEEP {
+        ex.sc.bits = Vec::new();
     }
     out
 }
@@ -449,12 +467,10 @@ impl<'a> Exec<'a> {
         self.has_sol = false;
         self.sol_pos = NONE;
         // _M_cur_results = _M_results (all unmatched: no earlier solution).
-        for c in self.sc.caps.iter_mut() {
-            *c = NONE;
-        }
-        for r in self.sc.rep.iter_mut() {
-            *r = (0, 0);
-        }
+        let ng = self.prog.n_groups * 2;
+        self.sc.caps[..ng].fill(NONE);
+        let nr = self.prog.n_rep;
+        self.sc.rep[..nr].fill((0, 0));
         self.sc.stack.clear();
         self.sc.stack.push(Frame::Explore { pc: 0, pos: self.begin });
         while let Some(f) = self.sc.stack.pop() {
@@ -664,7 +680,8 @@ impl<'a> Exec<'a> {
                         self.has_sol = sol;
                         if sol && (self.sol_pos == NONE || self.sol_pos < pos) {
                             self.sol_pos = pos;
-                            self.sc.results.copy_from_slice(&self.sc.caps);
+                            let ng = prog.n_groups * 2;
+                            self.sc.results[..ng].copy_from_slice(&self.sc.caps[..ng]);
                             // Nothing found later can replace this one: in
                             // exact mode only strictly longer matches would,
                             // and in prefix mode none is longer than the

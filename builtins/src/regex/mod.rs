@@ -73,14 +73,6 @@ impl fmt::Debug for Regex {
 /// (for `search`); `None` for groups that did not participate.
 pub type Captures = Vec<Option<(usize, usize)>>;
 
-fn spans(raw: &[usize], skip_zero: bool) -> Captures {
-    let from = if skip_zero { 1 } else { 0 };
-    raw.chunks(2)
-        .skip(from)
-        .map(|c| if c[1] == usize::MAX || c[0] == usize::MAX { None } else { Some((c[0], c[1])) })
-        .collect()
-}
-
 impl Regex {
     /// Compiles like `std::regex(pattern, std::regex::extended)`.
     pub fn new(pattern: &[u8]) -> Result<Regex, RegexError> {
@@ -102,7 +94,7 @@ impl Regex {
             return None;
         }
         let flags = Flags { prev_avail: false, not_null: false, continuous: false };
-        with_scratch(|sc| execute(&self.prog, s, 0, Mode::Exact, &flags, sc)).map(|r| spans(&r, true))
+        with_scratch(|sc| execute(&self.prog, s, 0, Mode::Exact, &flags, 1, sc))
     }
 
     /// `std::regex_search` on `s[start..]` (positions are absolute; for
@@ -118,7 +110,7 @@ impl Regex {
             return None;
         }
         let flags = Flags { prev_avail: start > 0, not_null, continuous };
-        with_scratch(|sc| execute(&self.prog, s, start, Mode::Prefix, &flags, sc)).map(|r| spans(&r, false))
+        with_scratch(|sc| execute(&self.prog, s, start, Mode::Prefix, &flags, 0, sc))
     }
 
     /// All matches `std::sregex_iterator` yields over `s` (what
