@@ -448,6 +448,9 @@ impl<'a> Exec<'a> {
         match &mut self.memo {
             Memo::Off => {}
             Memo::Dense { bits, base, span } => {
+                if pos < *base {
+                    return;
+                }
                 let e = (slot as usize * *span + (pos - *base)) * 2 + 1;
                 bits[e / 64] |= 1 << (e % 64);
             }

@@ -157,8 +157,8 @@ impl Eval {
         let state = t.take();
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, a) => {
-                let (f, a) = (f.clone(), a.clone());
+            ThunkState::Apply(fa) => {
+                let (f, a) = (fa.0.clone(), fa.1.clone());
                 self.call(&f, a, Pos::NONE)
             }
             ThunkState::Native(_) => {

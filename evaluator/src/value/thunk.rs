@@ -13,7 +13,7 @@ use super::Value;
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -69,8 +69,9 @@ pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 pub enum ThunkState {
     /// An expression and the environment to evaluate it in.
     Pending(ExprRef, Rc<Env>),
-    /// A function application made lazily by a builtin (`map f xs` elements).
-    Apply(Value, Value),
+    /// A function application made lazily by a builtin (`map f xs` elements); boxed to keep
+    /// every thunk small.
+    Apply(Box<(Value, Value)>),
     /// Any other deferred computation of the builtins.
     Native(NativeThunk),
     Blackhole,
@@ -86,19 +87,17 @@ pub struct ThunkCell {
     /// Read and replaced only by the methods below, which never hand out a reference into
     /// it (same discipline as `Env::slots`).
     state: UnsafeCell<ThunkState>,
-    /// Whether a deep force (`--strict`, `deepSeq`) is in progress through this value.
-    pub deep_visiting: Cell<bool>,
 }
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state), deep_visiting: Cell::new(false) }))
+        Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state) }))
     }
     pub fn pending(expr: ExprRef, env: Rc<Env>) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
     }
     pub fn apply(f: Value, arg: Value) -> Value {
-        Value::Thunk(Thunk::new(ThunkState::Apply(f, arg)))
+        Value::Thunk(Thunk::new(ThunkState::Apply(Box::new((f, arg)))))
     }
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
@@ -131,5 +130,15 @@ impl Thunk {
     }
     pub fn cell(&self) -> &ThunkCell {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    #[test]
+    fn representations_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
     }
 }
