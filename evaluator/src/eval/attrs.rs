@@ -7,14 +7,13 @@ use crate::print;
 use crate::source::Pos;
 use crate::symbol::{sym, Symbol};
 use crate::value::*;
-use std::rc::Rc;
 
 impl Eval {
-    pub(super) fn eval_attrs(&mut self, a: &'static AttrsExpr, env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn eval_attrs(&mut self, a: &'static AttrsExpr, env: &Env) -> Result<Value> {
         self.stats.attrsets += 1;
         let inner = if a.has_env {
             let n_names = if a.rec { a.bindings.len() } else { 0 };
-            let new = Env::new(Some(env.clone()), vec![Value::Null; n_names + a.inherit_from.len()]);
+            let new = Env::with_nulls(Some(env.clone()), n_names + a.inherit_from.len());
             for (j, f) in a.inherit_from.iter().enumerate() {
                 // Inherit sources of a plain set are evaluated outside it; of a rec set, inside.
                 let v = if a.rec { self.thunk_in_new_env(f, &new) } else { self.thunk(f, env) };
@@ -71,9 +70,9 @@ impl Eval {
         Ok(Value::Attrs(set))
     }
 
-    pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Rc<Env>) -> Rc<Env> {
+    pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
         let nb = l.bindings.len();
-        let new = Env::new(Some(env.clone()), vec![Value::Null; nb + l.inherit_from.len()]);
+        let new = Env::with_nulls(Some(env.clone()), nb + l.inherit_from.len());
         for (j, f) in l.inherit_from.iter().enumerate() {
             let v = self.thunk_in_new_env(f, &new);
             new.set(nb + j, v);
@@ -86,7 +85,7 @@ impl Eval {
         new
     }
 
-    pub(crate) fn attr_name(&mut self, key: &AttrKey, env: &Rc<Env>) -> Result<Symbol> {
+    pub(crate) fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Symbol> {
         match key {
             AttrKey::Static(s) => Ok(*s),
             AttrKey::Dynamic(e) => {
@@ -97,7 +96,7 @@ impl Eval {
         }
     }
 
-    pub(super) fn eval_select(&mut self, pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef>, env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn eval_select(&mut self, pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef>, env: &Env) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for (i, key) in path.iter().enumerate() {
             let name = self.attr_name(key, env)?;
@@ -131,7 +130,7 @@ impl Eval {
         Ok(v)
     }
 
-    pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for (i, key) in path.iter().enumerate() {
             let name = self.attr_name(key, env)?;

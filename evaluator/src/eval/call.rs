@@ -96,7 +96,7 @@ impl Eval {
         let Value::Attrs(set) = set else {
             return Err(self.type_error("a set", &set, pos)).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
         };
-        let mut slots = Slots::with_capacity(formals.entries.len() + 1);
+        let mut slots = Vec::with_capacity(formals.entries.len() + 1);
         if lam.arg.is_some() {
             slots.push(Value::Attrs(set.clone()));
         }
@@ -141,7 +141,7 @@ impl Eval {
                 }
             }
         }
-        let env = Env::with_slots(Some(c.env.clone()), slots);
+        let env = Env::new(Some(c.env.clone()), slots);
         for (slot, d) in missing_defaults {
             let v = self.thunk_in_new_env(d, &env);
             env.set(slot, v);

@@ -51,7 +51,6 @@ pub struct LowerCtx<'a> {
 
 pub struct Lowerer<'a> {
     bump: &'static Bump,
-    file: FileId,
     /// The file's first position (see [`Pos`]).
     base: u32,
     ctx: &'a LowerCtx<'a>,
@@ -73,7 +72,7 @@ pub fn parse_and_lower(text: &str, file: FileId, ctx: &LowerCtx) -> LResult<Expr
     }
     let root = parse.tree();
     let bump: &'static Bump = ARENA.with(|a| *a);
-    let mut l = Lowerer { bump, file, base: crate::source::file_base(file), ctx, scopes: Scopes::new() };
+    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new() };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
     }

@@ -9,66 +9,18 @@
 //! namespace in slot 0) with a pointer to the enclosing level; lowering resolved every variable
 //! to `(depth, slot)`.
 
-use super::Value;
+use super::{Env, Value};
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
 use std::cell::UnsafeCell;
-use smallvec::SmallVec;
 use std::rc::Rc;
-
-/// Slots stored inline for the common one- and two-variable environments (lambdas, `with`).
-pub type Slots = SmallVec<[Value; 2]>;
-
-pub struct Env {
-    pub up: Option<Rc<Env>>,
-    /// Interior mutability without borrow flags: slots are written only while the
-    /// environment is being built (and to cache a forced `with` namespace), and no reference
-    /// into them ever escapes these methods (values are cloned out).
-    slots: UnsafeCell<Slots>,
-}
-
-impl Env {
-    pub fn new(up: Option<Rc<Env>>, slots: Vec<Value>) -> Rc<Env> {
-        Rc::new(Env { up, slots: UnsafeCell::new(SmallVec::from_vec(slots)) })
-    }
-    pub fn with_slots(up: Option<Rc<Env>>, slots: Slots) -> Rc<Env> {
-        Rc::new(Env { up, slots: UnsafeCell::new(slots) })
-    }
-    /// An environment of one variable (a lambda's argument, a `with` namespace).
-    #[inline]
-    pub fn one(up: Rc<Env>, v: Value) -> Rc<Env> {
-        let mut s = Slots::new();
-        s.push(v);
-        Rc::new(Env { up: Some(up), slots: UnsafeCell::new(s) })
-    }
-    #[inline]
-    pub fn get(&self, slot: usize) -> Value {
-        // SAFETY: see the field comment; no `&mut` to the slots is alive here.
-        unsafe { (&(*self.slots.get()))[slot].clone() }
-    }
-    #[inline]
-    pub fn set(&self, slot: usize, v: Value) {
-        // SAFETY: see the field comment; the old value is dropped after the write, and no
-        // reference into the slots is alive.
-        let old = unsafe { std::mem::replace(&mut (&mut (*self.slots.get()))[slot], v) };
-        drop(old);
-    }
-    #[inline]
-    pub fn ancestor(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
-        let mut e = self;
-        for _ in 0..depth {
-            e = e.up.as_ref().expect("lowering resolved a variable past the outermost environment");
-        }
-        e
-    }
-}
 
 pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 
 pub enum ThunkState {
     /// An expression and the environment to evaluate it in.
-    Pending(ExprRef, Rc<Env>),
+    Pending(ExprRef, Env),
     /// A function application made lazily by a builtin (`map f xs` elements); boxed to keep
     /// every thunk small.
     Apply(Box<(Value, Value)>),
@@ -93,7 +45,7 @@ impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
         Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state) }))
     }
-    pub fn pending(expr: ExprRef, env: Rc<Env>) -> Value {
+    pub fn pending(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
     }
     pub fn apply(f: Value, arg: Value) -> Value {
