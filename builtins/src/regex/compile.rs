@@ -9,7 +9,7 @@
 //! reference. The parser is iterative: deeply nested groups cannot overflow
 //! the native stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// libstdc++'s `_GLIBCXX_REGEX_STATE_LIMIT`.
 const STATE_LIMIT: usize = 100_000;
@@ -476,6 +476,7 @@ struct Compiler<'a> {
     value: Vec<u8>,
     states: Vec<NState>,
     sets: Vec<ByteSet>,
+    set_ids: HashMap<ByteSet, u32>,
     sub_count: u32,
     paren_stack: Vec<u32>,
 }
@@ -515,14 +516,12 @@ impl<'a> Compiler<'a> {
     }
 
     fn insert_set(&mut self, set: ByteSet) -> R<i32> {
-        let idx = match self.sets.iter().position(|s| *s == set) {
-            Some(i) => i,
-            None => {
-                self.sets.push(set);
-                self.sets.len() - 1
-            }
-        };
-        self.insert_op(NOp::Match(idx as u32))
+        let next = self.sets.len() as u32;
+        let idx = *self.set_ids.entry(set).or_insert(next);
+        if idx == next {
+            self.sets.push(set);
+        }
+        self.insert_op(NOp::Match(idx))
     }
 
     fn insert_repeat(&mut self, next: i32, alt: i32) -> R<i32> {
@@ -571,7 +570,9 @@ impl<'a> Compiler<'a> {
             s.next = next;
             s.alt = alt;
         }
-        Ok(Seq { start: m[&seq.start], end: m[&seq.end] })
+        let start = m.get(&seq.start).copied().unwrap_or(seq.start);
+        let end = m.get(&seq.end).copied().unwrap_or(start);
+        Ok(Seq { start, end })
     }
 
     /// `_M_cur_int_value(10)`: `long` accumulation, truncated to `int`.
@@ -893,6 +894,7 @@ pub(crate) fn compile(pattern: &[u8]) -> Result<Nfa, ErrorKind> {
         value: Vec::new(),
         states: Vec::new(),
         sets: Vec::new(),
+        set_ids: HashMap::new(),
         sub_count: 0,
         paren_stack: Vec::new(),
     };

@@ -13,8 +13,9 @@ use super::{Env, Value};
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
-use std::cell::UnsafeCell;
-use std::rc::Rc;
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 
@@ -32,18 +33,48 @@ pub enum ThunkState {
     Failed(Box<EvalError>),
 }
 
-#[derive(Clone)]
-pub struct Thunk(Rc<ThunkCell>);
+/// A shared, reference-counted thunk: one 32-byte allocation (a 32-bit count and the
+/// state), as the evaluator makes millions of them.
+pub struct Thunk {
+    ptr: NonNull<ThunkCell>,
+    /// Not `Send`/`Sync`: the count is not atomic.
+    _marker: PhantomData<*const ThunkCell>,
+}
 
 pub struct ThunkCell {
+    rc: Cell<u32>,
     /// Read and replaced only by the methods below, which never hand out a reference into
-    /// it (same discipline as `Env::slots`).
+    /// it (same discipline as the slots of an `Env`).
     state: UnsafeCell<ThunkState>,
+}
+
+impl Clone for Thunk {
+    #[inline]
+    fn clone(&self) -> Thunk {
+        let c = self.cell();
+        c.rc.set(c.rc.get().checked_add(1).expect("thunk reference count overflow"));
+        Thunk { ptr: self.ptr, _marker: PhantomData }
+    }
+}
+
+impl Drop for Thunk {
+    #[inline]
+    fn drop(&mut self) {
+        let c = self.cell();
+        let rc = c.rc.get() - 1;
+        c.rc.set(rc);
+        if rc == 0 {
+            // SAFETY: this was the last handle; the box came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        }
+    }
 }
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state) }))
+        let b = Box::new(ThunkCell { rc: Cell::new(1), state: UnsafeCell::new(state) });
+        // SAFETY: Box::into_raw never returns null.
+        Thunk { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
     }
     pub fn pending(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
@@ -58,30 +89,32 @@ impl Thunk {
     #[inline]
     pub fn value(&self) -> Option<Value> {
         // SAFETY: see `ThunkCell::state`.
-        match unsafe { &*self.0.state.get() } {
+        match unsafe { &*self.cell().state.get() } {
             ThunkState::Done(v) => Some(v.clone()),
             _ => None,
         }
     }
     pub fn is_blackhole(&self) -> bool {
         // SAFETY: see `ThunkCell::state`.
-        matches!(unsafe { &*self.0.state.get() }, ThunkState::Blackhole)
+        matches!(unsafe { &*self.cell().state.get() }, ThunkState::Blackhole)
     }
     /// Takes the pending state out, leaving a blackhole.
     pub fn take(&self) -> ThunkState {
         // SAFETY: see `ThunkCell::state`.
-        unsafe { std::mem::replace(&mut *self.0.state.get(), ThunkState::Blackhole) }
+        unsafe { std::mem::replace(&mut *self.cell().state.get(), ThunkState::Blackhole) }
     }
     pub fn restore(&self, s: ThunkState) {
         // SAFETY: see `ThunkCell::state`; the old state is dropped after the write.
-        let old = unsafe { std::mem::replace(&mut *self.0.state.get(), s) };
+        let old = unsafe { std::mem::replace(&mut *self.cell().state.get(), s) };
         drop(old);
     }
     pub fn ptr_eq(a: &Thunk, b: &Thunk) -> bool {
-        Rc::ptr_eq(&a.0, &b.0)
+        a.ptr == b.ptr
     }
+    #[inline]
     pub fn cell(&self) -> &ThunkCell {
-        &self.0
+        // SAFETY: the cell lives while a handle exists.
+        unsafe { self.ptr.as_ref() }
     }
 }
 
@@ -92,5 +125,6 @@ mod size_tests {
     fn representations_stay_small() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
+        assert_eq!(std::mem::size_of::<ThunkCell>(), 32);
     }
 }
