@@ -102,54 +102,85 @@ impl<T> AddTrace<T> for Result<T> {
     }
 }
 
-/// Renders `pos` like the reference: ` at FILE:LINE:COL:` and the source lines around it.
+/// Renders `pos` like the reference: `at FILE:LINE:COL:` (indented by 7 + `extra` columns) and
+/// the source lines around it, one per line, without trailing spaces.
 pub fn render_pos(out: &mut String, pos: Pos) {
     render_pos_indented(out, pos, 0)
 }
 
-/// [`render_pos`] shifted right by `extra` columns (warnings are indented by two more).
+/// [`render_pos`] shifted right by `extra` columns (warnings and trace frames are indented by two
+/// more).
 pub fn render_pos_indented(out: &mut String, pos: Pos, extra: usize) {
+    let mut block = String::new();
+    pos_block(&mut block, pos);
+    let pad = " ".repeat(7 + extra);
+    push_indented(out, &pad, &pad, &block);
+}
+
+/// The reference's position block, unindented: `at FILE:LINE:COL:` then the previous, current and
+/// next source lines as ` NNNNN| text`, with `      |   ^` under the column.
+fn pos_block(out: &mut String, pos: Pos) {
     let Some(loc) = pos.resolve() else { return };
-    let _ = writeln!(out, "{:w$}at {}:{}:{}:", "", loc.file.name(), loc.line, loc.column, w = 7 + extra);
-    let width = (loc.line + 1).to_string().len().max(1) + extra;
+    let _ = write!(out, "at {}:{}", loc.file.name(), loc.line);
+    if loc.column > 0 {
+        let _ = write!(out, ":{}", loc.column);
+    }
+    out.push(':');
     let show = |n: u32, out: &mut String| {
         if let Some(text) = loc.file.line_text(n) {
-            let _ = writeln!(out, "{:>w$}| {}", n, text, w = width + 12);
+            let _ = write!(out, "\n {:>5}| {}", n, text);
         }
     };
     if loc.line > 1 {
         show(loc.line - 1, out);
     }
     show(loc.line, out);
-    let _ = writeln!(out, "{:>w$}| {}^", "", " ".repeat(loc.column as usize - 1), w = width + 12);
+    if loc.column > 0 {
+        let _ = write!(out, "\n      |{}^", " ".repeat(loc.column as usize));
+    }
     if loc.line < loc.file.line_count() {
         show(loc.line + 1, out);
-    } else {
-        let _ = writeln!(out, "{:>w$}|", loc.line + 1, w = width + 12);
+    }
+    out.push('\n');
+}
+
+/// Appends `text` with `first` before its first line and `rest` before the others, dropping
+/// trailing whitespace of every line (the reference's `indent`).
+fn push_indented(out: &mut String, first: &str, rest: &str, text: &str) {
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let start = out.len();
+        out.push_str(if i == 0 { first } else { rest });
+        out.push_str(line);
+        let trimmed = out[start..].trim_end().len();
+        out.truncate(start + trimmed);
     }
 }
 
 impl EvalError {
-    /// The reference's layout: `error:`, the trace outermost first (with `--show-trace`, else
-    /// only the frames the reference always shows), then the message and its position.
+    /// The reference's layout (Nix 2.36): `error:`, then with `--show-trace` the trace outermost
+    /// first (`… message` and, for frames that have one, their position), a blank line and
+    /// `error: message`; then the error's own position. Lines after the first are indented by 7.
     pub fn render(&self, show_trace: bool) -> String {
-        let mut out = String::from("error:");
-        let shown: Vec<&TraceFrame> = if show_trace { self.trace.iter().rev().collect() } else { Vec::new() };
-        if shown.is_empty() {
-            let _ = writeln!(out, " {}", self.msg);
-        } else {
-            out.push('\n');
-            for f in shown {
-                let _ = writeln!(out, "       … {}", f.msg);
-                render_pos(&mut out, f.pos);
-                out.push('\n');
+        let mut body = String::new();
+        if show_trace && !self.trace.is_empty() {
+            for f in self.trace.iter().rev() {
+                let _ = write!(body, "\n… {}\n", f.msg);
+                if f.pos.resolve().is_some() {
+                    body.push_str("  ");
+                    pos_block(&mut body, f.pos);
+                }
             }
-            let _ = writeln!(out, "       error: {}", self.msg);
+            body.push_str("\nerror: ");
         }
-        render_pos(&mut out, self.pos);
-        while out.ends_with('\n') {
-            out.pop();
-        }
+        body.push_str(&self.msg);
+        body.push('\n');
+        pos_block(&mut body, self.pos);
+        let body = body.trim_end();
+        let mut out = String::new();
+        push_indented(&mut out, "error: ", "       ", body);
         out
     }
 }
