@@ -165,19 +165,29 @@ impl EvalError {
     /// `error: message`; then the error's own position. Lines after the first are indented by 7.
     pub fn render(&self, show_trace: bool) -> String {
         let mut body = String::new();
+        // The position of the previous frame. The reference attaches no position to most errors
+        // raised inside builtins and to their "while evaluating the first argument …" frames,
+        // where we record the call site again; a position equal to the previous one is therefore
+        // not repeated (this matches the reference's output for all but a handful of corpus cases).
+        let mut prev = Pos::NONE;
         if show_trace && !self.trace.is_empty() {
             for f in self.trace.iter().rev() {
                 let _ = write!(body, "\n… {}\n", f.msg);
-                if f.pos.resolve().is_some() {
+                if f.pos != prev && f.pos.resolve().is_some() {
                     body.push_str("  ");
                     pos_block(&mut body, f.pos);
+                }
+                if !f.pos.is_none() {
+                    prev = f.pos;
                 }
             }
             body.push_str("\nerror: ");
         }
         body.push_str(&self.msg);
         body.push('\n');
-        pos_block(&mut body, self.pos);
+        if self.pos != prev {
+            pos_block(&mut body, self.pos);
+        }
         let body = body.trim_end();
         let mut out = String::new();
         push_indented(&mut out, "error: ", "       ", body);
