@@ -194,3 +194,70 @@ impl EvalError {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{add_source, Origin};
+
+    fn error_at(file: &str, text: &str, offset: u32, msg: &str) -> (Box<EvalError>, Pos) {
+        let id = add_source(Origin::File(file.into()), text.into());
+        let pos = Pos { file: id, offset };
+        (EvalError::at(ErrorKind::Type, pos, msg), pos)
+    }
+
+    /// The expected text is `eval-fail-all-1.err.exp` of the Nix 2.36 language corpus.
+    #[test]
+    fn renders_trace_like_the_reference() {
+        let (mut e, pos) = error_at(
+            "/pwd/lang/eval-fail-all-1.nix",
+            "builtins.all 1 \"foo\"\n",
+            0,
+            "expected a function but found an integer: 1",
+        );
+        e.trace.push(TraceFrame { pos, msg: "while evaluating the first argument passed to builtins.all".into() });
+        e.trace.push(TraceFrame { pos, msg: "while calling the 'all' builtin".into() });
+        let expected = "error:
+       … while calling the 'all' builtin
+         at /pwd/lang/eval-fail-all-1.nix:1:1:
+            1| builtins.all 1 \"foo\"
+             | ^
+            2|
+
+       … while evaluating the first argument passed to builtins.all
+
+       error: expected a function but found an integer: 1";
+        assert_eq!(e.render(true), expected);
+    }
+
+    /// As `eval-fail-listToAttrs-4.err.exp` (a frame elsewhere than the call) and without a
+    /// trailing newline in the file: no line after the last one.
+    #[test]
+    fn renders_positions_and_last_line() {
+        let text = "builtins.listToAttrs [ { name = 1; } ]";
+        let (mut e, pos) = error_at("/pwd/lang/x.nix", text, 25, "expected a string but found an integer: 1");
+        let call = Pos { file: pos.file, offset: 0 };
+        e.trace.push(TraceFrame { pos, msg: "while evaluating the `name` attribute".into() });
+        e.trace.push(TraceFrame { pos: call, msg: "while calling the 'listToAttrs' builtin".into() });
+        let expected = "error:
+       … while calling the 'listToAttrs' builtin
+         at /pwd/lang/x.nix:1:1:
+            1| builtins.listToAttrs [ { name = 1; } ]
+             | ^
+
+       … while evaluating the `name` attribute
+         at /pwd/lang/x.nix:1:26:
+            1| builtins.listToAttrs [ { name = 1; } ]
+             |                          ^
+
+       error: expected a string but found an integer: 1";
+        assert_eq!(e.render(true), expected);
+        assert_eq!(
+            e.render(false),
+            "error: expected a string but found an integer: 1
+       at /pwd/lang/x.nix:1:26:
+            1| builtins.listToAttrs [ { name = 1; } ]
+             |                          ^"
+        );
+    }
+}
