@@ -50,16 +50,23 @@ pub struct EvalError {
     pub pos: Pos,
     /// Innermost first.
     pub trace: Vec<TraceFrame>,
+    /// Close names, shown as `Did you mean …?` after the position (see [`suggestions`]).
+    pub suggestion: Option<String>,
 }
 
 pub type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 impl EvalError {
     pub fn new(kind: ErrorKind, msg: impl Into<String>) -> Box<EvalError> {
-        Box::new(EvalError { kind, msg: msg.into(), pos: Pos::NONE, trace: Vec::new() })
+        Box::new(EvalError { kind, msg: msg.into(), pos: Pos::NONE, trace: Vec::new(), suggestion: None })
     }
     pub fn at(kind: ErrorKind, pos: Pos, msg: impl Into<String>) -> Box<EvalError> {
-        Box::new(EvalError { kind, msg: msg.into(), pos, trace: Vec::new() })
+        Box::new(EvalError { kind, msg: msg.into(), pos, trace: Vec::new(), suggestion: None })
+    }
+    /// Attach the names among `candidates` closest to `query` (the reference's suggestions).
+    pub fn suggest<'a>(mut self: Box<Self>, query: &str, candidates: impl IntoIterator<Item = &'a str>) -> Box<Self> {
+        self.suggestion = suggestions(query, candidates);
+        self
     }
 }
 
@@ -100,6 +107,40 @@ impl<T> AddTrace<T> for Result<T> {
             }
         }
     }
+}
+
+/// The reference's suggestions: the (at most 5) names within Levenshtein distance 2 of `query`,
+/// closest first then alphabetically, as `x`, `one of x or y` or `one of x, y or z`.
+pub fn suggestions<'a>(query: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Vec<(usize, &str)> =
+        candidates.into_iter().map(|c| (levenshtein(query, c), c)).filter(|(d, _)| *d <= 2).collect();
+    best.sort();
+    best.dedup();
+    best.truncate(5);
+    match best.as_slice() {
+        [] => None,
+        [(_, one)] => Some(one.to_string()),
+        [init @ .., (_, last)] => {
+            let init: Vec<&str> = init.iter().map(|(_, n)| *n).collect();
+            Some(format!("one of {} or {}", init.join(", "), last))
+        }
+    }
+}
+
+/// Edit distance between two byte strings.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
 }
 
 /// Renders `pos` like the reference: `at FILE:LINE:COL:` (indented by 7 + `extra` columns) and
@@ -187,6 +228,9 @@ impl EvalError {
         body.push('\n');
         if self.pos != prev {
             pos_block(&mut body, self.pos);
+        }
+        if let Some(s) = &self.suggestion {
+            let _ = writeln!(body, "Did you mean {}?", s);
         }
         let body = body.trim_end();
         let mut out = String::new();
