@@ -115,12 +115,12 @@ impl Eval {
                             Some(n) => n.to_string(),
                             None => "anonymous lambda".into(),
                         };
+                        // As the reference: at the lambda, the call site comes from the caller's frame.
                         return Err(EvalError::at(
                             ErrorKind::Type,
-                            pos,
+                            lam.pos,
                             format!("function '{}' called without required argument '{}'", name, f.name),
-                        ))
-                        .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                        ));
                     }
                 },
             }
@@ -134,10 +134,10 @@ impl Eval {
                     };
                     return Err(EvalError::at(
                         ErrorKind::Type,
-                        pos,
+                        lam.pos,
                         format!("function '{}' called with unexpected argument '{}'", name, a.name),
-                    ))
-                    .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                    )
+                    .suggest(a.name.as_str(), formals.entries.iter().map(|f| f.name.as_str())));
                 }
             }
         }

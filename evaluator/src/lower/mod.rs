@@ -217,8 +217,8 @@ impl<'a> Lowerer<'a> {
                     Some(d) => Some(self.expr(d)?),
                     None => None,
                 };
-                let sel_pos = s.attrpath().map(|a| self.pos_of(&a)).unwrap_or(pos);
-                self.alloc(Expr::Select { pos: sel_pos, expr: inner, path, default })
+                // Errors point at the start of the whole select, as the reference's.
+                self.alloc(Expr::Select { pos, expr: inner, path, default })
             }
             rast::Expr::HasAttr(h) => {
                 let inner = self.expr(self.child(h.expr(), pos)?)?;
