@@ -41,6 +41,7 @@ pub fn install(b: EvalBuilder) -> EvalBuilder {
         .add_builtins(store::BUILTINS)
         .add_nix_builtin("derivation", derivation::DERIVATION_NIX, true)
         .add_virtual_file("/__corepkgs__/fetchurl.nix", derivation::FETCHURL_NIX)
+        .add_virtual_file("/__corepkgs__/derivation-internal.nix", derivation::DERIVATION_NIX)
         .path_to_store(store::copy_path_to_store)
         .add_builtins(hash::BUILTINS)
         .add_builtins(lists::BUILTINS)

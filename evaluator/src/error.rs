@@ -246,7 +246,7 @@ mod tests {
 
     fn error_at(file: &str, text: &str, offset: u32, msg: &str) -> (Box<EvalError>, Pos) {
         let id = add_source(Origin::File(file.into()), text.into());
-        let pos = Pos { file: id, offset };
+        let pos = Pos::new(id, offset);
         (EvalError::at(ErrorKind::Type, pos, msg), pos)
     }
 
@@ -280,7 +280,7 @@ mod tests {
     fn renders_positions_and_last_line() {
         let text = "builtins.listToAttrs [ { name = 1; } ]";
         let (mut e, pos) = error_at("/pwd/lang/x.nix", text, 25, "expected a string but found an integer: 1");
-        let call = Pos { file: pos.file, offset: 0 };
+        let call = Pos::new(pos.split().expect("a real position").0, 0);
         e.trace.push(TraceFrame { pos, msg: "while evaluating the `name` attribute".into() });
         e.trace.push(TraceFrame { pos: call, msg: "while calling the 'listToAttrs' builtin".into() });
         let expected = "error:
