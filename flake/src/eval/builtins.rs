@@ -106,8 +106,8 @@ fn fetch_tree_impl(
         input = regs.lookup(&input).map_err(lib_err(pos))?.0;
     }
     if ev.settings.pure && !input.is_locked() {
-        return Err(err(
-            pos,
+        return Err(EvalError::new(
+            ErrorKind::Other,
             format!(
                 "in pure evaluation mode, 'fetchTree' requires a locked input, at {}",
                 pos_string(pos)
@@ -169,8 +169,8 @@ fn fetch_args(
         name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();
     }
     if ev.settings.pure && hash.is_none() {
-        return Err(err(
-            pos,
+        return Err(EvalError::new(
+            ErrorKind::Other,
             format!("in pure evaluation mode, '{who}' requires a 'sha256' argument"),
         ));
     }
