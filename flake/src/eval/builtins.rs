@@ -19,13 +19,17 @@ use crate::flakeref::{FlakeRef, ParseOptions};
 use crate::input::Input;
 use crate::source_info::{SourceInfo, SourceInfoOptions};
 
-pub(super) const BUILTINS: &[BuiltinDef] = &[
+/// Always present (`fetchTree` refuses to run unless the `flakes` feature is enabled).
+pub(super) const FETCH_BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "fetchTree", arity: 1, global: true, func: fetch_tree },
     BuiltinDef { name: "fetchGit", arity: 1, global: true, func: fetch_git },
     BuiltinDef { name: "fetchTarball", arity: 1, global: true, func: fetch_tarball },
     BuiltinDef { name: "fetchurl", arity: 1, global: false, func: fetch_url },
-    BuiltinDef { name: "getFlake", arity: 1, global: false, func: get_flake },
 ];
+
+/// Only with the `flakes` feature.
+pub(super) const FLAKE_BUILTINS: &[BuiltinDef] =
+    &[BuiltinDef { name: "getFlake", arity: 1, global: false, func: get_flake }];
 
 fn err(pos: Pos, msg: String) -> Box<EvalError> {
     EvalError::at(ErrorKind::Other, pos, msg)
@@ -124,6 +128,9 @@ fn fetch_tree_impl(
 }
 
 fn fetch_tree(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    if !ev.settings.experimental_features.iter().any(|f| f == "flakes") {
+        return Err(err(pos, "experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override".into()));
+    }
     fetch_tree_impl(ev, &args[0], pos, None, false)
 }
 
