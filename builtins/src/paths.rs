@@ -105,7 +105,11 @@ fn path_exists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let v = a.value(ev, 0)?;
     // A trailing slash (from a string) means "exists and is a directory".
     let must_be_dir = matches!(&v, Value::String(s) if s.as_bytes().ends_with(b"/") && s.len() > 1);
-    let p = real_path(ev, &a, 0)?;
+    let p = a.path(ev, 0)?;
+    // Outside the allowed roots (pure mode) a path simply does not exist, as in the reference.
+    if ev.io.check_access(Path::new(&p)).is_err() {
+        return Ok(Value::Bool(false));
+    }
     let exists = match std::fs::metadata(&p) {
         Ok(m) => !must_be_dir || m.is_dir(),
         Err(_) => ev.io.file_type(Path::new(&p)).is_ok() && !must_be_dir,

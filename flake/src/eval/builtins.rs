@@ -19,13 +19,17 @@ use crate::flakeref::{FlakeRef, ParseOptions};
 use crate::input::Input;
 use crate::source_info::{SourceInfo, SourceInfoOptions};
 
-pub(super) const BUILTINS: &[BuiltinDef] = &[
+/// Always present (`fetchTree` refuses to run unless the `flakes` feature is enabled).
+pub(super) const FETCH_BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "fetchTree", arity: 1, global: true, func: fetch_tree },
     BuiltinDef { name: "fetchGit", arity: 1, global: true, func: fetch_git },
     BuiltinDef { name: "fetchTarball", arity: 1, global: true, func: fetch_tarball },
     BuiltinDef { name: "fetchurl", arity: 1, global: false, func: fetch_url },
-    BuiltinDef { name: "getFlake", arity: 1, global: false, func: get_flake },
 ];
+
+/// Only with the `flakes` feature.
+pub(super) const FLAKE_BUILTINS: &[BuiltinDef] =
+    &[BuiltinDef { name: "getFlake", arity: 1, global: false, func: get_flake }];
 
 fn err(pos: Pos, msg: String) -> Box<EvalError> {
     EvalError::at(ErrorKind::Other, pos, msg)
@@ -106,8 +110,8 @@ fn fetch_tree_impl(
         input = regs.lookup(&input).map_err(lib_err(pos))?.0;
     }
     if ev.settings.pure && !input.is_locked() {
-        return Err(err(
-            pos,
+        return Err(EvalError::new(
+            ErrorKind::Other,
             format!(
                 "in pure evaluation mode, 'fetchTree' requires a locked input, at {}",
                 pos_string(pos)
@@ -124,6 +128,9 @@ fn fetch_tree_impl(
 }
 
 fn fetch_tree(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
+    if !ev.settings.experimental_features.iter().any(|f| f == "flakes") {
+        return Err(err(pos, "experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override".into()));
+    }
     fetch_tree_impl(ev, &args[0], pos, None, false)
 }
 
@@ -169,8 +176,8 @@ fn fetch_args(
         name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();
     }
     if ev.settings.pure && hash.is_none() {
-        return Err(err(
-            pos,
+        return Err(EvalError::new(
+            ErrorKind::Other,
             format!("in pure evaluation mode, '{who}' requires a 'sha256' argument"),
         ));
     }

@@ -49,9 +49,15 @@ pub struct FlakeState {
     pub allowed: AllowedRoots,
 }
 
-/// Adds the flake builtins to an evaluator under construction.
-pub fn install(b: EvalBuilder) -> EvalBuilder {
-    b.add_builtins(builtins::BUILTINS)
+/// Adds the fetch builtins (and, with `flakes`, `getFlake`) to an evaluator under
+/// construction.
+pub fn install(b: EvalBuilder, flakes: bool) -> EvalBuilder {
+    let b = b.add_builtins(builtins::FETCH_BUILTINS);
+    if flakes {
+        b.add_builtins(builtins::FLAKE_BUILTINS)
+    } else {
+        b
+    }
 }
 
 /// Connects a built evaluator: `fetch_store` receives fetched trees; in pure mode, file

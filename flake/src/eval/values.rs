@@ -67,6 +67,14 @@ pub(crate) fn nix_to_attrs(
     for attr in a.sorted() {
         let name = attr.name.as_str();
         match value_to_attr(ev, &attr.value, pos)? {
+            Some(Attr::Int(_)) if matches!(ev.force(&attr.value)?, Value::Int(n) if n < 0) => {
+                let n = ev.expect_int(&attr.value, pos)?;
+                return Err(nix_eval::EvalError::at(
+                    nix_eval::ErrorKind::Other,
+                    pos,
+                    format!("negative value given for '{who}' argument '{name}': {n}"),
+                ));
+            }
             Some(x) => {
                 out.insert(name.to_owned(), x);
             }

@@ -221,7 +221,7 @@ fn build_evaluator(opts: &FlakeOpts) -> Eval {
             settings.nix_path = p.split(':').filter(|s| !s.is_empty()).map(String::from).collect();
         }
     }
-    let b = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)));
+    let b = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), true);
     let mut ev = b.build();
     let root = store_root(opts);
     let fetch: Rc<dyn Store> = match std::fs::create_dir_all(root.join("nix/store")) {

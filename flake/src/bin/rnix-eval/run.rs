@@ -88,8 +88,12 @@ fn build_evaluator(opts: &Options) -> Eval {
     }
     settings.experimental_features = opts.experimental.clone();
     settings.lints = opts.lints.clone();
-    let mut ev = nix_builtins::install(EvalBuilder::new(settings)).build();
-    nix_builtins::store::set_store(&mut ev, open_store(opts));
+    let flakes = opts.experimental.iter().any(|f| f == "flakes");
+    let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
+    let store = open_store(opts);
+    nix_builtins::store::set_store(&mut ev, store.clone());
+    // Fetches and, in pure mode, file access restricted to fetched trees.
+    nix_flake::eval::setup(&mut ev, store);
     ev
 }
 
