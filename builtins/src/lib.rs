@@ -79,15 +79,6 @@ impl<'a> Args<'a> {
     pub fn value(&self, ev: &mut Eval, i: usize) -> Result<Value> {
         ev.force(&self.args[i]).trace(self.pos, || arg_ctx(self.name, i))
     }
-    pub fn int(&self, ev: &mut Eval, i: usize) -> Result<i64> {
-        ev.expect_int(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))
-    }
-    pub fn float(&self, ev: &mut Eval, i: usize) -> Result<f64> {
-        ev.expect_float(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))
-    }
-    pub fn bool(&self, ev: &mut Eval, i: usize) -> Result<bool> {
-        ev.expect_bool(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))
-    }
     pub fn list(&self, ev: &mut Eval, i: usize) -> Result<List> {
         ev.expect_list(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))
     }

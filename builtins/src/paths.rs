@@ -79,7 +79,13 @@ fn read_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn read_dir(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("readDir", args, pos);
     let p = real_path(ev, &a, 0)?;
-    let entries = ev.io.read_dir(Path::new(&p)).map_err(|e| io_error(pos, &p, e))?;
+    let entries = ev.io.read_dir(Path::new(&p)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotADirectory {
+            EvalError::at(ErrorKind::Other, pos, format!("'{}' is not a directory", p))
+        } else {
+            io_error(pos, &p, e)
+        }
+    })?;
     let attrs: Vec<Attr> = entries
         .into_iter()
         .map(|(n, t)| Attr { name: Symbol::new(&n), pos: Pos::NONE, value: Value::string(t.as_nix()) })

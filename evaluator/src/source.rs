@@ -9,18 +9,52 @@ use std::sync::{Arc, LazyLock, RwLock};
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileId(pub u32);
 
-/// A position in a registered source. `Pos::NONE` means "no position".
+/// A position in a registered source, packed into 32 bits (attribute sets store one per
+/// attribute): every file gets a range of the position space at registration, so a position
+/// is `base(file) + offset + 1`, and 0 means "no position".
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Pos {
-    pub file: FileId,
-    pub offset: u32,
-}
+pub struct Pos(u32);
 
 impl Pos {
-    pub const NONE: Pos = Pos { file: FileId(u32::MAX), offset: 0 };
+    pub const NONE: Pos = Pos(0);
     pub fn is_none(self) -> bool {
-        self.file.0 == u32::MAX
+        self.0 == 0
     }
+    /// The position `offset` bytes into `file`.
+    pub fn new(file: FileId, offset: u32) -> Pos {
+        Pos::in_file(file_base(file), offset)
+    }
+    /// Like [`Pos::new`] with the file's base already looked up (lowering does this once).
+    #[inline]
+    pub fn in_file(base: u32, offset: u32) -> Pos {
+        Pos(base.saturating_add(offset).saturating_add(1))
+    }
+    /// The file and byte offset of this position.
+    pub fn split(self) -> Option<(FileId, u32)> {
+        if self.is_none() {
+            return None;
+        }
+        let bases = BASES.read().unwrap();
+        let raw = self.0 - 1;
+        let i = match bases.binary_search(&raw) {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        Some((FileId(i as u32), raw - bases[i]))
+    }
+    /// A position a few bytes further on in the same file.
+    pub fn shifted(self, by: u32) -> Pos {
+        if self.is_none() { self } else { Pos(self.0.saturating_add(by)) }
+    }
+}
+
+/// The first position of each registered file, in registration order (increasing).
+static BASES: LazyLock<RwLock<Vec<u32>>> = LazyLock::new(Default::default);
+
+/// Where `file`'s range of positions starts.
+pub fn file_base(file: FileId) -> u32 {
+    BASES.read().unwrap().get(file.0 as usize).copied().unwrap_or(u32::MAX)
 }
 
 /// What a source is: a file on disk (its absolute path) or a text without a file.
@@ -78,7 +112,15 @@ pub fn add_source(origin: Origin, text: Arc<str>) -> FileId {
             line_starts.push(i as u32 + 1);
         }
     }
+    let len = text.len() as u32;
     let mut w = SOURCES.write().unwrap();
+    let mut bases = BASES.write().unwrap();
+    let base = match (bases.last(), w.last()) {
+        (Some(&b), Some(prev)) => b.saturating_add(prev.text.len() as u32).saturating_add(1),
+        _ => 0,
+    };
+    let _ = len;
+    bases.push(base);
     w.push(Arc::new(SourceFile { origin, text, line_starts }));
     FileId(w.len() as u32 - 1)
 }
@@ -97,11 +139,9 @@ pub struct Location {
 
 impl Pos {
     pub fn resolve(self) -> Option<Location> {
-        if self.is_none() {
-            return None;
-        }
-        let file = source(self.file)?;
-        let (line, column) = file.line_col(self.offset);
+        let (id, offset) = self.split()?;
+        let file = source(id)?;
+        let (line, column) = file.line_col(offset);
         Some(Location { file, line, column })
     }
 }

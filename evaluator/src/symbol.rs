@@ -23,12 +23,30 @@ thread_local! {
     static NAMES: std::cell::RefCell<Vec<Option<&'static str>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// Per-thread lookup in front of the shared interner (whose map is locked and uses a
+    /// slower hash): lowering interns every identifier of every file.
+    static LOCAL: std::cell::RefCell<rustc_hash::FxHashMap<&'static str, Symbol>> = std::cell::RefCell::new(Default::default());
+}
+
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(Spur);
 
 impl Symbol {
+    #[inline]
     pub fn new(s: &str) -> Symbol {
-        Symbol(INTERNER.get_or_intern(s))
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s).copied()) {
+            return sym;
+        }
+        Symbol::new_slow(s)
+    }
+
+    #[cold]
+    fn new_slow(s: &str) -> Symbol {
+        let sym = Symbol(INTERNER.get_or_intern(s));
+        let name = sym.as_str();
+        LOCAL.with(|m| m.borrow_mut().insert(name, sym));
+        sym
     }
     /// The symbol for `s` if it was ever interned (a name never interned is in no attribute set).
     pub fn lookup(s: &str) -> Option<Symbol> {

@@ -11,10 +11,15 @@
 //! - [`source_info`] is what a fetched input exposes to Nix code (`outPath`,
 //!   `narHash`, `rev`, …), as plain data for the evaluator to wrap.
 //!
-//! Nothing here prints: warnings and notices are returned to the caller.
+//! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
+//!   `outputs`, the fetch builtins and pure-mode file access.
+//!
+//! Apart from [`eval`], nothing here prints: warnings and notices are returned to
+//! the caller.
 
 pub mod attrs;
 pub mod error;
+pub mod eval;
 pub mod fetch;
 pub mod flakeref;
 pub mod input;

@@ -9,7 +9,7 @@
 //! reference. The parser is iterative: deeply nested groups cannot overflow
 //! the native stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// libstdc++'s `_GLIBCXX_REGEX_STATE_LIMIT`.
 const STATE_LIMIT: usize = 100_000;
@@ -69,7 +69,11 @@ pub(crate) struct NState {
 
 impl NState {
     fn new(op: NOp) -> NState {
-        NState { op, next: INVALID, alt: INVALID }
+        NState {
+            op,
+            next: INVALID,
+            alt: INVALID,
+        }
     }
     fn has_alt(&self) -> bool {
         matches!(self.op, NOp::Alt | NOp::Repeat)
@@ -299,7 +303,11 @@ impl<'a> Scanner<'a> {
             self.value.push(self.p[self.cur]);
             self.cur += 1;
         }
-        let err = if ch == b':' { ErrorKind::Ctype } else { ErrorKind::Collate };
+        let err = if ch == b':' {
+            ErrorKind::Ctype
+        } else {
+            ErrorKind::Collate
+        };
         if self.cur == self.p.len() {
             return Err(err);
         }
@@ -404,24 +412,142 @@ fn lookup_classname(name: &[u8]) -> u16 {
 }
 
 const COLLATE_NAMES: [&str; 128] = [
-    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "alert", "backspace", "tab", "newline",
-    "vertical-tab", "form-feed", "carriage-return", "SO", "SI", "DLE", "DC1", "DC2", "DC3",
-    "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC", "IS4", "IS3", "IS2", "IS1", "space",
-    "exclamation-mark", "quotation-mark", "number-sign", "dollar-sign", "percent-sign",
-    "ampersand", "apostrophe", "left-parenthesis", "right-parenthesis", "asterisk", "plus-sign",
-    "comma", "hyphen", "period", "slash", "zero", "one", "two", "three", "four", "five", "six",
-    "seven", "eight", "nine", "colon", "semicolon", "less-than-sign", "equals-sign",
-    "greater-than-sign", "question-mark", "commercial-at", "A", "B", "C", "D", "E", "F", "G",
-    "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "V", "W", "X", "Y",
-    "Z", "left-square-bracket", "backslash", "right-square-bracket", "circumflex", "underscore",
-    "grave-accent", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o",
-    "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z", "left-curly-bracket",
-    "vertical-line", "right-curly-bracket", "tilde", "DEL",
+    "NUL",
+    "SOH",
+    "STX",
+    "ETX",
+    "EOT",
+    "ENQ",
+    "ACK",
+    "alert",
+    "backspace",
+    "tab",
+    "newline",
+    "vertical-tab",
+    "form-feed",
+    "carriage-return",
+    "SO",
+    "SI",
+    "DLE",
+    "DC1",
+    "DC2",
+    "DC3",
+    "DC4",
+    "NAK",
+    "SYN",
+    "ETB",
+    "CAN",
+    "EM",
+    "SUB",
+    "ESC",
+    "IS4",
+    "IS3",
+    "IS2",
+    "IS1",
+    "space",
+    "exclamation-mark",
+    "quotation-mark",
+    "number-sign",
+    "dollar-sign",
+    "percent-sign",
+    "ampersand",
+    "apostrophe",
+    "left-parenthesis",
+    "right-parenthesis",
+    "asterisk",
+    "plus-sign",
+    "comma",
+    "hyphen",
+    "period",
+    "slash",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "colon",
+    "semicolon",
+    "less-than-sign",
+    "equals-sign",
+    "greater-than-sign",
+    "question-mark",
+    "commercial-at",
+    "A",
+    "B",
+    "C",
+    "D",
+    "E",
+    "F",
+    "G",
+    "H",
+    "I",
+    "J",
+    "K",
+    "L",
+    "M",
+    "N",
+    "O",
+    "P",
+    "Q",
+    "R",
+    "S",
+    "T",
+    "U",
+    "V",
+    "W",
+    "X",
+    "Y",
+    "Z",
+    "left-square-bracket",
+    "backslash",
+    "right-square-bracket",
+    "circumflex",
+    "underscore",
+    "grave-accent",
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "f",
+    "g",
+    "h",
+    "i",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "v",
+    "w",
+    "x",
+    "y",
+    "z",
+    "left-curly-bracket",
+    "vertical-line",
+    "right-curly-bracket",
+    "tilde",
+    "DEL",
 ];
 
 /// `regex_traits::lookup_collatename`: the character named, if any.
 fn lookup_collatename(name: &[u8]) -> Option<u8> {
-    COLLATE_NAMES.iter().position(|n| n.as_bytes() == name).map(|i| i as u8)
+    COLLATE_NAMES
+        .iter()
+        .position(|n| n.as_bytes() == name)
+        .map(|i| i as u8)
 }
 
 /// `_BracketMatcher` under construction.
@@ -476,6 +602,7 @@ struct Compiler<'a> {
     value: Vec<u8>,
     states: Vec<NState>,
     sets: Vec<ByteSet>,
+    set_ids: HashMap<ByteSet, u32>,
     sub_count: u32,
     paren_stack: Vec<u32>,
 }
@@ -515,18 +642,20 @@ impl<'a> Compiler<'a> {
     }
 
     fn insert_set(&mut self, set: ByteSet) -> R<i32> {
-        let idx = match self.sets.iter().position(|s| *s == set) {
-            Some(i) => i,
-            None => {
-                self.sets.push(set);
-                self.sets.len() - 1
-            }
-        };
-        self.insert_op(NOp::Match(idx as u32))
+        let next = self.sets.len() as u32;
+        let idx = *self.set_ids.entry(set).or_insert(next);
+        if idx == next {
+            self.sets.push(set);
+        }
+        self.insert_op(NOp::Match(idx))
     }
 
     fn insert_repeat(&mut self, next: i32, alt: i32) -> R<i32> {
-        self.insert(NState { op: NOp::Repeat, next, alt })
+        self.insert(NState {
+            op: NOp::Repeat,
+            next,
+            alt,
+        })
     }
 
     fn append(&mut self, seq: &mut Seq, id: i32) {
@@ -571,7 +700,9 @@ impl<'a> Compiler<'a> {
             s.next = next;
             s.alt = alt;
         }
-        Ok(Seq { start: m[&seq.start], end: m[&seq.end] })
+        let start = m.get(&seq.start).copied().unwrap_or(seq.start);
+        let end = m.get(&seq.end).copied().unwrap_or(start);
+        Ok(Seq { start, end })
     }
 
     /// `_M_cur_int_value(10)`: `long` accumulation, truncated to `int`.
@@ -646,7 +777,13 @@ impl<'a> Compiler<'a> {
                     let tmp = self.clone_seq(r)?;
                     let alt = self.insert_repeat(tmp.start, end)?;
                     stack.push(alt);
-                    self.append_seq(&mut e, Seq { start: alt, end: tmp.end });
+                    self.append_seq(
+                        &mut e,
+                        Seq {
+                            start: alt,
+                            end: tmp.end,
+                        },
+                    );
                     i += 1;
                 }
                 self.append(&mut e, end);
@@ -667,7 +804,13 @@ impl<'a> Compiler<'a> {
 
     /// `_M_insert_bracket_matcher` (the opening token is already consumed).
     fn bracket(&mut self, negated: bool) -> R<i32> {
-        let mut m = Bracket { chars: Vec::new(), ranges: Vec::new(), class_set: 0, equiv: Vec::new(), negated };
+        let mut m = Bracket {
+            chars: Vec::new(),
+            ranges: Vec::new(),
+            class_set: 0,
+            equiv: Vec::new(),
+            negated,
+        };
         let mut last = Last::None;
         if self.try_char()? {
             last = Last::Char(self.value[0]);
@@ -757,17 +900,29 @@ impl<'a> Compiler<'a> {
         let s0 = self.insert_subexpr_begin()?;
         debug_assert_eq!(s0, 0);
         let mut top = Seq { start: s0, end: s0 };
-        let mut stack: Vec<Frame> = vec![Frame { group: None, disj: None, terms: Vec::new() }];
+        let mut stack: Vec<Frame> = vec![Frame {
+            group: None,
+            disj: None,
+            terms: Vec::new(),
+        }];
         loop {
             // --- _M_term ---
             if self.match_token(Tok::LineBegin)? {
                 let id = self.insert_op(NOp::LineBegin)?;
-                stack.last_mut().unwrap().terms.push(Seq { start: id, end: id });
+                stack
+                    .last_mut()
+                    .unwrap()
+                    .terms
+                    .push(Seq { start: id, end: id });
                 continue;
             }
             if self.match_token(Tok::LineEnd)? {
                 let id = self.insert_op(NOp::LineEnd)?;
-                stack.last_mut().unwrap().terms.push(Seq { start: id, end: id });
+                stack
+                    .last_mut()
+                    .unwrap()
+                    .terms
+                    .push(Seq { start: id, end: id });
                 continue;
             }
             // --- _M_atom ---
@@ -784,7 +939,11 @@ impl<'a> Compiler<'a> {
                 atom = Seq { start: id, end: id };
             } else if self.match_token(Tok::SubBegin)? {
                 let b = self.insert_subexpr_begin()?;
-                stack.push(Frame { group: Some(b), disj: None, terms: Vec::new() });
+                stack.push(Frame {
+                    group: Some(b),
+                    disj: None,
+                    terms: Vec::new(),
+                });
                 continue;
             } else if self.match_token(Tok::BracketNegBegin)? {
                 let id = self.bracket(true)?;
@@ -804,7 +963,11 @@ impl<'a> Compiler<'a> {
                         let end = self.insert_op(NOp::Dummy)?;
                         self.append(&mut alt1, end);
                         self.append(&mut alt2, end);
-                        let a = self.insert(NState { op: NOp::Alt, next: alt2.start, alt: alt1.start })?;
+                        let a = self.insert(NState {
+                            op: NOp::Alt,
+                            next: alt2.start,
+                            alt: alt1.start,
+                        })?;
                         Seq { start: a, end }
                     }
                 };
@@ -893,10 +1056,15 @@ pub(crate) fn compile(pattern: &[u8]) -> Result<Nfa, ErrorKind> {
         value: Vec::new(),
         states: Vec::new(),
         sets: Vec::new(),
+        set_ids: HashMap::new(),
         sub_count: 0,
         paren_stack: Vec::new(),
     };
     c.compile()?;
     c.eliminate_dummy();
-    Ok(Nfa { states: c.states, sets: c.sets, sub_count: c.sub_count })
+    Ok(Nfa {
+        states: c.states,
+        sets: c.sets,
+        sub_count: c.sub_count,
+    })
 }

@@ -34,21 +34,52 @@ const FAIL_PC: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Inst {
-    Byte { b: u8, next: u32, slot: u32 },
-    Set { set: u32, next: u32, slot: u32 },
+    Byte {
+        b: u8,
+        next: u32,
+        slot: u32,
+    },
+    Set {
+        set: u32,
+        next: u32,
+        slot: u32,
+    },
     /// `left` is `_M_alt` (explored first), `right` is `_M_next`.
-    Alt { left: u32, right: u32 },
+    Alt {
+        left: u32,
+        right: u32,
+    },
     /// Greedy repeat; `idx` indexes the repeat counters.
-    Repeat { more: u32, exit: u32, idx: u32 },
+    Repeat {
+        more: u32,
+        exit: u32,
+        idx: u32,
+    },
     /// A greedy repeat whose body is the single byte-consuming state `more`
     /// (which loops straight back): `X*`, `X+`, `X{n,}` for a one-byte `X`.
     /// Behaves exactly like `Repeat`, but runs the loop without a frame per
     /// byte. `set` is the body's byte set, `slot` the body's memo slot.
-    Loop { more: u32, exit: u32, idx: u32, set: u32, slot: u32 },
-    SubBegin { k: u32, next: u32 },
-    SubEnd { k: u32, next: u32 },
-    LineBegin { next: u32 },
-    LineEnd { next: u32 },
+    Loop {
+        more: u32,
+        exit: u32,
+        idx: u32,
+        set: u32,
+        slot: u32,
+    },
+    SubBegin {
+        k: u32,
+        next: u32,
+    },
+    SubEnd {
+        k: u32,
+        next: u32,
+    },
+    LineBegin {
+        next: u32,
+    },
+    LineEnd {
+        next: u32,
+    },
     Accept,
 }
 
@@ -113,20 +144,35 @@ impl Prog {
             let st = &nfa.states[i];
             let inst = match st.op {
                 NOp::Accept => Inst::Accept,
-                NOp::Alt => Inst::Alt { left: tr(st.alt), right: tr(st.next) },
+                NOp::Alt => Inst::Alt {
+                    left: tr(st.alt),
+                    right: tr(st.next),
+                },
                 NOp::Repeat => {
                     n_rep += 1;
                     let (more, exit, idx) = (tr(st.alt), tr(st.next), n_rep - 1);
                     match lookup(st.alt).map(|a| nfa.states[a]) {
                         Some(body) if tr(body.next) == map[i] => match body.op {
-                            NOp::Match(set) => Inst::Loop { more, exit, idx, set, slot: u32::MAX },
+                            NOp::Match(set) => Inst::Loop {
+                                more,
+                                exit,
+                                idx,
+                                set,
+                                slot: u32::MAX,
+                            },
                             _ => Inst::Repeat { more, exit, idx },
                         },
                         _ => Inst::Repeat { more, exit, idx },
                     }
                 }
-                NOp::SubBegin(k) => Inst::SubBegin { k, next: tr(st.next) },
-                NOp::SubEnd(k) => Inst::SubEnd { k, next: tr(st.next) },
+                NOp::SubBegin(k) => Inst::SubBegin {
+                    k,
+                    next: tr(st.next),
+                },
+                NOp::SubEnd(k) => Inst::SubEnd {
+                    k,
+                    next: tr(st.next),
+                },
                 NOp::LineBegin => Inst::LineBegin { next: tr(st.next) },
                 NOp::LineEnd => Inst::LineEnd { next: tr(st.next) },
                 NOp::Match(s) => {
@@ -148,12 +194,25 @@ impl Prog {
         }
         // Loops share the memo slot of their body state.
         for k in 0..insts.len() {
-            if let Inst::Loop { more, exit, idx, set, .. } = insts[k] {
+            if let Inst::Loop {
+                more,
+                exit,
+                idx,
+                set,
+                ..
+            } = insts[k]
+            {
                 let slot = match insts[more as usize] {
                     Inst::Byte { slot, .. } | Inst::Set { slot, .. } => slot,
                     _ => unreachable!("loop body is a byte-consuming state"),
                 };
-                insts[k] = Inst::Loop { more, exit, idx, set, slot };
+                insts[k] = Inst::Loop {
+                    more,
+                    exit,
+                    idx,
+                    set,
+                    slot,
+                };
             }
         }
         let mut prog = Prog {
@@ -219,32 +278,77 @@ impl Prog {
 
 #[derive(Clone, Copy)]
 enum Frame {
-    Explore { pc: u32, pos: usize },
+    Explore {
+        pc: u32,
+        pos: usize,
+    },
     /// Left alternative done: save `has_sol`, reset it, explore the right one.
-    AltRight { pc: u32, pos: usize },
-    AltEnd { h: bool },
+    AltRight {
+        pc: u32,
+        pos: usize,
+    },
+    AltEnd {
+        h: bool,
+    },
     /// "Once more" done: explore the exit unless a solution was found.
-    RepExit { pc: u32, pos: usize },
-    RepSet0 { idx: u32 },
-    RepSet1 { idx: u32, first: usize },
-    RepSet2 { idx: u32, first: usize },
-    RepDec { idx: u32 },
-    CapFirst { k: u32, old: usize },
-    CapSecond { k: u32, old: usize },
-    MemoDone { slot: u32, pos: usize },
+    RepExit {
+        pc: u32,
+        pos: usize,
+    },
+    RepSet0 {
+        idx: u32,
+    },
+    RepSet1 {
+        idx: u32,
+        first: usize,
+    },
+    RepSet2 {
+        idx: u32,
+        first: usize,
+    },
+    RepDec {
+        idx: u32,
+    },
+    CapFirst {
+        k: u32,
+        old: usize,
+    },
+    CapSecond {
+        k: u32,
+        old: usize,
+    },
+    MemoDone {
+        slot: u32,
+        pos: usize,
+    },
     /// `Loop` instruction `pc` entered (fresh) at `p`: the body's subtree at
     /// `q` is complete; next comes the exit at `q`, unless a solution exists.
-    LoopExit { pc: u32, p: usize, q: usize },
+    LoopExit {
+        pc: u32,
+        p: usize,
+        q: usize,
+    },
     /// The exit at `q` of such a loop is done: the body's subtree at `q - 1`
     /// is complete.
-    LoopAfter { pc: u32, p: usize, q: usize },
+    LoopAfter {
+        pc: u32,
+        p: usize,
+        q: usize,
+    },
 }
 
 enum Memo {
     Off,
     /// Two bits per (slot, pos): visited, found.
-    Dense { bits: Vec<u64>, base: usize, span: usize },
-    Sparse { map: HashMap<(u32, usize), bool>, base: usize },
+    Dense {
+        bits: Vec<u64>,
+        base: usize,
+        span: usize,
+    },
+    Sparse {
+        map: HashMap<(u32, usize), bool>,
+        base: usize,
+    },
 }
 
 #[derive(Default)]
@@ -364,7 +468,13 @@ pub(crate) fn execute(
         Some(
             r.chunks_exact(2)
                 .skip(first_group)
-                .map(|c| if c[0] == NONE || c[1] == NONE { None } else { Some((c[0], c[1])) })
+                .map(|c| {
+                    if c[0] == NONE || c[1] == NONE {
+                        None
+                    } else {
+                        Some((c[0], c[1]))
+                    }
+                })
                 .collect(),
         )
     } else {
@@ -395,13 +505,16 @@ impl<'a> Exec<'a> {
         let span = self.s.len() - base + 1;
         let entries = (self.prog.n_slots as u128) * (span as u128);
         if entries <= (1u128 << 28) {
-            let words = ((entries * 2 + 63) / 64) as usize;
+            let words = (entries * 2).div_ceil(64) as usize;
             let mut bits = std::mem::take(&mut self.sc.bits);
             bits.clear();
             bits.resize(words, 0);
             self.memo = Memo::Dense { bits, base, span };
         } else {
-            self.memo = Memo::Sparse { map: HashMap::new(), base };
+            self.memo = Memo::Sparse {
+                map: HashMap::new(),
+                base,
+            };
         }
     }
 
@@ -448,6 +561,9 @@ impl<'a> Exec<'a> {
         match &mut self.memo {
             Memo::Off => {}
             Memo::Dense { bits, base, span } => {
+                if pos < *base {
+                    return;
+                }
                 let e = (slot as usize * *span + (pos - *base)) * 2 + 1;
                 bits[e / 64] |= 1 << (e % 64);
             }
@@ -472,7 +588,10 @@ impl<'a> Exec<'a> {
         let nr = self.prog.n_rep;
         self.sc.rep[..nr].fill((0, 0));
         self.sc.stack.clear();
-        self.sc.stack.push(Frame::Explore { pc: 0, pos: self.begin });
+        self.sc.stack.push(Frame::Explore {
+            pc: 0,
+            pos: self.begin,
+        });
         while let Some(f) = self.sc.stack.pop() {
             let (mut pc, mut pos) = match f {
                 Frame::Explore { pc, pos } => (pc, pos),
@@ -595,7 +714,13 @@ impl<'a> Exec<'a> {
                             pc = exit;
                         }
                     }
-                    Inst::Loop { more, exit, idx, set, slot } => {
+                    Inst::Loop {
+                        more,
+                        exit,
+                        idx,
+                        set,
+                        slot,
+                    } => {
                         let rc = self.sc.rep[idx as usize];
                         if rc.1 != 0 && rc.0 == pos {
                             // Re-entered where its current run started.
@@ -702,7 +827,10 @@ impl<'a> Exec<'a> {
     /// complete. Returns the exit to explore at `q`, if any (after pushing
     /// what follows it).
     fn loop_exit(&mut self, pc: u32, p: usize, q: usize) -> Option<(u32, usize)> {
-        let Inst::Loop { exit, idx, slot, .. } = self.prog.insts[pc as usize] else {
+        let Inst::Loop {
+            exit, idx, slot, ..
+        } = self.prog.insts[pc as usize]
+        else {
             unreachable!()
         };
         if !self.has_sol {

@@ -2,15 +2,14 @@
 
 use super::Eval;
 use crate::ast::*;
-use crate::error::{AddTrace, ErrorKind, EvalError, Result};
+use crate::error::{AddTrace, ErrorKind, EvalError, Result, TraceFrame};
 use crate::print;
 use crate::source::Pos;
 use crate::symbol::{sym, Symbol};
 use crate::value::*;
-use std::rc::Rc;
 
 impl Eval {
-    pub(super) fn eval_attrs(&mut self, a: &'static AttrsExpr, env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn eval_attrs(&mut self, a: &'static AttrsExpr, env: &Env) -> Result<Value> {
         self.stats.attrsets += 1;
         let inner = if a.has_env {
             let n_names = if a.rec { a.bindings.len() } else { 0 };
@@ -71,7 +70,7 @@ impl Eval {
         Ok(Value::Attrs(set))
     }
 
-    pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Rc<Env>) -> Rc<Env> {
+    pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
         let nb = l.bindings.len();
         let new = Env::new(Some(env.clone()), vec![Value::Null; nb + l.inherit_from.len()]);
         for (j, f) in l.inherit_from.iter().enumerate() {
@@ -86,7 +85,7 @@ impl Eval {
         new
     }
 
-    pub(crate) fn attr_name(&mut self, key: &AttrKey, env: &Rc<Env>) -> Result<Symbol> {
+    pub(crate) fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Symbol> {
         match key {
             AttrKey::Static(s) => Ok(*s),
             AttrKey::Dynamic(e) => {
@@ -97,41 +96,79 @@ impl Eval {
         }
     }
 
-    pub(super) fn eval_select(&mut self, pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef>, env: &Rc<Env>) -> Result<Value> {
-        let mut v = self.eval(expr, env)?;
-        for (i, key) in path.iter().enumerate() {
+    pub(super) fn eval_select(&mut self, pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef>, env: &Env) -> Result<Value> {
+        let v = self.eval(expr, env)?;
+        // The last attribute found along the path, for the trace.
+        let mut found: Option<(Symbol, Pos)> = None;
+        match self.select_path(pos, v, path, default.is_some(), env, &mut found) {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => match default {
+                Some(d) => self.eval(d, env),
+                None => Ok(Value::Null),
+            },
+            Err(e) => Err(self.select_trace(e, pos, path, found, env)),
+        }
+    }
+
+    /// Walks `path` from `v` and forces the result; `Ok(None)` when the select has a default
+    /// (`or`) and an attribute is missing or a value along the path is not a set.
+    fn select_path(&mut self, pos: Pos, mut v: Value, path: &'static [AttrKey], has_default: bool, env: &Env, found: &mut Option<(Symbol, Pos)>) -> Result<Option<Value>> {
+        for key in path {
             let name = self.attr_name(key, env)?;
-            match &v {
-                Value::Attrs(a) => match a.get(name) {
-                    Some(x) => {
-                        let x = x.clone();
-                        let apos = a.get_attr(name).map(|a| a.pos).unwrap_or(pos);
-                        v = self.force(&x).trace(apos, || format!("while evaluating the attribute '{}'", dotted(path, i, name)))?;
+            let next = match &v {
+                Value::Attrs(a) => match a.get_attr(name) {
+                    Some(attr) => {
+                        *found = Some((name, attr.pos));
+                        attr.value.clone()
                     }
-                    None => {
-                        if let Some(d) = default {
-                            return self.eval(d, env);
-                        }
-                        return Err(missing_attr(name, a, pos));
-                    }
+                    None if has_default => return Ok(None),
+                    None => return Err(missing_attr(name, a, pos)),
                 },
+                _ if has_default => return Ok(None),
                 other => {
-                    if let Some(d) = default {
-                        return self.eval(d, env);
-                    }
                     return Err(EvalError::at(
                         ErrorKind::Type,
                         pos,
                         format!("expected a set but found {}: {}", other.ty().describe(), print::short(other)),
                     ))
-                    .trace(pos, || format!("while selecting an attribute"));
+                    .trace(pos, || "while selecting an attribute".to_string());
                 }
-            }
+            };
+            v = self.force(&next)?;
         }
-        Ok(v)
+        Ok(Some(v))
     }
 
-    pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Rc<Env>) -> Result<Value> {
+    /// The reference's frames for an error while selecting: `while evaluating the attribute
+    /// 'a.b.c'` at the select, then `from the definition of 'b'` at the last attribute found.
+    #[cold]
+    fn select_trace(&mut self, mut e: Box<EvalError>, pos: Pos, path: &'static [AttrKey], found: Option<(Symbol, Pos)>, env: &Env) -> Box<EvalError> {
+        if let Some((name, apos)) = found {
+            if !apos.is_none() {
+                e.trace.push(TraceFrame { pos: apos, msg: format!("from the definition of '{}'", name) });
+            }
+        }
+        let shown = self.show_attr_path(path, env);
+        e.trace.push(TraceFrame { pos, msg: format!("while evaluating the attribute '{}'", shown) });
+        e
+    }
+
+    /// An attribute path as the reference shows it in traces: the names that evaluate, the
+    /// others as `"${…}"` with their expression.
+    fn show_attr_path(&mut self, path: &'static [AttrKey], env: &Env) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for k in path {
+            parts.push(match k {
+                AttrKey::Static(s) => s.as_str().to_string(),
+                AttrKey::Dynamic(e) => match self.attr_name(k, env) {
+                    Ok(s) => s.as_str().to_string(),
+                    Err(_) => format!("\"${{{}}}\"", print::expr_summary(e)),
+                },
+            });
+        }
+        parts.join(".")
+    }
+    pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for (i, key) in path.iter().enumerate() {
             let name = self.attr_name(key, env)?;
@@ -148,58 +185,9 @@ impl Eval {
     }
 }
 
-fn dotted(path: &[AttrKey], upto: usize, last: Symbol) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for k in &path[..upto] {
-        parts.push(match k {
-            AttrKey::Static(s) => s.as_str().to_string(),
-            AttrKey::Dynamic(_) => "\"${...}\"".into(),
-        });
-    }
-    parts.push(last.as_str().to_string());
-    parts.join(".")
-}
 
-/// "attribute 'x' missing", with a suggestion of a close name like the reference's.
+/// "attribute 'x' missing", with suggestions of close names like the reference's.
 pub fn missing_attr(name: Symbol, a: &Attrs, pos: Pos) -> Box<EvalError> {
-    let mut msg = format!("attribute '{}' missing", name);
-    let target = name.as_str();
-    let mut best: Vec<&str> = a
-        .iter()
-        .map(|x| x.name.as_str())
-        .filter(|n| levenshtein(n, target) <= 2)
-        .collect();
-    best.sort_by_key(|n| (levenshtein(n, target), n.to_string()));
-    if let Some(s) = best.first() {
-        msg.push_str(&format!("\n       Did you mean {}?", suggest_list(&best, s)));
-    }
-    EvalError::at(ErrorKind::MissingAttr, pos, msg)
-}
-
-fn suggest_list(all: &[&str], first: &str) -> String {
-    if all.len() == 1 {
-        return first.to_string();
-    }
-    let shown: Vec<&str> = all.iter().take(3).copied().collect();
-    if shown.len() == 2 {
-        format!("one of {} or {}", shown[0], shown[1])
-    } else {
-        format!("one of {}, {} or {}", shown[0], shown[1], shown[2])
-    }
-}
-
-pub fn levenshtein(a: &str, b: &str) -> usize {
-    let a = a.as_bytes();
-    let b = b.as_bytes();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = if a[i - 1] == b[j - 1] { 0 } else { 1 };
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    EvalError::at(ErrorKind::MissingAttr, pos, format!("attribute '{}' missing", name))
+        .suggest(name.as_str(), a.iter().map(|x| x.name.as_str()))
 }

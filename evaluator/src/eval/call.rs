@@ -96,7 +96,7 @@ impl Eval {
         let Value::Attrs(set) = set else {
             return Err(self.type_error("a set", &set, pos)).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
         };
-        let mut slots = Slots::with_capacity(formals.entries.len() + 1);
+        let mut slots = Vec::with_capacity(formals.entries.len() + 1);
         if lam.arg.is_some() {
             slots.push(Value::Attrs(set.clone()));
         }
@@ -115,12 +115,12 @@ impl Eval {
                             Some(n) => n.to_string(),
                             None => "anonymous lambda".into(),
                         };
+                        // As the reference: at the lambda, the call site comes from the caller's frame.
                         return Err(EvalError::at(
                             ErrorKind::Type,
-                            pos,
+                            lam.pos,
                             format!("function '{}' called without required argument '{}'", name, f.name),
-                        ))
-                        .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                        ));
                     }
                 },
             }
@@ -134,14 +134,14 @@ impl Eval {
                     };
                     return Err(EvalError::at(
                         ErrorKind::Type,
-                        pos,
+                        lam.pos,
                         format!("function '{}' called with unexpected argument '{}'", name, a.name),
-                    ))
-                    .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                    )
+                    .suggest(a.name.as_str(), formals.entries.iter().map(|f| f.name.as_str())));
                 }
             }
         }
-        let env = Env::with_slots(Some(c.env.clone()), slots);
+        let env = Env::new(Some(c.env.clone()), slots);
         for (slot, d) in missing_defaults {
             let v = self.thunk_in_new_env(d, &env);
             env.set(slot, v);

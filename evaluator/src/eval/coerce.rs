@@ -8,7 +8,6 @@ use crate::print;
 use crate::source::Pos;
 use crate::symbol::sym;
 use crate::value::*;
-use std::rc::Rc;
 
 #[derive(Copy, Clone, Debug)]
 pub struct CoerceOpts {
@@ -119,7 +118,7 @@ impl Eval {
         Ok(canon_path(&s))
     }
 
-    pub(super) fn eval_interp(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn eval_interp(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Env) -> Result<Value> {
         let first = self.eval(parts[0], env)?;
         if is_path {
             // The leading literal was anchored at parse time; the rest is appended as text.
@@ -149,7 +148,7 @@ impl Eval {
     }
 
     /// `l + r`: numbers add, strings and paths concatenate (the type of `l` decides).
-    pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
+    pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, env: &Env) -> Result<Value> {
         match &l {
             Value::Int(_) | Value::Float(_) => {
                 let r = self.eval_operand(rhs, env)?;

@@ -157,8 +157,8 @@ impl Eval {
         let state = t.take();
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, a) => {
-                let (f, a) = (f.clone(), a.clone());
+            ThunkState::Apply(fa) => {
+                let (f, a) = (fa.0.clone(), fa.1.clone());
                 self.call(&f, a, Pos::NONE)
             }
             ThunkState::Native(_) => {
@@ -261,7 +261,7 @@ impl Eval {
     /// The value of `e` in `env` without evaluating it: constants, variables and lambdas
     /// directly, everything else as a thunk.
     #[inline]
-    pub fn thunk(&mut self, e: ExprRef, env: &Rc<Env>) -> Value {
+    pub fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
             Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get(*slot as usize),
@@ -277,7 +277,7 @@ impl Eval {
     /// Like [`Eval::thunk`] for a slot of an environment still being filled (rec, let,
     /// formal defaults): a variable of that same environment must stay a thunk.
     #[inline]
-    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Rc<Env>) -> Value {
+    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Env) -> Value {
         match e {
             Expr::Var(Var::Local { depth: 0, .. }) => {
                 self.stats.thunks += 1;
@@ -292,7 +292,7 @@ impl Eval {
     /// [`Eval::eval`] with the cheapest cases (constants, already evaluated variables)
     /// handled without a recursive call.
     #[inline(always)]
-    pub(crate) fn eval_operand(&mut self, e: ExprRef, env: &Rc<Env>) -> Result<Value> {
+    pub(crate) fn eval_operand(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         match e {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Var(Var::Local { depth, slot, .. }) => {
@@ -310,7 +310,7 @@ impl Eval {
     }
 
     /// Evaluate `e` in `env` to weak head normal form.
-    pub fn eval(&mut self, e: ExprRef, env: &Rc<Env>) -> Result<Value> {
+    pub fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         self.check_stack()?;
         match e {
             Expr::Const(v) => Ok(v.clone()),
@@ -381,7 +381,7 @@ impl Eval {
     }
 
     #[inline]
-    fn lookup_var(&mut self, v: &Var, env: &Rc<Env>) -> Result<Value> {
+    fn lookup_var(&mut self, v: &Var, env: &Env) -> Result<Value> {
         match v {
             Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get(*slot as usize)),
             Var::Global { index, .. } => Ok(self.globals[*index as usize].clone()),
@@ -409,7 +409,7 @@ impl Eval {
         }
     }
 
-    fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Rc<Env>) -> Result<Value> {
+    fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Env) -> Result<Value> {
         match op {
             BinOp::And => {
                 let l = self.eval_operand(lhs, env)?;

@@ -22,6 +22,12 @@ use rustc_hash::FxHashMap;
 use scope::{Resolved, Scopes};
 use std::path::Path;
 
+thread_local! {
+    /// One arena for the ASTs of all files: they live as long as the evaluation, and sharing
+    /// the arena's chunks wastes less than one arena per file.
+    static ARENA: &'static Bump = Box::leak(Box::new(Bump::new()));
+}
+
 /// A parse or lowering error: a message at a position.
 #[derive(Debug, Clone)]
 pub struct ParseError {
@@ -45,7 +51,8 @@ pub struct LowerCtx<'a> {
 
 pub struct Lowerer<'a> {
     bump: &'static Bump,
-    file: FileId,
+    /// The file's first position (see [`Pos`]).
+    base: u32,
     ctx: &'a LowerCtx<'a>,
     scopes: Scopes,
 }
@@ -57,20 +64,20 @@ pub fn parse_and_lower(text: &str, file: FileId, ctx: &LowerCtx) -> LResult<Expr
     if let Some(offset) = too_deep(text.as_bytes()) {
         // The reference's parser stack holds about 5000 nested brackets; deeper input fails
         // there with this message (and rowan's node cache would be quadratic on it).
-        return Err(ParseError { pos: Pos { file, offset }, msg: "memory exhausted".into() });
+        return Err(ParseError { pos: Pos::new(file, offset), msg: "memory exhausted".into() });
     }
     let parse = rnix::Root::parse(text);
     if let Some(err) = parse.errors().first() {
         return Err(convert_parse_error(err, file, text));
     }
     let root = parse.tree();
-    let bump: &'static Bump = Box::leak(Box::new(Bump::new()));
-    let mut l = Lowerer { bump, file, ctx, scopes: Scopes::new() };
+    let bump: &'static Bump = ARENA.with(|a| *a);
+    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new() };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
     }
     let Some(expr) = root.expr() else {
-        return Err(ParseError { pos: Pos { file, offset: text.len() as u32 }, msg: "syntax error, unexpected end of file".into() });
+        return Err(ParseError { pos: Pos::new(file, text.len() as u32), msg: "syntax error, unexpected end of file".into() });
     };
     l.expr(expr)
 }
@@ -129,8 +136,8 @@ fn too_deep(b: &[u8]) -> Option<u32> {
 
 fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> ParseError {
     use rnix::ParseError as E;
-    let at = |r: rowan::TextRange| Pos { file, offset: u32::from(r.start()) };
-    let eof = Pos { file, offset: text.len() as u32 };
+    let at = |r: rowan::TextRange| Pos::new(file, u32::from(r.start()));
+    let eof = Pos::new(file, text.len() as u32);
     let tok = |r: rowan::TextRange| -> String {
         let s = &text[r];
         format!("'{}'", s)
@@ -149,7 +156,7 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
 
 impl<'a> Lowerer<'a> {
     fn pos_of(&self, node: &impl AstNode) -> Pos {
-        Pos { file: self.file, offset: u32::from(node.syntax().text_range().start()) }
+        Pos::in_file(self.base, u32::from(node.syntax().text_range().start()))
     }
     fn err<T>(&self, pos: Pos, msg: impl Into<String>) -> LResult<T> {
         Err(ParseError { pos, msg: msg.into() })
@@ -210,8 +217,8 @@ impl<'a> Lowerer<'a> {
                     Some(d) => Some(self.expr(d)?),
                     None => None,
                 };
-                let sel_pos = s.attrpath().map(|a| self.pos_of(&a)).unwrap_or(pos);
-                self.alloc(Expr::Select { pos: sel_pos, expr: inner, path, default })
+                // Errors point at the start of the whole select, as the reference's.
+                self.alloc(Expr::Select { pos, expr: inner, path, default })
             }
             rast::Expr::HasAttr(h) => {
                 let inner = self.expr(self.child(h.expr(), pos)?)?;
@@ -314,7 +321,7 @@ impl<'a> Lowerer<'a> {
                     .children_with_tokens()
                     .filter_map(|t| t.into_token())
                     .find(|t| rast::BinOpKind::from_kind(t.kind()).is_some())
-                    .map(|t| Pos { file: self.file, offset: u32::from(t.text_range().start()) })
+                    .map(|t| Pos::in_file(self.base, u32::from(t.text_range().start())))
                     .unwrap_or(pos);
                 let _ = op_pos;
                 self.binop(pos, op, lhs, rhs)?

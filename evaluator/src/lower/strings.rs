@@ -79,7 +79,7 @@ impl<'a> Lowerer<'a> {
     fn string_const(&self, t: String, pos: Pos) -> LResult<ExprRef> {
         if t.contains('\0') {
             let shown = t.replace('\0', "␀");
-            let at = Pos { file: self.file, offset: pos.offset + 1 };
+            let at = pos.shifted(1);
             return self.err(at, format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown));
         }
         Ok(self.konst(Value::String(crate::source::source_string(t))))

@@ -5,12 +5,14 @@
 //! user-visible kind (`builtins.typeOf`), kept apart from the representation.
 
 mod attrs;
+mod env;
 mod string;
 mod thunk;
 
 pub use attrs::{Attr, Attrs};
 pub use string::{Context, NixString, StringBuilder};
-pub use thunk::{Env, Slots, Thunk, ThunkState};
+pub use env::Env;
+pub use thunk::{Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;
 use crate::builtin::BuiltinDef;
@@ -38,7 +40,7 @@ pub type List = Rc<Vec<Value>>;
 /// A lambda and the environment it closes over.
 pub struct Closure {
     pub lambda: &'static LambdaExpr,
-    pub env: Rc<Env>,
+    pub env: Env,
 }
 
 /// A builtin with the arguments given so far (fewer than its arity).

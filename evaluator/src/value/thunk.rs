@@ -9,68 +9,22 @@
 //! namespace in slot 0) with a pointer to the enclosing level; lowering resolved every variable
 //! to `(depth, slot)`.
 
-use super::Value;
+use super::{Env, Value};
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
 use std::cell::{Cell, UnsafeCell};
-use smallvec::SmallVec;
-use std::rc::Rc;
-
-/// Slots stored inline for the common one- and two-variable environments (lambdas, `with`).
-pub type Slots = SmallVec<[Value; 2]>;
-
-pub struct Env {
-    pub up: Option<Rc<Env>>,
-    /// Interior mutability without borrow flags: slots are written only while the
-    /// environment is being built (and to cache a forced `with` namespace), and no reference
-    /// into them ever escapes these methods (values are cloned out).
-    slots: UnsafeCell<Slots>,
-}
-
-impl Env {
-    pub fn new(up: Option<Rc<Env>>, slots: Vec<Value>) -> Rc<Env> {
-        Rc::new(Env { up, slots: UnsafeCell::new(SmallVec::from_vec(slots)) })
-    }
-    pub fn with_slots(up: Option<Rc<Env>>, slots: Slots) -> Rc<Env> {
-        Rc::new(Env { up, slots: UnsafeCell::new(slots) })
-    }
-    /// An environment of one variable (a lambda's argument, a `with` namespace).
-    #[inline]
-    pub fn one(up: Rc<Env>, v: Value) -> Rc<Env> {
-        let mut s = Slots::new();
-        s.push(v);
-        Rc::new(Env { up: Some(up), slots: UnsafeCell::new(s) })
-    }
-    #[inline]
-    pub fn get(&self, slot: usize) -> Value {
-        // SAFETY: see the field comment; no `&mut` to the slots is alive here.
-        unsafe { (&(*self.slots.get()))[slot].clone() }
-    }
-    #[inline]
-    pub fn set(&self, slot: usize, v: Value) {
-        // SAFETY: see the field comment; the old value is dropped after the write, and no
-        // reference into the slots is alive.
-        let old = unsafe { std::mem::replace(&mut (&mut (*self.slots.get()))[slot], v) };
-        drop(old);
-    }
-    #[inline]
-    pub fn ancestor(self: &Rc<Env>, depth: u32) -> &Rc<Env> {
-        let mut e = self;
-        for _ in 0..depth {
-            e = e.up.as_ref().expect("lowering resolved a variable past the outermost environment");
-        }
-        e
-    }
-}
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 
 pub enum ThunkState {
     /// An expression and the environment to evaluate it in.
-    Pending(ExprRef, Rc<Env>),
-    /// A function application made lazily by a builtin (`map f xs` elements).
-    Apply(Value, Value),
+    Pending(ExprRef, Env),
+    /// A function application made lazily by a builtin (`map f xs` elements); boxed to keep
+    /// every thunk small.
+    Apply(Box<(Value, Value)>),
     /// Any other deferred computation of the builtins.
     Native(NativeThunk),
     Blackhole,
@@ -79,26 +33,54 @@ pub enum ThunkState {
     Failed(Box<EvalError>),
 }
 
-#[derive(Clone)]
-pub struct Thunk(Rc<ThunkCell>);
+/// A shared, reference-counted thunk: one 32-byte allocation (a 32-bit count and the
+/// state), as the evaluator makes millions of them.
+pub struct Thunk {
+    ptr: NonNull<ThunkCell>,
+    /// Not `Send`/`Sync`: the count is not atomic.
+    _marker: PhantomData<*const ThunkCell>,
+}
 
 pub struct ThunkCell {
+    rc: Cell<u32>,
     /// Read and replaced only by the methods below, which never hand out a reference into
-    /// it (same discipline as `Env::slots`).
+    /// it (same discipline as the slots of an `Env`).
     state: UnsafeCell<ThunkState>,
-    /// Whether a deep force (`--strict`, `deepSeq`) is in progress through this value.
-    pub deep_visiting: Cell<bool>,
+}
+
+impl Clone for Thunk {
+    #[inline]
+    fn clone(&self) -> Thunk {
+        let c = self.cell();
+        c.rc.set(c.rc.get().checked_add(1).expect("thunk reference count overflow"));
+        Thunk { ptr: self.ptr, _marker: PhantomData }
+    }
+}
+
+impl Drop for Thunk {
+    #[inline]
+    fn drop(&mut self) {
+        let c = self.cell();
+        let rc = c.rc.get() - 1;
+        c.rc.set(rc);
+        if rc == 0 {
+            // SAFETY: this was the last handle; the box came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        }
+    }
 }
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        Thunk(Rc::new(ThunkCell { state: UnsafeCell::new(state), deep_visiting: Cell::new(false) }))
+        let b = Box::new(ThunkCell { rc: Cell::new(1), state: UnsafeCell::new(state) });
+        // SAFETY: Box::into_raw never returns null.
+        Thunk { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
     }
-    pub fn pending(expr: ExprRef, env: Rc<Env>) -> Value {
+    pub fn pending(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
     }
     pub fn apply(f: Value, arg: Value) -> Value {
-        Value::Thunk(Thunk::new(ThunkState::Apply(f, arg)))
+        Value::Thunk(Thunk::new(ThunkState::Apply(Box::new((f, arg)))))
     }
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
@@ -107,29 +89,42 @@ impl Thunk {
     #[inline]
     pub fn value(&self) -> Option<Value> {
         // SAFETY: see `ThunkCell::state`.
-        match unsafe { &*self.0.state.get() } {
+        match unsafe { &*self.cell().state.get() } {
             ThunkState::Done(v) => Some(v.clone()),
             _ => None,
         }
     }
     pub fn is_blackhole(&self) -> bool {
         // SAFETY: see `ThunkCell::state`.
-        matches!(unsafe { &*self.0.state.get() }, ThunkState::Blackhole)
+        matches!(unsafe { &*self.cell().state.get() }, ThunkState::Blackhole)
     }
     /// Takes the pending state out, leaving a blackhole.
     pub fn take(&self) -> ThunkState {
         // SAFETY: see `ThunkCell::state`.
-        unsafe { std::mem::replace(&mut *self.0.state.get(), ThunkState::Blackhole) }
+        unsafe { std::mem::replace(&mut *self.cell().state.get(), ThunkState::Blackhole) }
     }
     pub fn restore(&self, s: ThunkState) {
         // SAFETY: see `ThunkCell::state`; the old state is dropped after the write.
-        let old = unsafe { std::mem::replace(&mut *self.0.state.get(), s) };
+        let old = unsafe { std::mem::replace(&mut *self.cell().state.get(), s) };
         drop(old);
     }
     pub fn ptr_eq(a: &Thunk, b: &Thunk) -> bool {
-        Rc::ptr_eq(&a.0, &b.0)
+        a.ptr == b.ptr
     }
+    #[inline]
     pub fn cell(&self) -> &ThunkCell {
-        &self.0
+        // SAFETY: the cell lives while a handle exists.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    #[test]
+    fn representations_stay_small() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert!(std::mem::size_of::<ThunkState>() <= 24, "{}", std::mem::size_of::<ThunkState>());
+        assert_eq!(std::mem::size_of::<ThunkCell>(), 32);
     }
 }

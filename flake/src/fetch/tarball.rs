@@ -176,6 +176,16 @@ fn http_get_string(url: &str, headers: &[(String, String)]) -> Result<String> {
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The whole body of an `http(s)://` or `file://` URL (`builtins.fetchurl`).
+pub(crate) fn download_file(url: &str) -> Result<Vec<u8>> {
+    let mut body = vec![];
+    open_url(url, &[])?
+        .0
+        .read_to_end(&mut body)
+        .map_err(|e| Error::new(format!("unable to download '{url}': {e}")))?;
+    Ok(body)
+}
+
 /// A reader for an `http(s)://` or `file://` URL and its length, if known.
 fn open_url(url: &str, headers: &[(String, String)]) -> Result<(Box<dyn Read>, Option<u64>)> {
     if let Some(path) = url.strip_prefix("file://") {

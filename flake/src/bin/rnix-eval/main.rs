@@ -1,9 +1,14 @@
 //! `rnix-eval`: the command line. Subcommands: `instantiate` (a drop-in for
-//! `nix-instantiate`) and `eval`. Evaluation runs on a thread with a large stack; deep
-//! recursion ends in an error, never a crash.
+//! `nix-instantiate`), `eval`, and the flake commands (`rnix-eval INSTALLABLE`, `eval
+//! INSTALLABLE`, `flake metadata|show|check|lock|update`, see `flake_cmd`).
+//! Evaluation runs on a thread with a large stack; deep recursion ends in an error, never
+//! a crash.
 
 mod args;
+mod check;
+mod flake_cmd;
 mod run;
+mod show;
 
 use std::process::ExitCode;
 

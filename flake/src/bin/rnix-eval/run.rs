@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 pub fn main(argv: Vec<String>) -> u8 {
+    if let Some(code) = crate::flake_cmd::dispatch(&argv) {
+        return code;
+    }
     let opts = match args::parse(argv) {
         Ok(o) => o,
         Err(msg) => {

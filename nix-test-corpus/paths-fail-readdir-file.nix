@@ -1,0 +1,1 @@
+builtins.readDir ./paths-fail-readdir-file.nix
