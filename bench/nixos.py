@@ -12,7 +12,7 @@ For every config C of ../shared/configs (NixOS 20.09) and each mode:
 
 rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
 (default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
-and the median peak RSS (wait4) of each side, the ratios rnix/nix, whether
+the median user+sys CPU time and peak RSS (wait4) of each side, the ratios rnix/nix, whether
 stdout matched between the sides, and whether it equals the golden drv path
 (../shared/golden/nixos-20.09.drvpaths.tsv). For desktop it also prints the
 goals of issue #5 (ro: <= 0.8x time and <= 1.0x RSS; store: <= 0.5x time).
@@ -191,10 +191,11 @@ def main():
     finally:
         remove_store(tmp)
 
-    hdr = ["config", "mode", "rnix s", "nix s", "rnix/nix time", "rnix MiB", "nix MiB",
-           "rnix/nix RSS", "stdout", "golden"]
+    hdr = ["config", "mode", "rnix s", "nix s", "rnix/nix time", "rnix cpu s", "nix cpu s",
+           "rnix MiB", "nix MiB", "rnix/nix RSS", "stdout", "golden"]
     table = [[row["config"], row["mode"], fmt_s(row["rnix"]["median_s"]), fmt_s(row["nix"]["median_s"]),
               fmt_ratio(row["rnix"]["median_s"], row["nix"]["median_s"]),
+              fmt_s(row["rnix"]["median_cpu_s"]), fmt_s(row["nix"]["median_cpu_s"]),
               fmt_mib(row["rnix"]["median_maxrss_kib"]), fmt_mib(row["nix"]["median_maxrss_kib"]),
               fmt_ratio(row["rnix"]["median_maxrss_kib"], row["nix"]["median_maxrss_kib"]),
               row["output"], row["golden"]] for row in rows]
@@ -209,7 +210,7 @@ def main():
         print("  ".join(h.ljust(wd) for h, wd in zip(hdr, widths)))
         for t in table:
             print("  ".join(c.ljust(wd) for c, wd in zip(t, widths)))
-    print(f"\n{started:%Y-%m-%d}: median of {args.runs} runs each (wall time; peak RSS from wait4); "
+    print(f"\n{started:%Y-%m-%d}: median of {args.runs} runs each (wall time; user+sys CPU and peak RSS from wait4); "
           f"A/B alternated; ratio < 1 means rnix-eval is faster/smaller")
     goals = []
     for row in rows:
