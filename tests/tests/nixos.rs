@@ -197,3 +197,58 @@ fn unseen_configs_match_reference() {
     }
     check_toplevels(&nixos, &expected, "unseen NixOS configs");
 }
+
+/// The configs of tests/nixos-configs/fail/ fail with exit 1 and the
+/// reference's message (fail/NAME.err, see tests/nixos-configs/README.md).
+#[test]
+fn failing_configs_fail_like_the_reference() {
+    let Some(nixos) = nixos_dir() else { return };
+    let dir = paths::workspace_root().join("tests/nixos-configs");
+    let shared = paths::shared_dir();
+    let shared = shared.canonicalize().unwrap_or(shared);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir.join("fail"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "nix"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let results = parallel_map(&cases, |c| {
+        let expr = format!(
+            "(import {} {{ configuration = {}; }}).system.drvPath",
+            nix_path(&nixos),
+            nix_path(c)
+        );
+        let tmp = TempDir::new("nixos-fail");
+        run_in(
+            &paths::rnix_eval_for_tests(),
+            &["instantiate", "--eval", "--strict", "--readonly-mode", "-E", &expr],
+            tmp.path(),
+            tmp.path(),
+        )
+    });
+    let mut problems = Vec::new();
+    for (c, out) in cases.iter().zip(&results) {
+        let name = c.file_name().unwrap().to_string_lossy();
+        if out.code() != Some(1) {
+            problems.push(format!("{name}: {} (want exit 1)", out.describe_exit()));
+            continue;
+        }
+        let stderr = out
+            .stderr_str()
+            .replace(&dir.to_string_lossy().into_owned(), "/CONFIGS")
+            .replace(&shared.to_string_lossy().into_owned(), "/SHARED");
+        let err_file = c.with_extension("err");
+        let patterns = std::fs::read_to_string(&err_file)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", err_file.display()));
+        for want in patterns.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            if !stderr.contains(want) {
+                let first = stderr.lines().next().unwrap_or("");
+                problems.push(format!("{name}: stderr lacks {want:?} (starts {first:?})"));
+            }
+        }
+    }
+    println!("failing NixOS configs: {}/{} as the reference", cases.len() - problems.len(), cases.len());
+    assert_no_problems(&problems, "failing NixOS configs");
+}

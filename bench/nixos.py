@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""NixOS benchmark: rnix-eval vs the reference nix-instantiate on real systems.
+
+For every config C of ../shared/configs (NixOS 20.09) and each mode:
+
+  ro     read-only evaluation of the toplevel drv path, for both sides
+             --eval --strict --readonly-mode \\
+             -E '(import NIXOS { configuration = C; }).system.drvPath'
+  store  instantiating into a fresh store directory, for both sides
+             NIXOS -A system -I nixos-config=C --store DIR
+         (a new DIR per run, created and removed outside the timing)
+
+rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
+(default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
+the median user+sys CPU time and peak RSS (wait4) of each side, the ratios rnix/nix, whether
+stdout matched between the sides, and whether it equals the golden drv path
+(../shared/golden/nixos-20.09.drvpaths.tsv). For desktop it also prints the
+goals of issue #5 (ro: <= 0.8x time and <= 1.0x RSS; store: <= 0.5x time).
+
+Usage:
+    bench/nixos.py [-n RUNS] [--config NAME ...] [--modes ro,store]
+                   [--bin PATH] [--nix PATH] [--timeout SECS]
+                   [--markdown] [--json FILE]
+
+Only the Python 3 standard library is needed. Run on an otherwise idle
+machine; the VM is noisy, so look at the medians.
+"""
+
+import argparse
+import datetime
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from micro import find_rnix, fmt_mib, fmt_ratio, fmt_s, run_once  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+NIXOS = SHARED / "nixpkgs" / "nixos-20.09" / "nixos"
+CONFIGS = SHARED / "configs"
+GOLDEN = SHARED / "golden" / "nixos-20.09.drvpaths.tsv"
+
+# issue #5, desktop.nix: (mode, what) -> the ratio it must not exceed
+GOALS = {("ro", "time"): 0.8, ("ro", "rss"): 1.0, ("store", "time"): 0.5}
+
+
+def golden_paths():
+    out = {}
+    if GOLDEN.exists():
+        for line in GOLDEN.read_text().splitlines():
+            if "\t" in line and not line.startswith("#"):
+                cfg, path = line.split("\t", 1)
+                out[Path(cfg).stem] = path.strip()
+    return out
+
+
+def nix_string(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def command(side, exe, mode, config, store):
+    """The argv of one run (`store` is the fresh directory for mode store)."""
+    pre = [exe, "instantiate"] if side == "rnix" else [exe]
+    if mode == "ro":
+        expr = (f"(import (/. + {nix_string(str(NIXOS))}) "
+                f"{{ configuration = /. + {nix_string(str(config))}; }}).system.drvPath")
+        return pre + ["--eval", "--strict", "--readonly-mode", "-E", expr]
+    return pre + [str(NIXOS), "-A", "system", "-I", f"nixos-config={config}", "--store", str(store)]
+
+
+def normalise(stdout):
+    return stdout.decode(errors="replace").strip().strip('"')
+
+
+def bench_one(args, sides, mode, config, tmp):
+    res = {"rnix": [], "nix": []}
+    for i in range(args.runs):
+        order = ("rnix", "nix") if i % 2 == 0 else ("nix", "rnix")
+        for side in order:
+            store = tmp / f"store-{side}-{i}"
+            if mode == "store":
+                shutil.rmtree(store, ignore_errors=True)
+            argv = command(side, sides[side], mode, config, store)
+            res[side].append(run_once(argv, str(tmp), args.timeout))
+            if mode == "store":
+                remove_store(store)
+    return res
+
+
+def remove_store(path):
+    """Store files and directories are read-only: restore write permission first."""
+    if not path.exists():
+        return
+    for p in [path, *path.rglob("*")]:
+        try:
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o755)
+        except OSError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def summarise(res, golden):
+    row = {}
+    for side in ("rnix", "nix"):
+        ok = [r for r in res[side] if r[0] == 0]
+        row[side] = {
+            "ok_runs": len(ok),
+            "exits": sorted({str(r[0]) for r in res[side]}),
+            "median_s": statistics.median(r[1] for r in ok) if ok else None,
+            "min_s": min(r[1] for r in ok) if ok else None,
+            "median_cpu_s": statistics.median(r[2] for r in ok) if ok else None,
+            "median_maxrss_kib": statistics.median(r[3] for r in ok) if ok else None,
+            "stdout": normalise(res[side][0][4]),
+            "stderr": (res[side][0][5].strip().splitlines() or [""])[-1][:200],
+        }
+    a, b = res["rnix"][0], res["nix"][0]
+    if a[0] != 0:
+        row["output"] = f"rnix failed ({a[0]})"
+    elif b[0] != 0:
+        row["output"] = f"nix failed ({b[0]})"
+    else:
+        row["output"] = "match" if normalise(a[4]) == normalise(b[4]) else "DIFFERENT"
+    if golden and a[0] == 0:
+        row["golden"] = "yes" if row["rnix"]["stdout"] == golden else "NO"
+    else:
+        row["golden"] = "-"
+    r, n = row["rnix"], row["nix"]
+    row["time_ratio"] = r["median_s"] / n["median_s"] if r["median_s"] and n["median_s"] else None
+    row["rss_ratio"] = (r["median_maxrss_kib"] / n["median_maxrss_kib"]
+                        if r["median_maxrss_kib"] and n["median_maxrss_kib"] else None)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", "--runs", type=int, default=5)
+    ap.add_argument("--config", action="append", help="config name (minimal, desktop, ...); repeatable")
+    ap.add_argument("--modes", default="ro,store", help="comma-separated: ro, store")
+    ap.add_argument("--bin", help="rnix-eval binary (default: $RNIX_EVAL, target/release/rnix-eval)")
+    ap.add_argument("--nix", default=shutil.which("nix-instantiate"), help="reference nix-instantiate")
+    ap.add_argument("--timeout", type=float, default=600.0, help="per run (s)")
+    ap.add_argument("--json", help="write the results as JSON to this file")
+    ap.add_argument("--markdown", action="store_true", help="print a Markdown table (for README.md)")
+    args = ap.parse_args()
+
+    rnix = find_rnix(args.bin)
+    if not rnix or not Path(rnix).exists():
+        sys.exit("nixos.py: rnix-eval not found; build it (cargo build --release) or pass --bin/RNIX_EVAL")
+    if not args.nix:
+        sys.exit("nixos.py: nix-instantiate not found (apt-get install -y nix-bin) or pass --nix")
+    if not NIXOS.is_dir():
+        sys.exit(f"nixos.py: {NIXOS} is missing (the shared data next to the checkout)")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in ("ro", "store") for m in modes):
+        sys.exit("nixos.py: --modes takes ro and/or store")
+    configs = sorted(CONFIGS.glob("*.nix"))
+    if args.config:
+        configs = [c for c in configs if c.stem in args.config]
+        missing = set(args.config) - {c.stem for c in configs}
+        if missing:
+            sys.exit(f"nixos.py: no such config in {CONFIGS}: {', '.join(sorted(missing))}")
+    goldens = golden_paths()
+    sides = {"rnix": rnix, "nix": args.nix}
+    started = datetime.datetime.now().astimezone()
+    print(f"rnix-eval: {rnix}\nreference: {args.nix}\nruns: {args.runs} per side, alternating\n",
+          file=sys.stderr)
+
+    tmp = Path(tempfile.mkdtemp(prefix="rnix-bench-nixos-"))
+    rows = []
+    try:
+        for config in configs:
+            for mode in modes:
+                res = bench_one(args, sides, mode, config, tmp)
+                row = {"config": config.stem, "mode": mode, **summarise(res, goldens.get(config.stem))}
+                rows.append(row)
+                r, n = row["rnix"], row["nix"]
+                print(f"{config.stem:10} {mode:5} rnix {fmt_s(r['median_s']):>6}s "
+                      f"{fmt_mib(r['median_maxrss_kib']):>5}MiB | nix {fmt_s(n['median_s']):>6}s "
+                      f"{fmt_mib(n['median_maxrss_kib']):>5}MiB | time "
+                      f"{fmt_ratio(r['median_s'], n['median_s']):>6} rss "
+                      f"{fmt_ratio(r['median_maxrss_kib'], n['median_maxrss_kib']):>6} | "
+                      f"{row['output']}, golden {row['golden']}", file=sys.stderr, flush=True)
+                for side in ("rnix", "nix"):
+                    if row["output"].startswith(f"{side} failed"):
+                        print(f"    {side} stderr: {row[side]['stderr']}", file=sys.stderr)
+    finally:
+        remove_store(tmp)
+
+    hdr = ["config", "mode", "rnix s", "nix s", "rnix/nix time", "rnix cpu s", "nix cpu s",
+           "rnix MiB", "nix MiB", "rnix/nix RSS", "stdout", "golden"]
+    table = [[row["config"], row["mode"], fmt_s(row["rnix"]["median_s"]), fmt_s(row["nix"]["median_s"]),
+              fmt_ratio(row["rnix"]["median_s"], row["nix"]["median_s"]),
+              fmt_s(row["rnix"]["median_cpu_s"]), fmt_s(row["nix"]["median_cpu_s"]),
+              fmt_mib(row["rnix"]["median_maxrss_kib"]), fmt_mib(row["nix"]["median_maxrss_kib"]),
+              fmt_ratio(row["rnix"]["median_maxrss_kib"], row["nix"]["median_maxrss_kib"]),
+              row["output"], row["golden"]] for row in rows]
+    print()
+    if args.markdown:
+        print("| " + " | ".join(hdr) + " |")
+        print("|" + "|".join("---" for _ in hdr) + "|")
+        for t in table:
+            print("| " + " | ".join(t) + " |")
+    else:
+        widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(hdr)]
+        print("  ".join(h.ljust(wd) for h, wd in zip(hdr, widths)))
+        for t in table:
+            print("  ".join(c.ljust(wd) for c, wd in zip(t, widths)))
+    print(f"\n{started:%Y-%m-%d}: median of {args.runs} runs each (wall time; user+sys CPU and peak RSS from wait4); "
+          f"A/B alternated; ratio < 1 means rnix-eval is faster/smaller")
+    goals = []
+    for row in rows:
+        if row["config"] != "desktop":
+            continue
+        for what, key in (("time", "time_ratio"), ("rss", "rss_ratio")):
+            limit = GOALS.get((row["mode"], what))
+            if limit is not None and row[key] is not None:
+                verdict = "met" if row[key] <= limit else "NOT met"
+                goals.append(f"desktop {row['mode']} {what}: {row[key]:.2f}x (goal <= {limit}x) {verdict}")
+    if goals:
+        print("issue #5 goals: " + "; ".join(goals))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"date": started.isoformat(), "rnix": rnix, "nix": args.nix,
+                                               "runs": args.runs, "results": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

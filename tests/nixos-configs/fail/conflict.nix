@@ -1,0 +1,2 @@
+# NixOS 20.09 config that the reference rejects; see ../README.md
+{ lib, ... }: { boot.loader.grub.device = "/dev/sda"; fileSystems."/".device = "/dev/sda1"; imports = [ { networking.hostName = "a"; } ]; networking.hostName = "b"; }
