@@ -104,7 +104,8 @@ fn path_exists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("pathExists", args, pos);
     let v = a.value(ev, 0)?;
     // A trailing slash (from a string) means "exists and is a directory".
-    let must_be_dir = matches!(&v, Value::String(s) if s.as_bytes().ends_with(b"/") && s.len() > 1);
+    let must_be_dir = matches!(&v, Value::String(s)
+        if s.len() > 1 && (s.as_bytes().ends_with(b"/") || s.as_bytes().ends_with(b"/.")));
     let p = a.path(ev, 0)?;
     // Outside the allowed roots (pure mode) a path simply does not exist, as in the reference.
     if ev.io.check_access(Path::new(&p)).is_err() {
