@@ -2,6 +2,7 @@
 //! Nix's own base32 "nix32", base64, SRI).
 
 use crate::strings::{force_string, force_string_no_ctx};
+use nix_store_core::nixbase32;
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{BuiltinDef, Eval, Symbol, Value};
@@ -82,49 +83,6 @@ pub fn base16_encode(bytes: &[u8]) -> String {
     s
 }
 
-pub const NIX32_CHARS: &[u8; 32] = b"0123456789abcdfghijklmnpqrsvwxyz";
-
-pub fn nix32_len(size: usize) -> usize {
-    (size * 8).saturating_sub(1) / 5 + 1
-}
-
-/// Nix's base32: least significant 5-bit groups last, its own alphabet.
-pub fn nix32_encode(hash: &[u8]) -> String {
-    let len = nix32_len(hash.len());
-    let mut s = String::with_capacity(len);
-    for n in (0..len).rev() {
-        let b = n * 5;
-        let i = b / 8;
-        let j = b % 8;
-        let lo = (hash[i] as u32) >> j;
-        let hi = if i + 1 >= hash.len() { 0 } else { (hash[i + 1] as u32) << (8 - j) };
-        s.push(NIX32_CHARS[((lo | hi) & 0x1f) as usize] as char);
-    }
-    s
-}
-
-pub fn nix32_decode(s: &[u8], size: usize) -> Option<Vec<u8>> {
-    let mut hash = vec![0u8; size];
-    for n in 0..s.len() {
-        let c = s[s.len() - n - 1];
-        let digit = NIX32_CHARS.iter().position(|&x| x == c)? as u32;
-        let b = n * 5;
-        let i = b / 8;
-        let j = b % 8;
-        if i >= size {
-            return None;
-        }
-        hash[i] |= (digit << j) as u8;
-        let carry = digit >> (8 - j);
-        if i + 1 < size {
-            hash[i + 1] |= carry as u8;
-        } else if carry != 0 {
-            return None;
-        }
-    }
-    Some(hash)
-}
-
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn base64_len(size: usize) -> usize {
@@ -187,7 +145,7 @@ pub enum HashFormat {
 pub fn hash_to_string(algo: HashAlgo, hash: &[u8], format: HashFormat, include_algo: bool) -> String {
     let body = match format {
         HashFormat::Base16 => base16_encode(hash),
-        HashFormat::Nix32 => nix32_encode(hash),
+        HashFormat::Nix32 => nixbase32::encode(hash),
         HashFormat::Base64 | HashFormat::Sri => base64_encode(hash),
     };
     if include_algo {
@@ -242,8 +200,8 @@ fn parse_any_hash(ev: &Eval, original: &str, algo: Option<HashAlgo>, pos: Pos) -
             }
         }
         h
-    } else if !is_sri && r.len() == nix32_len(size) {
-        match nix32_decode(r, size) {
+    } else if !is_sri && r.len() == nixbase32::encoded_len(size) {
+        match std::str::from_utf8(r).ok().and_then(nixbase32::decode) {
             Some(h) => h,
             None => return Err(bad(format!("invalid base-32 hash '{}'", rest))),
         }
