@@ -2,7 +2,7 @@
 //! Nix's own base32 "nix32", base64, SRI).
 
 use crate::strings::{force_string, force_string_no_ctx};
-use nix_store_core::nixbase32;
+use nix_store_core::{nixbase32, HashAlgo};
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{BuiltinDef, Eval, Symbol, Value};
@@ -14,40 +14,9 @@ pub const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "convertHash", arity: 1, global: false, func: convert_hash },
 ];
 
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum HashAlgo {
-    Md5,
-    Sha1,
-    Sha256,
-    Sha512,
-}
-
-impl HashAlgo {
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlgo::Md5 => "md5",
-            HashAlgo::Sha1 => "sha1",
-            HashAlgo::Sha256 => "sha256",
-            HashAlgo::Sha512 => "sha512",
-        }
-    }
-    pub fn size(self) -> usize {
-        match self {
-            HashAlgo::Md5 => 16,
-            HashAlgo::Sha1 => 20,
-            HashAlgo::Sha256 => 32,
-            HashAlgo::Sha512 => 64,
-        }
-    }
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        use sha2::Digest;
-        match self {
-            HashAlgo::Md5 => md5::Md5::digest(data).to_vec(),
-            HashAlgo::Sha1 => sha1::Sha1::digest(data).to_vec(),
-            HashAlgo::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            HashAlgo::Sha512 => sha2::Sha512::digest(data).to_vec(),
-        }
-    }
+/// The digest of `data` with `algo`.
+fn digest(algo: HashAlgo, data: &[u8]) -> Vec<u8> {
+    nix_store_core::Hash::digest(algo, data).as_bytes().to_vec()
 }
 
 /// `parseHashAlgo`: the reference's message for an unknown name.
@@ -231,7 +200,7 @@ fn hash_string(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let algo = force_string_no_ctx(ev, &args[0], pos, || crate::arg_ctx("hashString", 0))?;
     let algo = parse_algo(ev, &algo.to_str_lossy(), pos)?;
     let s = force_string(ev, &args[1], pos, || crate::arg_ctx("hashString", 1))?;
-    Ok(Value::string(base16_encode(&algo.digest(s.as_bytes()))))
+    Ok(Value::string(base16_encode(&digest(algo, s.as_bytes()))))
 }
 
 fn hash_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -248,7 +217,7 @@ fn hash_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             EvalError::at(ErrorKind::Other, pos, format!("reading '{}': {}", p, e))
         }
     })?;
-    Ok(Value::string(base16_encode(&algo.digest(&bytes))))
+    Ok(Value::string(base16_encode(&digest(algo, &bytes))))
 }
 
 fn convert_hash(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
