@@ -20,7 +20,21 @@ const EVAL_STACK: usize = 1 << 30;
 /// Stack kept free below the evaluator's guard for builtins and printing.
 const STACK_MARGIN: usize = 16 << 20;
 
+/// `mi_option_purge_delay` in mimalloc.h (not exported by libmimalloc-sys).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// An evaluation frees and reallocates millions of small objects in waves. By default
+/// mimalloc hands freed pages back to the kernel after 10 ms, and the next wave faults
+/// them in again as zeroed pages: on a NixOS desktop that was a quarter of the run time.
+/// Keep freed memory in the process instead; peak RSS is unchanged.
+fn tune_allocator() {
+    // SAFETY: setting an option is a plain store into mimalloc's option table, done
+    // before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = std::thread::Builder::new()
         .name("eval".into())
