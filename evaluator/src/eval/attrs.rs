@@ -29,12 +29,11 @@ impl Eval {
         } else {
             env.clone()
         };
-        let mut attrs = Vec::with_capacity(a.bindings.len() + a.dynamic.len());
-        for (i, b) in a.bindings.iter().enumerate() {
-            let value = if a.rec { inner.get(i) } else { self.thunk(b.value, &inner) };
-            attrs.push(Attr { name: b.name, pos: b.pos, value });
-        }
-        let mut set = Attrs::from_sorted(attrs);
+        let mut set = if a.rec {
+            Attrs::from_sorted_iter(a.bindings.iter().enumerate().map(|(i, b)| Attr { name: b.name, pos: b.pos, value: inner.get(i) }))
+        } else {
+            Attrs::from_sorted_iter(a.bindings.iter().map(|b| Attr { name: b.name, pos: b.pos, value: self.thunk(b.value, &inner) }))
+        };
         if !a.dynamic.is_empty() {
             let mut extra: Vec<Attr> = Vec::new();
             for d in a.dynamic {

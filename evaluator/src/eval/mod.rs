@@ -268,7 +268,7 @@ impl Eval {
     pub fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
-            Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get(*slot as usize),
+            Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get_resolved(*slot as usize),
             Expr::Var(Var::Global { index, .. }) => self.globals[*index as usize].clone(),
             Expr::Lambda(l) => Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() })),
             _ => {
@@ -300,7 +300,7 @@ impl Eval {
         match e {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Var(Var::Local { depth, slot, .. }) => {
-                let v = env.ancestor(*depth).get(*slot as usize);
+                let v = env.ancestor(*depth).get_resolved(*slot as usize);
                 match v {
                     Value::Thunk(t) => match t.value() {
                         Some(v) => Ok(v),
@@ -387,7 +387,7 @@ impl Eval {
     #[inline]
     fn lookup_var(&mut self, v: &Var, env: &Env) -> Result<Value> {
         match v {
-            Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get(*slot as usize)),
+            Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get_resolved(*slot as usize)),
             Var::Global { index, .. } => Ok(self.globals[*index as usize].clone()),
             Var::With { name, depths, pos } => {
                 for &d in depths.iter() {

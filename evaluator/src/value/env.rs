@@ -110,7 +110,30 @@ impl Env {
         unsafe { (*(*self.slot_ptr(slot)).get()).clone() }
     }
 
-    #[inline]
+    /// The value in `slot`, looking through a thunk that has been evaluated. The slot then
+    /// holds the value itself, so later reads skip the thunk (and the thunk can be freed);
+    /// the slot's meaning does not change, as an evaluated thunk never changes again.
+    #[inline(always)]
+    pub fn get_resolved(&self, slot: usize) -> Value {
+        assert!(slot < self.len(), "environment slot out of range");
+        let p = self.slot_ptr(slot);
+        // SAFETY: in range and initialised; the reference into the slot ends before the
+        // slot is written, and the old value is dropped after the write.
+        unsafe {
+            let done = match &*(*p).get() {
+                Value::Thunk(t) => match t.value() {
+                    Some(v) => v,
+                    None => return Value::Thunk(t.clone()),
+                },
+                v => return v.clone(),
+            };
+            let old = std::mem::replace(&mut *(*p).get(), done.clone());
+            drop(old);
+            done
+        }
+    }
+
+    #[inline(always)]
     pub fn set(&self, slot: usize, v: Value) {
         assert!(slot < self.len(), "environment slot out of range");
         // SAFETY: in range and initialised; no reference into the slot is alive.
