@@ -118,7 +118,14 @@ impl Eval {
                 Value::Attrs(a) => match a.get_attr(name) {
                     Some(attr) => {
                         *found = Some((name, attr.pos));
-                        attr.value.clone()
+                        match &attr.value {
+                            // Already evaluated: take the value without touching the thunk's count.
+                            Value::Thunk(t) => match t.value() {
+                                Some(x) => x,
+                                None => Value::Thunk(t.clone()),
+                            },
+                            x => x.clone(),
+                        }
                     }
                     None if has_default => return Ok(None),
                     None => return Err(missing_attr(name, a, pos)),
@@ -133,7 +140,10 @@ impl Eval {
                     .trace(pos, || "while selecting an attribute".to_string());
                 }
             };
-            v = self.force(&next)?;
+            v = match next {
+                Value::Thunk(t) => self.force_thunk(&t)?,
+                x => x,
+            };
         }
         Ok(Some(v))
     }
