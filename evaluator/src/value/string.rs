@@ -5,51 +5,124 @@
 //! reference encodes them: `/nix/store/…` (a plain path), `=/nix/store/….drv` (a derivation and
 //! its whole closure), `!out!/nix/store/….drv` (one output of a derivation).
 
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 pub type Context = BTreeSet<Box<str>>;
 
-struct Inner {
-    bytes: Box<[u8]>,
+/// A string is one allocation: this header, then the bytes. Evaluations make millions of
+/// short strings (`substring`, interpolation), so one allocation instead of two matters.
+#[repr(C)]
+struct Header {
+    rc: Cell<u32>,
+    len: usize,
     context: Option<Box<Context>>,
 }
 
-#[derive(Clone)]
-pub struct NixString(Rc<Inner>);
+/// A shared, immutable Nix string (cloning shares it).
+pub struct NixString {
+    ptr: NonNull<Header>,
+    /// Not `Send`/`Sync`: the count is not atomic.
+    _marker: PhantomData<*const Header>,
+}
+
+fn layout(len: usize) -> (Layout, usize) {
+    let (l, offset) = Layout::new::<Header>()
+        .extend(Layout::array::<u8>(len).expect("string size"))
+        .expect("string size");
+    (l.pad_to_align(), offset)
+}
 
 impl NixString {
-    pub fn new(bytes: impl Into<Box<[u8]>>) -> NixString {
-        NixString(Rc::new(Inner { bytes: bytes.into(), context: None }))
+    pub fn new(bytes: impl AsRef<[u8]>) -> NixString {
+        NixString::make(bytes.as_ref(), None)
     }
-    pub fn with_context(bytes: impl Into<Box<[u8]>>, context: Context) -> NixString {
+    pub fn with_context(bytes: impl AsRef<[u8]>, context: Context) -> NixString {
         let context = if context.is_empty() { None } else { Some(Box::new(context)) };
-        NixString(Rc::new(Inner { bytes: bytes.into(), context }))
+        NixString::make(bytes.as_ref(), context)
     }
+    fn make(bytes: &[u8], context: Option<Box<Context>>) -> NixString {
+        let (l, offset) = layout(bytes.len());
+        // SAFETY: the layout has a non-zero size (the header).
+        let p = unsafe { alloc(l) } as *mut Header;
+        let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
+        // SAFETY: freshly allocated and aligned; the bytes go right after the header.
+        unsafe {
+            ptr.as_ptr().write(Header { rc: Cell::new(1), len: bytes.len(), context });
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), (p as *mut u8).add(offset), bytes.len());
+        }
+        NixString { ptr, _marker: PhantomData }
+    }
+    #[inline(always)]
+    fn header(&self) -> &Header {
+        // SAFETY: the block lives while a handle exists.
+        unsafe { self.ptr.as_ref() }
+    }
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0.bytes
+        let offset = layout(0).1;
+        // SAFETY: `len` initialised bytes follow the header.
+        unsafe { std::slice::from_raw_parts((self.ptr.as_ptr() as *const u8).add(offset), self.header().len) }
     }
     /// The text, with invalid UTF-8 replaced (for messages and names).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0.bytes)
+        String::from_utf8_lossy(self.as_bytes())
     }
     pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.0.bytes).ok()
+        std::str::from_utf8(self.as_bytes()).ok()
     }
+    #[inline]
     pub fn len(&self) -> usize {
-        self.0.bytes.len()
+        self.header().len
     }
     pub fn is_empty(&self) -> bool {
-        self.0.bytes.is_empty()
+        self.len() == 0
     }
     pub fn context(&self) -> Option<&Context> {
-        self.0.context.as_deref()
+        self.header().context.as_deref()
     }
     pub fn has_context(&self) -> bool {
-        self.0.context.is_some()
+        self.header().context.is_some()
     }
     pub fn ptr_eq(a: &NixString, b: &NixString) -> bool {
-        Rc::ptr_eq(&a.0, &b.0)
+        a.ptr == b.ptr
+    }
+}
+
+impl Clone for NixString {
+    #[inline]
+    fn clone(&self) -> NixString {
+        let h = self.header();
+        h.rc.set(h.rc.get().checked_add(1).expect("string reference count overflow"));
+        NixString { ptr: self.ptr, _marker: PhantomData }
+    }
+}
+
+impl Drop for NixString {
+    #[inline]
+    fn drop(&mut self) {
+        let h = self.header();
+        let rc = h.rc.get() - 1;
+        h.rc.set(rc);
+        if rc == 0 {
+            self.free();
+        }
+    }
+}
+
+impl NixString {
+    /// Out of line, so that dropping a `Value` stays small.
+    #[inline(never)]
+    fn free(&mut self) {
+        let len = self.header().len;
+        // SAFETY: last handle: drop the header's context, then free the block.
+        unsafe {
+            std::ptr::drop_in_place(self.ptr.as_ptr());
+            dealloc(self.ptr.as_ptr() as *mut u8, layout(len).0);
+        }
     }
 }
 
@@ -94,5 +167,26 @@ impl StringBuilder {
     }
     pub fn finish(self) -> NixString {
         NixString::with_context(self.bytes, self.context)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_context_and_sharing() {
+        let mut ctx = Context::new();
+        ctx.insert("/nix/store/aaaa-x".into());
+        let s = NixString::with_context(b"a\xffb".as_slice(), ctx);
+        let t = s.clone();
+        drop(s);
+        assert_eq!(t.as_bytes(), b"a\xffb");
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.to_str_lossy(), "a\u{fffd}b");
+        assert!(t.context().is_some_and(|c| c.contains("/nix/store/aaaa-x")));
+        let e = NixString::from("");
+        assert!(e.is_empty() && !e.has_context());
+        assert_eq!(std::mem::size_of::<NixString>(), 8);
     }
 }

@@ -64,9 +64,17 @@ impl Drop for Thunk {
         let rc = c.rc.get() - 1;
         c.rc.set(rc);
         if rc == 0 {
-            // SAFETY: this was the last handle; the box came from `Box::into_raw`.
-            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+            self.free();
         }
+    }
+}
+
+impl Thunk {
+    /// Out of line, so that dropping a `Value` stays small.
+    #[inline(never)]
+    fn free(&mut self) {
+        // SAFETY: this was the last handle; the box came from `Box::into_raw`.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
 }
 
