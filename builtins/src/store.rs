@@ -50,7 +50,6 @@ impl Default for StoreState {
     }
 }
 
-/// Use `store` for everything this evaluator writes.
 /// Use `store` for everything this evaluator writes, and let file access see the store
 /// paths this evaluation creates.
 pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
@@ -59,6 +58,12 @@ pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
     let sources = state.source_map.clone();
     let inner = std::mem::replace(&mut ev.io, Box::new(nix_eval::io::StdIo));
     ev.io = Box::new(crate::store_io::StoreIo { inner, sources, store });
+}
+
+/// Waits until everything this evaluation added to its store is on disk; the first write
+/// error not reported yet, if any.
+pub fn flush_store(ev: &mut Eval) -> std::result::Result<(), nix_store_core::StoreError> {
+    store(ev).flush()
 }
 
 pub(crate) fn store(ev: &mut Eval) -> Rc<dyn Store> {
