@@ -89,7 +89,7 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
     let store = store(ev);
     let real = crate::store_io::real_path(&ev.ext::<StoreState>().source_map, store.as_ref(), Path::new(path));
     let (sp, _) = store
-        .add_path(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
+        .add_path_deferred(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
         .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
     let state = ev.ext::<StoreState>();
     state.sources.insert(path.to_string(), sp.clone());
@@ -156,7 +156,7 @@ fn add_filtered(
                 }
             }
         };
-        store.add_path(name, &real, method, &mut f)
+        store.add_path_deferred(name, &real, method, &mut f)
     };
     if let Some(e) = failure {
         return Err(e).trace(pos, || "while evaluating the filter of builtins.path".into());

@@ -56,6 +56,20 @@ pub trait Store {
         filter: &mut PathFilter<'_>,
     ) -> Result<(String, Hash), StoreError>;
 
+    /// [`Store::add_path`] for a source that stays as it is: the store may copy it after
+    /// returning (in the background), but before [`Store::exists`] or [`Store::real_path`]
+    /// answer for the result and before [`Store::flush`] returns. A source that changes
+    /// meanwhile makes the write fail (reported by a later add or by `flush`).
+    fn add_path_deferred(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        self.add_path(name, src, method, filter)
+    }
+
     /// True if the store path (or a path below one) is present.
     fn exists(&self, path: &str) -> bool;
 
@@ -72,8 +86,10 @@ pub trait Store {
 /// A store rooted at a directory: files live in `ROOT/nix/store`, like `nix-instantiate --store ROOT`.
 ///
 /// Adding computes the path at once and leaves the writing to a background thread (see
-/// `writer.rs`): [`Store::exists`] and [`Store::real_path`] wait for a path still being
-/// written, [`Store::flush`] waits for all of them, and dropping the store does too.
+/// `writer.rs`). [`Store::add_path`] waits for its copy; [`Store::add_text`] and
+/// [`Store::add_path_deferred`] do not. [`Store::exists`] and [`Store::real_path`] wait for
+/// a path still being written, [`Store::flush`] waits for all of them, and so does dropping
+/// the store.
 /// What is already in the directory is read once, on the first add.
 #[derive(Debug)]
 pub struct DirStore {
@@ -109,7 +125,7 @@ impl DirStore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Returns `sp`, first queuing `job()` to write it unless it is there already.
+    /// Queues `job()` to write `sp` unless it is there already; returns `sp`.
     fn put(&self, sp: &StorePath, job: impl FnOnce() -> Job) -> Result<String, StoreError> {
         let mut guard = self.lock();
         let state = match &mut *guard {
@@ -117,7 +133,14 @@ impl DirStore {
             none => none.insert(self.open()?),
         };
         let base = sp.base_name();
-        if !state.on_disk.contains(base) && !state.added.contains_key(base) {
+        let queued = state.added.get(base).is_some_and(|&ticket| {
+            // Once a write has failed, one queued earlier may be missing: look.
+            !state.writer.ever_failed() || {
+                state.writer.wait(ticket);
+                fs::symlink_metadata(physical(&self.root, &sp.to_absolute())).is_ok()
+            }
+        });
+        if !queued && !state.on_disk.contains(base) {
             let ticket = state.writer.submit(base, job())?;
             state.added.insert(base.to_owned(), ticket);
         }
@@ -146,14 +169,23 @@ impl DirStore {
     }
 
     /// Waits until the store path holding `path` is on disk, if this store is writing it.
-    fn settle(&self, path: &str) {
+    /// With `report`, returns the first write error not reported yet.
+    fn settle(&self, path: &str, report: bool) -> Result<(), StoreError> {
         let Ok((sp, _)) = StorePath::parse_prefix(path) else {
-            return;
+            return Ok(());
         };
-        if let Some(state) = &*self.lock() {
-            if let Some(&ticket) = state.added.get(sp.base_name()) {
-                state.writer.wait(ticket);
-            }
+        let guard = self.lock();
+        let Some(state) = &*guard else {
+            return Ok(());
+        };
+        let Some(&ticket) = state.added.get(sp.base_name()) else {
+            return Ok(());
+        };
+        state.writer.wait(ticket);
+        if report {
+            state.writer.take_error()
+        } else {
+            Ok(())
         }
     }
 }
@@ -170,6 +202,18 @@ impl Store for DirStore {
     }
 
     fn add_path(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        let (path, hash) = self.add_path_deferred(name, src, method, filter)?;
+        self.settle(&path, true)?;
+        Ok((path, hash))
+    }
+
+    fn add_path_deferred(
         &self,
         name: &str,
         src: &Path,
@@ -209,7 +253,8 @@ impl Store for DirStore {
         if !in_store(path) {
             return None;
         }
-        self.settle(path);
+        // A failed write is reported by the next add or by `flush`; the path is then absent.
+        let _ = self.settle(path, false);
         Some(physical(&self.root, path))
     }
 

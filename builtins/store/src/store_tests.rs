@@ -337,4 +337,36 @@ fn write_errors_are_reported_once() {
     let err = store.add_text("third", b"3", &none).unwrap_err().to_string();
     assert!(err.starts_with("writing '/nix/store/") && err.contains("-second': creating file"), "{err}");
     store.flush().unwrap();
+    // Once the directory is back, adding a path whose write failed writes it.
+    fs::remove_file(&dir).unwrap();
+    fs::create_dir(&dir).unwrap();
+    store.add_text("hello.txt", b"hello\n", &none).unwrap();
+    assert!(store.exists(&p));
+    store.flush().unwrap();
+}
+
+/// `add_path` has copied when it returns: the caller may remove a temporary source.
+/// `add_path_deferred` copies later, but before the path is looked at.
+#[test]
+fn add_path_copies_before_returning() {
+    let tmp = TempDir::new();
+    let store = DirStore::new(tmp.path().join("root"));
+    let none = BTreeSet::new();
+    for i in 0..100 {
+        store.add_text(&format!("t{i}"), format!("{i}").as_bytes(), &none).unwrap();
+    }
+    let src = tmp.path().join("src");
+    make_fixture(&src);
+    let rec = FileIngestionMethod::Recursive;
+    let (p, _) = store.add_path("fixture", &src, rec, &mut all).unwrap();
+    fs::remove_dir_all(&src).unwrap();
+    assert_eq!(p, "/nix/store/v0rx48s3cm2fq5z8znafahcmk4xx8hrn-fixture");
+    store.flush().unwrap();
+    let stored = store.real_path(&p).unwrap();
+    assert_eq!(fs::read(stored.join("a.txt")).unwrap(), b"hello\n");
+
+    make_fixture(&src);
+    let (p, _) = store.add_path_deferred("fix", &src, rec, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
+    assert!(store.exists(&format!("{p}/a.txt")));
 }

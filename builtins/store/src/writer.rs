@@ -58,6 +58,8 @@ struct Shared {
     changed: Condvar,
     /// Set with `Progress::error`, so submitting needs no lock while all is well.
     failed: AtomicBool,
+    /// Set by the first failed write, never cleared.
+    ever_failed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -135,6 +137,16 @@ impl Writer {
         }
     }
 
+    /// The first write error not reported yet.
+    pub(crate) fn take_error(&self) -> Result<(), StoreError> {
+        self.shared.take_error()
+    }
+
+    /// True once any write has failed (reported or not).
+    pub(crate) fn ever_failed(&self) -> bool {
+        self.shared.ever_failed.load(Ordering::Acquire)
+    }
+
     /// Waits for every queued job; returns the first write error not reported yet.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.wait(self.submitted);
@@ -190,6 +202,7 @@ fn run(dir: &Path, rx: Receiver<Task>, shared: &Shared) {
         let mut p = shared.lock();
         p.done += 1;
         if let Some(e) = error {
+            shared.ever_failed.store(true, Ordering::Release);
             if p.error.is_none() {
                 p.error = Some(e);
                 shared.failed.store(true, Ordering::Release);
