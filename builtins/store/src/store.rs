@@ -32,7 +32,8 @@ pub trait Store {
     }
 
     /// Adds a text file (`toFile`, `.drv`) with the given references (absolute store paths);
-    /// returns its path. An existing path is left alone.
+    /// returns its path. An existing path is left alone. The store may write the file after
+    /// returning (see [`Store::add_path_deferred`]).
     fn add_text(
         &self,
         name: &str,
@@ -47,7 +48,7 @@ pub trait Store {
     ///
     /// `filter` sees every entry below the root (recursive only), once each.
     /// Returns the path and the sha256 it was made from (the NAR hash for `Recursive`,
-    /// the file hash otherwise).
+    /// the file hash otherwise), once the copy is in the store: `src` may go away then.
     fn add_path(
         &self,
         name: &str,
@@ -89,8 +90,7 @@ pub trait Store {
 /// `writer.rs`). [`Store::add_path`] waits for its copy; [`Store::add_text`] and
 /// [`Store::add_path_deferred`] do not. [`Store::exists`] and [`Store::real_path`] wait for
 /// a path still being written, [`Store::flush`] waits for all of them, and so does dropping
-/// the store.
-/// What is already in the directory is read once, on the first add.
+/// the store. What is already in the directory is read once, on the first add.
 #[derive(Debug)]
 pub struct DirStore {
     root: PathBuf,
