@@ -50,7 +50,6 @@ impl Default for StoreState {
     }
 }
 
-/// Use `store` for everything this evaluator writes.
 /// Use `store` for everything this evaluator writes, and let file access see the store
 /// paths this evaluation creates.
 pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
@@ -59,6 +58,12 @@ pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
     let sources = state.source_map.clone();
     let inner = std::mem::replace(&mut ev.io, Box::new(nix_eval::io::StdIo));
     ev.io = Box::new(crate::store_io::StoreIo { inner, sources, store });
+}
+
+/// Waits until everything this evaluation added to its store is on disk; the first write
+/// error not reported yet, if any.
+pub fn flush_store(ev: &mut Eval) -> std::result::Result<(), nix_store_core::StoreError> {
+    store(ev).flush()
 }
 
 pub(crate) fn store(ev: &mut Eval) -> Rc<dyn Store> {
@@ -84,7 +89,7 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
     let store = store(ev);
     let real = crate::store_io::real_path(&ev.ext::<StoreState>().source_map, store.as_ref(), Path::new(path));
     let (sp, _) = store
-        .add_path(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
+        .add_path_deferred(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
         .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
     let state = ev.ext::<StoreState>();
     state.sources.insert(path.to_string(), sp.clone());
@@ -151,7 +156,7 @@ fn add_filtered(
                 }
             }
         };
-        store.add_path(name, &real, method, &mut f)
+        store.add_path_deferred(name, &real, method, &mut f)
     };
     if let Some(e) = failure {
         return Err(e).trace(pos, || "while evaluating the filter of builtins.path".into());

@@ -14,7 +14,8 @@
 //! - [`nar`]: the NAR archive format, streamed into any writer or hash;
 //! - [`derivation`]: the `.drv` ATerm format and `hashDerivationModulo`;
 //! - [`store`]: the narrow [`Store`] trait with a directory-backed and a
-//!   read-only implementation.
+//!   read-only implementation; `writer` is the directory store's background
+//!   writer thread.
 //!
 //! The logical store directory is always [`STORE_DIR`] (`/nix/store`): it is
 //! part of every hash, so a store rooted elsewhere on disk still reports
@@ -28,6 +29,7 @@ pub mod nar;
 pub mod nixbase32;
 pub mod store;
 pub mod store_path;
+mod writer;
 
 #[cfg(test)]
 mod test_support;

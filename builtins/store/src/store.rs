@@ -4,25 +4,25 @@
 //! text or some file tree, optionally write it, and ask whether a path exists.
 //! [`Store`] is exactly that. [`DirStore`] writes a chroot-style store
 //! (`ROOT/nix/store/<hash>-<name>`) the way CppNix 2.8 lays one out (atomic
-//! rename into place, read-only modes, mtime 1). [`ReadOnlyStore`] computes the
-//! same paths and writes nothing, for `--readonly-mode` / `--eval`.
+//! rename into place, read-only modes, mtime 1), hashing on the caller's thread
+//! and writing on a background one. [`ReadOnlyStore`] computes the same paths
+//! and writes nothing, for `--readonly-mode` / `--eval`.
 //! Paths handed out are always logical `/nix/store/...` strings.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::hash::{Hash, HashAlgo, Hasher};
-use crate::nar::{nar_hash_path, os_reason, sorted_entries, with_path, FileType, PathFilter};
+use crate::nar::{nar_hash_path, os_reason, with_path, FileType, PathFilter};
 use crate::store_path::{
     make_fixed_output_path, make_text_path, FileIngestionMethod, StorePath, StorePathError,
     STORE_DIR,
 };
+use crate::writer::{Job, Ticket, Writer};
 
 /// The narrow store interface the evaluator uses.
 pub trait Store {
@@ -32,7 +32,8 @@ pub trait Store {
     }
 
     /// Adds a text file (`toFile`, `.drv`) with the given references (absolute store paths);
-    /// returns its path. An existing path is left alone.
+    /// returns its path. An existing path is left alone. The store may write the file after
+    /// returning (see [`Store::add_path_deferred`]).
     fn add_text(
         &self,
         name: &str,
@@ -47,7 +48,7 @@ pub trait Store {
     ///
     /// `filter` sees every entry below the root (recursive only), once each.
     /// Returns the path and the sha256 it was made from (the NAR hash for `Recursive`,
-    /// the file hash otherwise).
+    /// the file hash otherwise), once the copy is in the store: `src` may go away then.
     fn add_path(
         &self,
         name: &str,
@@ -56,23 +57,63 @@ pub trait Store {
         filter: &mut PathFilter<'_>,
     ) -> Result<(String, Hash), StoreError>;
 
+    /// [`Store::add_path`] for a source that stays as it is: the store may copy it after
+    /// returning (in the background), but before [`Store::exists`] or [`Store::real_path`]
+    /// answer for the result and before [`Store::flush`] returns. A source that changes
+    /// meanwhile makes the write fail (reported by a later add or by `flush`).
+    fn add_path_deferred(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        self.add_path(name, src, method, filter)
+    }
+
     /// True if the store path (or a path below one) is present.
     fn exists(&self, path: &str) -> bool;
 
     /// Where a `/nix/store/...` path (or a path below one) lives on disk, if this store has a disk.
     fn real_path(&self, path: &str) -> Option<PathBuf>;
+
+    /// Waits until everything added is on disk. A store that writes in the background
+    /// returns the first write error no earlier call returned; each error is returned once.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A store rooted at a directory: files live in `ROOT/nix/store`, like `nix-instantiate --store ROOT`.
-#[derive(Clone, Debug)]
+///
+/// Adding computes the path at once and leaves the writing to a background thread (see
+/// `writer.rs`). [`Store::add_path`] waits for its copy; [`Store::add_text`] and
+/// [`Store::add_path_deferred`] do not. [`Store::exists`] and [`Store::real_path`] wait for
+/// a path still being written, [`Store::flush`] waits for all of them, and so does dropping
+/// the store. What is already in the directory is read once, on the first add.
+#[derive(Debug)]
 pub struct DirStore {
     root: PathBuf,
+    /// Created with the store directory on the first add.
+    state: Mutex<Option<DirState>>,
+}
+
+#[derive(Debug)]
+struct DirState {
+    /// Base names found in the store directory when it was opened.
+    on_disk: HashSet<String>,
+    /// Base names this store queued, with the ticket that says when each is written.
+    added: HashMap<String, Ticket>,
+    writer: Writer,
 }
 
 impl DirStore {
     /// A store whose files go to `root/nix/store` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> DirStore {
-        DirStore { root: root.into() }
+        DirStore {
+            root: root.into(),
+            state: Mutex::new(None),
+        }
     }
 
     /// The directory given to [`DirStore::new`].
@@ -80,107 +121,71 @@ impl DirStore {
         &self.root
     }
 
-    fn dir(&self) -> PathBuf {
-        physical(&self.root, STORE_DIR)
+    fn lock(&self) -> MutexGuard<'_, Option<DirState>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Moves a finished temp file or tree to `sp`, or discards it if `sp` appeared meanwhile.
-    fn commit(&self, tmp: &Path, sp: &StorePath) -> Result<String, StoreError> {
-        let dest = self.dir().join(sp.base_name());
-        if let Err(e) = fs::rename(tmp, &dest) {
-            remove_tree(tmp);
-            if fs::symlink_metadata(&dest).is_err() {
-                return Err(with_path(e, "renaming to", &dest).into());
+    /// Queues `job()` to write `sp` unless it is there already; returns `sp`.
+    fn put(&self, sp: &StorePath, job: impl FnOnce() -> Job) -> Result<String, StoreError> {
+        let mut guard = self.lock();
+        let state = match &mut *guard {
+            Some(s) => s,
+            none => none.insert(self.open()?),
+        };
+        let base = sp.base_name();
+        let queued = state.added.get(base).is_some_and(|&ticket| {
+            // Once a write has failed, one queued earlier may be missing: look.
+            !state.writer.ever_failed() || {
+                state.writer.wait(ticket);
+                fs::symlink_metadata(physical(&self.root, &sp.to_absolute())).is_ok()
             }
+        });
+        if !queued && !state.on_disk.contains(base) {
+            let ticket = state.writer.submit(base, job())?;
+            state.added.insert(base.to_owned(), ticket);
         }
         Ok(sp.to_absolute())
     }
 
-    fn present(&self, sp: &StorePath) -> bool {
-        fs::symlink_metadata(self.dir().join(sp.base_name())).is_ok()
-    }
-
-    /// A fresh name in the store directory (created if needed); same directory, so rename is atomic.
-    fn temp_path(&self) -> Result<PathBuf, StoreError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let dir = self.dir();
+    /// Creates the store directory, lists it, and starts the writer.
+    fn open(&self) -> Result<DirState, StoreError> {
+        let dir = physical(&self.root, STORE_DIR);
         fs::create_dir_all(&dir).map_err(|e| with_path(e, "creating directory", &dir))?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        Ok(dir.join(format!(".tmp-rnix-{}-{n}", std::process::id())))
+        let entries = fs::read_dir(&dir).map_err(|e| with_path(e, "opening directory", &dir))?;
+        let mut on_disk = HashSet::new();
+        for e in entries {
+            let e = e.map_err(|e| with_path(e, "reading directory", &dir))?;
+            if let Ok(name) = e.file_name().into_string() {
+                on_disk.insert(name);
+            }
+        }
+        let writer = Writer::spawn(dir.clone())
+            .map_err(|e| with_path(e, "starting the writer for", &dir))?;
+        Ok(DirState {
+            on_disk,
+            added: HashMap::new(),
+            writer,
+        })
     }
 
-    fn add_flat(
-        &self,
-        name: &str,
-        src: &Path,
-        method: FileIngestionMethod,
-    ) -> Result<(String, Hash), StoreError> {
-        // The path is only known after hashing, so hash while copying into a temp file.
-        let tmp = self.temp_path()?;
-        let result = (|| {
-            let mut out = File::create(&tmp).map_err(|e| with_path(e, "creating file", &tmp))?;
-            let hash = {
-                let mut tee = Tee {
-                    file: &mut out,
-                    hasher: Hasher::new(HashAlgo::Sha256),
-                };
-                copy_flat(src, &mut tee)?;
-                tee.hasher.finish()
-            };
-            let sp = flat_path(name, method, &hash)?;
-            if self.present(&sp) {
-                remove_tree(&tmp);
-                return Ok((sp.to_absolute(), hash));
-            }
-            finish_file(&out, &tmp, false)?;
-            drop(out);
-            Ok((self.commit(&tmp, &sp)?, hash))
-        })();
-        if result.is_err() {
-            remove_tree(&tmp);
-        }
-        result
-    }
-
-    fn add_recursive(
-        &self,
-        name: &str,
-        src: &Path,
-        filter: &mut PathFilter<'_>,
-    ) -> Result<(String, Hash), StoreError> {
-        // Hash first (calling the user's filter once per entry, remembering its answers),
-        // then copy only if the path is new, replaying the answers. The copy is hashed
-        // again, so a tree that changed in between is caught instead of stored wrongly.
-        let mut rejected = HashSet::new();
-        let hash = nar_hash_path(src, &mut |p: &Path, t: FileType| {
-            let keep = filter(p, t);
-            if !keep {
-                rejected.insert(p.to_owned());
-            }
-            keep
-        })?;
-        let sp = make_fixed_output_path(
-            FileIngestionMethod::Recursive,
-            &hash,
-            name,
-            &BTreeSet::new(),
-        )?;
-        if self.present(&sp) {
-            return Ok((sp.to_absolute(), hash));
-        }
-        let tmp = self.temp_path()?;
-        let copied = copy_tree(src, &tmp, &mut |p: &Path| !rejected.contains(p))
-            .and_then(|()| nar_hash_path(&tmp, &mut |_, _| true));
-        match copied {
-            Ok(h) if h == hash => Ok((self.commit(&tmp, &sp)?, hash)),
-            Ok(_) => {
-                remove_tree(&tmp);
-                Err(StoreError::Changed(src.display().to_string()))
-            }
-            Err(e) => {
-                remove_tree(&tmp);
-                Err(e.into())
-            }
+    /// Waits until the store path holding `path` is on disk, if this store is writing it.
+    /// With `report`, returns the first write error not reported yet.
+    fn settle(&self, path: &str, report: bool) -> Result<(), StoreError> {
+        let Ok((sp, _)) = StorePath::parse_prefix(path) else {
+            return Ok(());
+        };
+        let guard = self.lock();
+        let Some(state) = &*guard else {
+            return Ok(());
+        };
+        let Some(&ticket) = state.added.get(sp.base_name()) else {
+            return Ok(());
+        };
+        state.writer.wait(ticket);
+        if report {
+            state.writer.take_error()
+        } else {
+            Ok(())
         }
     }
 }
@@ -193,21 +198,7 @@ impl Store for DirStore {
         references: &BTreeSet<String>,
     ) -> Result<String, StoreError> {
         let sp = make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?;
-        if self.present(&sp) {
-            return Ok(sp.to_absolute());
-        }
-        let tmp = self.temp_path()?;
-        let written = (|| {
-            let mut f = File::create(&tmp).map_err(|e| with_path(e, "creating file", &tmp))?;
-            f.write_all(contents)
-                .map_err(|e| with_path(e, "writing to file", &tmp))?;
-            finish_file(&f, &tmp, false)
-        })();
-        if let Err(e) = written {
-            remove_tree(&tmp);
-            return Err(e.into());
-        }
-        self.commit(&tmp, &sp)
+        self.put(&sp, || Job::Text(contents.to_vec()))
     }
 
     fn add_path(
@@ -217,10 +208,40 @@ impl Store for DirStore {
         method: FileIngestionMethod,
         filter: &mut PathFilter<'_>,
     ) -> Result<(String, Hash), StoreError> {
-        match method {
-            FileIngestionMethod::Recursive => self.add_recursive(name, src, filter),
-            _ => self.add_flat(name, src, method),
+        let (path, hash) = self.add_path_deferred(name, src, method, filter)?;
+        self.settle(&path, true)?;
+        Ok((path, hash))
+    }
+
+    fn add_path_deferred(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        let src = src.to_owned();
+        if method != FileIngestionMethod::Recursive {
+            let hash = flat_hash(&src)?;
+            let sp = flat_path(name, method, &hash)?;
+            return Ok((self.put(&sp, || Job::Flat { src, hash })?, hash));
         }
+        // The filter runs once per entry, here; the copy replays its answers.
+        let mut rejected = HashSet::new();
+        let hash = nar_hash_path(&src, &mut |p: &Path, t: FileType| {
+            let keep = filter(p, t);
+            if !keep {
+                rejected.insert(p.to_owned());
+            }
+            keep
+        })?;
+        let sp = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
+        let job = || Job::Tree {
+            src,
+            rejected,
+            hash,
+        };
+        Ok((self.put(&sp, job)?, hash))
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -229,7 +250,19 @@ impl Store for DirStore {
     }
 
     fn real_path(&self, path: &str) -> Option<PathBuf> {
-        in_store(path).then(|| physical(&self.root, path))
+        if !in_store(path) {
+            return None;
+        }
+        // A failed write is reported by the next add or by `flush`; the path is then absent.
+        let _ = self.settle(path, false);
+        Some(physical(&self.root, path))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        match &*self.lock() {
+            Some(state) => state.writer.flush(),
+            None => Ok(()),
+        }
     }
 }
 
@@ -281,9 +314,7 @@ impl Store for ReadOnlyStore {
                 (sp, hash)
             }
             _ => {
-                let mut hasher = Hasher::new(HashAlgo::Sha256);
-                copy_flat(src, &mut hasher)?;
-                let hash = hasher.finish();
+                let hash = flat_hash(src)?;
                 (flat_path(name, method, &hash)?, hash)
             }
         };
@@ -319,8 +350,15 @@ fn flat_path(
     make_fixed_output_path(method, hash, name, &BTreeSet::new())
 }
 
+/// sha256 of a regular file's bytes.
+fn flat_hash(src: &Path) -> io::Result<Hash> {
+    let mut hasher = Hasher::new(HashAlgo::Sha256);
+    copy_flat(src, &mut hasher)?;
+    Ok(hasher.finish())
+}
+
 /// Streams a regular file (following symlinks, as Nix's `readFile` does) into `out`.
-fn copy_flat(src: &Path, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn copy_flat(src: &Path, out: &mut dyn Write) -> io::Result<()> {
     fs::metadata(src).map_err(|e| with_path(e, "getting status of", src))?;
     let mut f = File::open(src).map_err(|e| with_path(e, "opening file", src))?;
     let mut buf = vec![0u8; 64 * 1024];
@@ -338,80 +376,6 @@ fn copy_flat(src: &Path, out: &mut dyn Write) -> io::Result<()> {
         };
         out.write_all(&buf[..n])?;
     }
-}
-
-/// Writes to a file and a hash at once.
-struct Tee<'a> {
-    file: &'a mut File,
-    hasher: Hasher,
-}
-
-impl Write for Tee<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
-/// Nix's canonical metadata for stored files: mode 0444 (0555 if executable), mtime 1.
-fn finish_file(f: &File, path: &Path, executable: bool) -> io::Result<()> {
-    let mode = if executable { 0o555 } else { 0o444 };
-    f.set_modified(UNIX_EPOCH + Duration::from_secs(1))
-        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
-        .map_err(|e| with_path(e, "canonicalising", path))
-}
-
-/// Copies the entries `keep` accepts, giving everything Nix's canonical metadata.
-fn copy_tree(src: &Path, dst: &Path, keep: &mut dyn FnMut(&Path) -> bool) -> io::Result<()> {
-    let meta = fs::symlink_metadata(src).map_err(|e| with_path(e, "getting status of", src))?;
-    match FileType::of(&meta) {
-        FileType::Regular => {
-            let mut out = File::create(dst).map_err(|e| with_path(e, "creating file", dst))?;
-            let mut input = File::open(src).map_err(|e| with_path(e, "opening file", src))?;
-            io::copy(&mut input, &mut out).map_err(|e| with_path(e, "copying", src))?;
-            finish_file(&out, dst, meta.permissions().mode() & 0o100 != 0)
-        }
-        FileType::Symlink => {
-            let target =
-                fs::read_link(src).map_err(|e| with_path(e, "reading symbolic link", src))?;
-            symlink(target, dst).map_err(|e| with_path(e, "creating symlink", dst))
-        }
-        FileType::Directory => {
-            fs::create_dir(dst).map_err(|e| with_path(e, "creating directory", dst))?;
-            for name in sorted_entries(src)? {
-                let child = src.join(&name);
-                if keep(&child) {
-                    copy_tree(&child, &dst.join(&name), keep)?;
-                }
-            }
-            fs::set_permissions(dst, fs::Permissions::from_mode(0o555))
-                .and_then(|()| File::open(dst)?.set_modified(UNIX_EPOCH + Duration::from_secs(1)))
-                .map_err(|e| with_path(e, "canonicalising", dst))
-        }
-        FileType::Unknown => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("file '{}' has an unsupported type", src.display()),
-        )),
-    }
-}
-
-/// Best-effort removal of a temp file or a (read-only) temp tree.
-fn remove_tree(path: &Path) {
-    fn unlock(path: &Path) {
-        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-            let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o755));
-            if let Ok(entries) = fs::read_dir(path) {
-                entries.flatten().for_each(|e| unlock(&e.path()));
-            }
-        }
-    }
-    unlock(path);
-    let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
 }
 
 /// Why a store operation failed.

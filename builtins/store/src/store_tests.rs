@@ -266,8 +266,107 @@ fn import_errors() {
             .add_path("a b", &fix, FileIngestionMethod::Recursive, &mut all)
             .is_err());
     }
-    let leftovers = fs::read_dir(tmp.path().join("root/nix/store"))
-        .unwrap()
-        .count();
-    assert_eq!(leftovers, 0);
+    // Nothing was written: the store directory is made by the first successful add.
+    assert!(!tmp.path().join("root/nix").exists());
+}
+
+/// A path already in the directory when the store is opened is left alone, not rewritten.
+#[test]
+fn existing_paths_are_not_rewritten() {
+    let tmp = TempDir::new();
+    let dir = tmp.path().join("nix/store");
+    fs::create_dir_all(&dir).unwrap();
+    let there = dir.join("qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+    fs::write(&there, "left alone").unwrap();
+    let store = DirStore::new(tmp.path());
+    let p = store.add_text("hello.txt", b"hello\n", &BTreeSet::new()).unwrap();
+    assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+    store.flush().unwrap();
+    assert_eq!(fs::read(&there).unwrap(), b"left alone");
+}
+
+/// Writes happen in the background, but whatever asks for a path sees it written, and
+/// a dropped store has finished every write.
+#[test]
+fn queued_writes_are_visible() {
+    let tmp = TempDir::new();
+    let fix = tmp.path().join("fix");
+    make_fixture(&fix);
+    let store = DirStore::new(tmp.path().join("root"));
+    let none = BTreeSet::new();
+    let texts: Vec<String> = (0..200)
+        .map(|i| store.add_text(&format!("t{i}"), format!("{i}\n").as_bytes(), &none).unwrap())
+        .collect();
+    let (tree, _) = store
+        .add_path("fix", &fix, FileIngestionMethod::Recursive, &mut all)
+        .unwrap();
+    assert!(store.exists(&format!("{tree}/sub/deeper/empty")));
+    assert_eq!(fs::read(store.real_path(&texts[199]).unwrap()).unwrap(), b"199\n");
+    let late = store.add_text("late", b"late\n", &none).unwrap();
+    drop(store);
+    assert_eq!(fs::read(tmp.path().join("root").join(&late[1..])).unwrap(), b"late\n");
+    let names = fs::read_dir(tmp.path().join("root/nix/store")).unwrap().count();
+    assert_eq!(names, 202);
+}
+
+/// A write that fails is reported once, by the next add or by `flush`, naming the path.
+#[test]
+fn write_errors_are_reported_once() {
+    let tmp = TempDir::new();
+    let root = tmp.path().join("root");
+    let store = DirStore::new(&root);
+    let none = BTreeSet::new();
+    store.add_text("first", b"1", &none).unwrap();
+    store.flush().unwrap();
+    // Replace the store directory by a file: every later write fails, even as root.
+    let dir = root.join("nix/store");
+    fs::remove_dir_all(&dir).unwrap();
+    fs::write(&dir, "not a directory").unwrap();
+    let p = store.add_text("hello.txt", b"hello\n", &none).unwrap();
+    assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+    let err = store.flush().unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("writing '{p}': creating file '{}/.tmp-rnix-", dir.display()))
+            && err.ends_with("': Not a directory"),
+        "{err}"
+    );
+    store.flush().unwrap();
+    // `real_path` waits for the write, which fails; the next add says so and queues nothing.
+    let second = store.add_text("second", b"2", &none).unwrap();
+    store.real_path(&second);
+    let err = store.add_text("third", b"3", &none).unwrap_err().to_string();
+    assert!(err.starts_with("writing '/nix/store/") && err.contains("-second': creating file"), "{err}");
+    store.flush().unwrap();
+    // Once the directory is back, adding a path whose write failed writes it.
+    fs::remove_file(&dir).unwrap();
+    fs::create_dir(&dir).unwrap();
+    store.add_text("hello.txt", b"hello\n", &none).unwrap();
+    assert!(store.exists(&p));
+    store.flush().unwrap();
+}
+
+/// `add_path` has copied when it returns: the caller may remove a temporary source.
+/// `add_path_deferred` copies later, but before the path is looked at.
+#[test]
+fn add_path_copies_before_returning() {
+    let tmp = TempDir::new();
+    let store = DirStore::new(tmp.path().join("root"));
+    let none = BTreeSet::new();
+    for i in 0..100 {
+        store.add_text(&format!("t{i}"), format!("{i}").as_bytes(), &none).unwrap();
+    }
+    let src = tmp.path().join("src");
+    make_fixture(&src);
+    let rec = FileIngestionMethod::Recursive;
+    let (p, _) = store.add_path("fixture", &src, rec, &mut all).unwrap();
+    fs::remove_dir_all(&src).unwrap();
+    assert_eq!(p, "/nix/store/v0rx48s3cm2fq5z8znafahcmk4xx8hrn-fixture");
+    store.flush().unwrap();
+    let stored = store.real_path(&p).unwrap();
+    assert_eq!(fs::read(stored.join("a.txt")).unwrap(), b"hello\n");
+
+    make_fixture(&src);
+    let (p, _) = store.add_path_deferred("fix", &src, rec, &mut all).unwrap();
+    assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
+    assert!(store.exists(&format!("{p}/a.txt")));
 }

@@ -23,13 +23,18 @@ pub fn main(argv: Vec<String>) -> u8 {
     };
     let started = std::time::Instant::now();
     let mut ev = build_evaluator(&opts);
-    let code = match run(&mut ev, &opts) {
+    let mut code = match run(&mut ev, &opts) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.render(opts.show_trace));
             1
         }
     };
+    // The store writes in the background: wait for it, and fail on a write that failed.
+    if let Err(e) = nix_builtins::store::flush_store(&mut ev) {
+        eprintln!("error: {}", e);
+        code = 1;
+    }
     if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
         print_stats(&ev, started.elapsed());
     }

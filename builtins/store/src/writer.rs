@@ -1,0 +1,334 @@
+//! The background writer of a [`DirStore`](crate::DirStore).
+//!
+//! A store path is known as soon as its contents are hashed; the evaluation needs
+//! only the path, not the file on disk. So the evaluation thread hashes (it must: a
+//! `builtins.path` filter runs evaluator code) and hands the write to this thread:
+//! text bytes, a flat file copy, or a tree copy without the entries the filter
+//! rejected. Each write goes to a temp file in the store directory, gets Nix's
+//! canonical metadata (modes 0444/0555, mtime 1), is checked against the hash the
+//! path was made from, and is renamed into place, exactly as the synchronous store
+//! did it. Writes finish in submission order; a [`Ticket`] says when one is on
+//! disk. A failed write is kept until someone reports it (an add, or
+//! [`Writer::flush`]); one never reported is printed when the writer is dropped.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::hash::{Hash, HashAlgo, Hasher};
+use crate::nar::{nar_hash_path, sorted_entries, with_path, FileType};
+use crate::store::{copy_flat, StoreError};
+use crate::STORE_DIR;
+
+/// What to put at a store path.
+pub(crate) enum Job {
+    /// A read-only file with these bytes (`toFile`, `.drv`).
+    Text(Vec<u8>),
+    /// A read-only copy of the regular file `src`, whose sha256 must be `hash`.
+    Flat { src: PathBuf, hash: Hash },
+    /// A copy of the tree `src` without the `rejected` entries (and what is below them),
+    /// whose NAR sha256 must be `hash`.
+    Tree {
+        src: PathBuf,
+        rejected: HashSet<PathBuf>,
+        hash: Hash,
+    },
+}
+
+/// The position of a job in the queue: it is on disk once [`Writer::wait`] returns.
+pub(crate) type Ticket = u64;
+
+struct Task {
+    base_name: String,
+    job: Job,
+}
+
+/// Progress shared between the submitting side and the writer thread.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<Progress>,
+    changed: Condvar,
+    /// Set with `Progress::error`, so submitting needs no lock while all is well.
+    failed: AtomicBool,
+    /// Set by the first failed write, never cleared.
+    ever_failed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Progress {
+    done: Ticket,
+    /// The first write error not yet reported to a caller.
+    error: Option<StoreError>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Progress> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take_error(&self) -> Result<(), StoreError> {
+        if !self.failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut p = self.lock();
+        self.failed.store(false, Ordering::Release);
+        p.error.take().map_or(Ok(()), Err)
+    }
+}
+
+/// A thread writing into one store directory, and the queue feeding it.
+pub(crate) struct Writer {
+    tx: Option<Sender<Task>>,
+    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    submitted: Ticket,
+}
+
+impl Writer {
+    /// Starts a writer for the (existing) physical store directory `dir`.
+    pub(crate) fn spawn(dir: PathBuf) -> io::Result<Writer> {
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        let theirs = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(&dir, rx, &theirs))?;
+        Ok(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+            shared,
+            submitted: 0,
+        })
+    }
+
+    /// Queues `job` for the store path `base_name`. Fails, without queuing, with an
+    /// earlier write's error that was not reported yet.
+    pub(crate) fn submit(&mut self, base_name: &str, job: Job) -> Result<Ticket, StoreError> {
+        self.shared.take_error()?;
+        let task = Task {
+            base_name: base_name.to_owned(),
+            job,
+        };
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(task).is_ok());
+        if !sent {
+            return Err(StoreError::Io(io::Error::other("the store writer has stopped")));
+        }
+        self.submitted += 1;
+        Ok(self.submitted)
+    }
+
+    /// Blocks until the job of `ticket` (and every earlier one) is finished.
+    pub(crate) fn wait(&self, ticket: Ticket) {
+        let mut p = self.shared.lock();
+        while p.done < ticket {
+            p = self
+                .shared
+                .changed
+                .wait(p)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The first write error not reported yet.
+    pub(crate) fn take_error(&self) -> Result<(), StoreError> {
+        self.shared.take_error()
+    }
+
+    /// True once any write has failed (reported or not).
+    pub(crate) fn ever_failed(&self) -> bool {
+        self.shared.ever_failed.load(Ordering::Acquire)
+    }
+
+    /// Waits for every queued job; returns the first write error not reported yet.
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
+        self.wait(self.submitted);
+        self.shared.take_error()
+    }
+}
+
+impl Drop for Writer {
+    /// Finishes every queued write; an error nobody was told about goes to stderr.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Err(e) = self.shared.take_error() {
+            eprintln!("error: {e}");
+        }
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("submitted", &self.submitted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The writer thread: one task after the other until the queue is closed.
+fn run(dir: &Path, rx: Receiver<Task>, shared: &Shared) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let pid = std::process::id();
+    for task in rx {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-rnix-{pid}-{n}"));
+        let dest = dir.join(&task.base_name);
+        let result = catch_unwind(AssertUnwindSafe(|| write(&task.job, &tmp, &dest)))
+            .unwrap_or_else(|_| Err(io::Error::other("the store writer panicked").into()));
+        let error = result.err().map(|e| {
+            remove_tree(&tmp);
+            match e {
+                StoreError::Io(e) => StoreError::Io(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "writing '{STORE_DIR}/{}': {}",
+                        task.base_name,
+                        crate::nar::os_reason(&e)
+                    ),
+                )),
+                e => e,
+            }
+        });
+        let mut p = shared.lock();
+        p.done += 1;
+        if let Some(e) = error {
+            shared.ever_failed.store(true, Ordering::Release);
+            if p.error.is_none() {
+                p.error = Some(e);
+                shared.failed.store(true, Ordering::Release);
+            }
+        }
+        drop(p);
+        shared.changed.notify_all();
+    }
+}
+
+/// Builds `job` at `tmp` and moves it to `dest`.
+fn write(job: &Job, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
+    match job {
+        Job::Text(contents) => {
+            let mut f = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
+            f.write_all(contents)
+                .map_err(|e| with_path(e, "writing to file", tmp))?;
+            finish_file(&f, tmp, false)?;
+        }
+        Job::Flat { src, hash } => {
+            let mut file = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
+            let mut tee = Tee {
+                file: &mut file,
+                hasher: Hasher::new(HashAlgo::Sha256),
+            };
+            copy_flat(src, &mut tee)?;
+            if tee.hasher.finish() != *hash {
+                return Err(StoreError::Changed(src.display().to_string()));
+            }
+            finish_file(&file, tmp, false)?;
+        }
+        Job::Tree {
+            src,
+            rejected,
+            hash,
+        } => {
+            copy_tree(src, tmp, &mut |p: &Path| !rejected.contains(p))?;
+            if nar_hash_path(tmp, &mut |_, _| true)? != *hash {
+                return Err(StoreError::Changed(src.display().to_string()));
+            }
+        }
+    }
+    commit(tmp, dest)
+}
+
+/// Moves a finished temp file or tree to `dest`, or discards it if `dest` appeared meanwhile.
+fn commit(tmp: &Path, dest: &Path) -> Result<(), StoreError> {
+    if let Err(e) = fs::rename(tmp, dest) {
+        remove_tree(tmp);
+        if fs::symlink_metadata(dest).is_err() {
+            return Err(with_path(e, "renaming to", dest).into());
+        }
+    }
+    Ok(())
+}
+
+/// Writes to a file and a hash at once.
+struct Tee<'a> {
+    file: &'a mut File,
+    hasher: Hasher,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Nix's canonical metadata for stored files: mode 0444 (0555 if executable), mtime 1.
+fn finish_file(f: &File, path: &Path, executable: bool) -> io::Result<()> {
+    let mode = if executable { 0o555 } else { 0o444 };
+    f.set_modified(UNIX_EPOCH + Duration::from_secs(1))
+        .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
+        .map_err(|e| with_path(e, "canonicalising", path))
+}
+
+/// Copies the entries `keep` accepts, giving everything Nix's canonical metadata.
+fn copy_tree(src: &Path, dst: &Path, keep: &mut dyn FnMut(&Path) -> bool) -> io::Result<()> {
+    let meta = fs::symlink_metadata(src).map_err(|e| with_path(e, "getting status of", src))?;
+    match FileType::of(&meta) {
+        FileType::Regular => {
+            let mut out = File::create(dst).map_err(|e| with_path(e, "creating file", dst))?;
+            let mut input = File::open(src).map_err(|e| with_path(e, "opening file", src))?;
+            io::copy(&mut input, &mut out).map_err(|e| with_path(e, "copying", src))?;
+            finish_file(&out, dst, meta.permissions().mode() & 0o100 != 0)
+        }
+        FileType::Symlink => {
+            let target =
+                fs::read_link(src).map_err(|e| with_path(e, "reading symbolic link", src))?;
+            symlink(target, dst).map_err(|e| with_path(e, "creating symlink", dst))
+        }
+        FileType::Directory => {
+            fs::create_dir(dst).map_err(|e| with_path(e, "creating directory", dst))?;
+            for name in sorted_entries(src)? {
+                let child = src.join(&name);
+                if keep(&child) {
+                    copy_tree(&child, &dst.join(&name), keep)?;
+                }
+            }
+            fs::set_permissions(dst, fs::Permissions::from_mode(0o555))
+                .and_then(|()| File::open(dst)?.set_modified(UNIX_EPOCH + Duration::from_secs(1)))
+                .map_err(|e| with_path(e, "canonicalising", dst))
+        }
+        FileType::Unknown => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("file '{}' has an unsupported type", src.display()),
+        )),
+    }
+}
+
+/// Best-effort removal of a temp file or a (read-only) temp tree.
+fn remove_tree(path: &Path) {
+    fn unlock(path: &Path) {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o755));
+            if let Ok(entries) = fs::read_dir(path) {
+                entries.flatten().for_each(|e| unlock(&e.path()));
+            }
+        }
+    }
+    unlock(path);
+    let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
+}
