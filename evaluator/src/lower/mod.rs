@@ -6,9 +6,11 @@
 //! directory, and resolves every variable to a slot (see [`scope`]).
 
 mod attrs;
+mod dump;
 mod scope;
 mod strings;
 
+pub use dump::dump;
 pub use strings::canon_path;
 
 use crate::ast::*;
