@@ -1,13 +1,11 @@
-//! Strings, indented strings and path literals.
+//! Strings, indented strings and path literals: escapes, indentation stripping, anchoring.
 
 use super::{LResult, Lowerer};
 use crate::ast::{Expr, ExprRef};
+use crate::parse::syntax::{Part, PathKind, Str};
 use crate::source::Pos;
 use crate::symbol::sym;
 use crate::value::Value;
-use rnix::ast::{self as rast, InterpolPart};
-use rnix::SyntaxKind;
-use rowan::ast::AstNode;
 
 /// Nix's `canonPath`: absolute, no `.`/`..` components, no repeated or trailing slashes.
 pub fn canon_path(p: &str) -> String {
@@ -32,26 +30,35 @@ pub fn canon_path(p: &str) -> String {
     out
 }
 
+/// The value of a string literal without interpolation (for static attribute names).
+pub(super) fn literal_text(s: &Str) -> Option<String> {
+    let mut raw: Vec<Raw> = Vec::with_capacity(s.parts.len());
+    for p in s.parts {
+        match p {
+            Part::Text(t) => raw.push(Raw::Text(t.to_string())),
+            Part::Interp(_) => return None,
+        }
+    }
+    let pieces = if s.indented { indented_pieces(raw) } else { plain_pieces(raw) };
+    let mut out = String::new();
+    for p in pieces {
+        if let Raw::Text(t) = p {
+            out.push_str(&t);
+        }
+    }
+    Some(out)
+}
+
 impl<'a> Lowerer<'a> {
-    pub(super) fn string(&mut self, s: rast::Str, pos: Pos) -> LResult<ExprRef> {
-        let mut raw: Vec<Raw> = Vec::new();
-        let mut indented = false;
-        for child in s.syntax().children_with_tokens() {
-            match child {
-                rowan::NodeOrToken::Token(t) => match t.kind() {
-                    SyntaxKind::TOKEN_STRING_START => indented = t.text() == "''",
-                    SyntaxKind::TOKEN_STRING_CONTENT => raw.push(Raw::Text(t.text().to_string())),
-                    _ => {}
-                },
-                rowan::NodeOrToken::Node(n) => {
-                    if let Some(i) = rast::Interpol::cast(n) {
-                        let e = self.child(i.expr(), pos)?;
-                        raw.push(Raw::Expr(self.expr(e)?));
-                    }
-                }
+    pub(super) fn string(&mut self, s: &Str, pos: Pos) -> LResult<ExprRef> {
+        let mut raw: Vec<Raw> = Vec::with_capacity(s.parts.len());
+        for p in s.parts {
+            match p {
+                Part::Text(t) => raw.push(Raw::Text(t.to_string())),
+                Part::Interp(e) => raw.push(Raw::Expr(self.expr(e)?)),
             }
         }
-        let pieces = if indented { indented_pieces(raw) } else { plain_pieces(raw) };
+        let pieces = if s.indented { indented_pieces(raw) } else { plain_pieces(raw) };
         let mut parts: Vec<ExprRef> = Vec::new();
         let mut lit = String::new();
         let mut any_interp = false;
@@ -85,31 +92,24 @@ impl<'a> Lowerer<'a> {
         Ok(self.konst(Value::String(crate::source::source_string(t))))
     }
 
-    pub(super) fn path(&mut self, p: rast::Path, pos: Pos) -> LResult<ExprRef> {
-        if let rast::Path::PathSearch(s) = &p {
-            let text = s.syntax().text().to_string();
-            let inner = text.trim_start_matches('<').trim_end_matches('>').to_string();
-            let find = self.alloc(Expr::Var(self.var(sym::FIND_FILE, pos, 0)?));
-            let nix_path = self.alloc(Expr::Var(self.var(sym::NIX_PATH, pos, 0)?));
-            let name = self.konst(Value::string(inner));
-            return Ok(self.alloc(Expr::Apply { pos, func: find, args: self.alloc_slice(vec![nix_path, name]) }));
-        }
-        let parts = p.parts();
-        let mut out: Vec<ExprRef> = Vec::new();
-        let mut first = true;
-        for part in parts {
+    /// `<name>`: `__findFile __nixPath "name"`.
+    pub(super) fn search_path(&mut self, inner: &str, pos: Pos) -> LResult<ExprRef> {
+        let find = self.alloc(Expr::Var(self.var(sym::FIND_FILE, pos, 0)?));
+        let nix_path = self.alloc(Expr::Var(self.var(sym::NIX_PATH, pos, 0)?));
+        let name = self.konst(Value::string(inner.to_string()));
+        Ok(self.alloc(Expr::Apply { pos, func: find, args: self.alloc_slice(vec![nix_path, name]) }))
+    }
+
+    pub(super) fn path(&mut self, kind: PathKind, parts: &[Part], pos: Pos) -> LResult<ExprRef> {
+        let mut out: Vec<ExprRef> = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
             match part {
-                InterpolPart::Literal(t) => {
-                    let text = t.text();
-                    let s = if first { self.anchor_path(&p, text, pos)? } else { text.to_string() };
+                Part::Text(text) => {
+                    let s = if i == 0 { self.anchor_path(kind, text, pos)? } else { text.to_string() };
                     out.push(self.konst(Value::string(s)));
                 }
-                InterpolPart::Interpolation(i) => {
-                    let e = self.child(i.expr(), pos)?;
-                    out.push(self.expr(e)?);
-                }
+                Part::Interp(e) => out.push(self.expr(e)?),
             }
-            first = false;
         }
         if out.len() == 1 {
             if let Expr::Const(Value::String(s)) = out[0] {
@@ -121,21 +121,21 @@ impl<'a> Lowerer<'a> {
 
     /// Make the leading literal of a path absolute, keeping a trailing slash (it may be
     /// followed by an interpolation).
-    fn anchor_path(&self, p: &rast::Path, text: &str, pos: Pos) -> LResult<String> {
+    fn anchor_path(&self, kind: PathKind, text: &str, pos: Pos) -> LResult<String> {
         let trailing = text.ends_with('/');
-        let mut s = match p {
-            rast::Path::PathAbs(_) => {
+        let mut s = match kind {
+            PathKind::Abs => {
                 self.lint("absolute-path-literals", pos, format!("absolute path literals are not portable. Consider replacing path literal '{}' by a string, relative path, or parameter", text))?;
                 canon_path(text)
             }
-            rast::Path::PathHome(_) => {
+            PathKind::Home => {
                 self.lint("absolute-path-literals", pos, format!("home path literals are not portable. Consider replacing path literal '{}' by a string, relative path, or parameter", text))?;
                 let Some(home) = self.ctx.home else {
                     return self.err(pos, "the path '~/...' cannot be resolved: HOME is not set");
                 };
                 canon_path(&format!("{}/{}", home, &text[2..]))
             }
-            _ => {
+            PathKind::Rel => {
                 if !text.starts_with("./") && !text.starts_with("../") {
                     self.lint("short-path-literals", pos, format!("relative path literal '{}' should be prefixed with '.' for clarity: './{}'", text, text))?;
                 }
