@@ -72,7 +72,14 @@ struct Lowerer<'a> {
     base: u32,
     ctx: &'a LowerCtx<'a>,
     scopes: Scopes,
+    /// Current nesting of [`Lowerer::expr_named`] and its limit: trees from the fast parser
+    /// that nest deeper go to rnix instead, so lowering never runs out of stack on them.
+    depth: u32,
+    max_depth: u32,
 }
+
+/// Deepest tree from the fast parser that is lowered (deeper ones take the rnix path).
+const FAST_MAX_DEPTH: u32 = 3000;
 
 type LResult<T> = Result<T, ParseError>;
 
@@ -115,7 +122,8 @@ fn lower_file(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd, scratch
         FrontEnd::Rnix => from_rnix::parse(text, file, scratch)?,
     };
     let bump: &'static Bump = ARENA.with(|a| *a);
-    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new() };
+    let max_depth = if front == FrontEnd::Fast { FAST_MAX_DEPTH } else { u32::MAX };
+    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new(), depth: 0, max_depth };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
     }
@@ -145,6 +153,16 @@ impl<'a> Lowerer<'a> {
 
     /// Lower `e`; `name` is the attribute it is bound to (lambdas remember it for traces).
     fn expr_named(&mut self, e: Node, name: Option<Symbol>) -> LResult<ExprRef> {
+        if self.depth >= self.max_depth {
+            return self.err(Pos::NONE, "expression nested too deeply for the fast parser");
+        }
+        self.depth += 1;
+        let r = self.expr_inner(e, name);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, e: Node, name: Option<Symbol>) -> LResult<ExprRef> {
         let pos = self.pos(e.pos());
         Ok(match e {
             Syn::Paren(_, inner) => return self.expr_named(inner, name),

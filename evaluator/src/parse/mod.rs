@@ -6,12 +6,15 @@
 //! gives up — returns `None` — on any syntax error or construct it does not handle, and the
 //! caller then parses the file with rnix, which produces the diagnostic.
 
+mod lexer;
+mod parser;
 pub mod syntax;
 
 use bumpalo::Bump;
 use syntax::Node;
 
 /// Parse a whole file into `bump`; `None` when the text is not something this parser accepts.
-pub fn parse<'a>(_text: &'a str, _bump: &'a Bump) -> Option<Node<'a>> {
-    None
+pub fn parse<'a>(text: &'a str, bump: &'a Bump) -> Option<Node<'a>> {
+    let toks = lexer::lex(text)?;
+    parser::Parser::new(text, toks, bump).file()
 }
