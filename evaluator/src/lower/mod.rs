@@ -10,6 +10,7 @@
 mod attrs;
 mod dump;
 mod from_rnix;
+mod literal;
 mod nesting;
 mod scope;
 mod strings;

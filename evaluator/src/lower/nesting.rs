@@ -8,6 +8,10 @@ const MAX_NESTING: usize = 4998;
 /// The offset where bracket nesting (`( [ { ${`) first exceeds [`MAX_NESTING`], skipping
 /// strings and comments.
 pub(super) fn too_deep(b: &[u8]) -> Option<u32> {
+    // Cheap bound first (this loop vectorizes): so deep a nesting needs that many brackets.
+    if b.len() <= MAX_NESTING || b.iter().filter(|&&c| matches!(c, b'(' | b'[' | b'{')).count() <= MAX_NESTING {
+        return None;
+    }
     let mut depth = 0usize;
     let mut i = 0;
     while i < b.len() {

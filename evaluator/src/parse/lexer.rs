@@ -99,19 +99,20 @@ struct Lexer<'a> {
     b: &'a [u8],
     i: usize,
     ctx: Vec<Ctx>,
-    out: Vec<Token>,
+    out: &'a mut Vec<Token>,
 }
 
-/// Tokenize `text`; the last token is [`T::Eof`].
-pub fn lex(text: &str) -> Option<Vec<Token>> {
+/// Tokenize `text` into `out` (cleared first); the last token is [`T::Eof`].
+pub fn lex(text: &str, out: &mut Vec<Token>) -> Option<()> {
     if text.len() >= u32::MAX as usize {
         return None;
     }
-    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out: Vec::with_capacity(text.len() / 5 + 16) };
+    out.clear();
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out };
     lx.run()?;
     let end = text.len() as u32;
     lx.out.push(Token { kind: T::Eof, start: end, end });
-    Some(lx.out)
+    Some(())
 }
 
 impl Lexer<'_> {

@@ -22,17 +22,17 @@ const MAX_ATTRPATH: usize = 200;
 
 type P<T> = Option<T>;
 
-pub struct Parser<'a> {
+pub struct Parser<'a, 't> {
     src: &'a str,
-    toks: Vec<Token>,
+    toks: &'t [Token],
     i: usize,
     bump: &'a Bump,
     expr_depth: u32,
     depth: u32,
 }
 
-impl<'a> Parser<'a> {
-    pub fn new(src: &'a str, toks: Vec<Token>, bump: &'a Bump) -> Self {
+impl<'a, 't> Parser<'a, 't> {
+    pub fn new(src: &'a str, toks: &'t [Token], bump: &'a Bump) -> Self {
         Parser { src, toks, i: 0, bump, expr_depth: 0, depth: 0 }
     }
 
