@@ -29,14 +29,32 @@ struct PSet<'s> {
     pos: Pos,
     rec: bool,
     statics: Vec<PEntry<'s>>,
-    index: FxHashMap<Symbol, usize>,
+    /// Name to index in `statics`, built once the set is too big for a linear search.
+    index: Option<FxHashMap<Symbol, usize>>,
     dynamic: Vec<(Attr<'s>, PVal<'s>, Pos)>,
     inherit_from: Vec<Node<'s>>,
 }
 
 impl<'s> PSet<'s> {
     fn new(pos: Pos, rec: bool) -> PSet<'s> {
-        PSet { pos, rec, statics: Vec::new(), index: FxHashMap::default(), dynamic: Vec::new(), inherit_from: Vec::new() }
+        PSet { pos, rec, statics: Vec::new(), index: None, dynamic: Vec::new(), inherit_from: Vec::new() }
+    }
+
+    fn find(&self, name: Symbol) -> Option<usize> {
+        match &self.index {
+            Some(m) => m.get(&name).copied(),
+            None => self.statics.iter().position(|e| e.name == name),
+        }
+    }
+
+    fn add(&mut self, e: PEntry<'s>) {
+        const LINEAR_MAX: usize = 16;
+        if let Some(m) = &mut self.index {
+            m.insert(e.name, self.statics.len());
+        } else if self.statics.len() == LINEAR_MAX {
+            self.index = Some(self.statics.iter().chain(std::iter::once(&e)).enumerate().map(|(i, e)| (e.name, i)).collect());
+        }
+        self.statics.push(e);
     }
 }
 
@@ -108,35 +126,43 @@ impl<'a> Lowerer<'a> {
                         let Some(name) = self.static_name(a) else {
                             return self.err(pos, "dynamic attributes not allowed in inherit");
                         };
-                        if let Some(&i) = set.index.get(&name) {
+                        if let Some(i) = set.find(name) {
                             return self.dup(name.as_str(), pos, set.statics[i].pos);
                         }
-                        set.index.insert(name, set.statics.len());
-                        set.statics.push(PEntry { name, pos, val: PVal::Inherit(from) });
+                        set.add(PEntry { name, pos, val: PVal::Inherit(from) });
                     }
                 }
                 Entry::Value { pos, path, value } => {
                     let pos = self.pos(*pos);
-                    self.insert(set, path, value, pos, String::new())?;
+                    self.insert(set, path, 0, value, pos)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn insert<'s>(&mut self, set: &mut PSet<'s>, keys: &'s [Attr<'s>], value: Node<'s>, pos: Pos, prefix: String) -> LResult<()> {
-        let key = &keys[0];
+    /// How the reference shows `path[..=k]` in a duplicate-attribute error.
+    fn shown(&self, path: &[Attr], k: usize) -> String {
+        let names: Vec<String> = path[..=k]
+            .iter()
+            .map(|a| match self.static_name(a) {
+                Some(n) => n.as_str().to_string(),
+                None => "\"${...}\"".to_string(),
+            })
+            .collect();
+        names.join(".")
+    }
+
+    /// Define `path[k..] = value` in `set`.
+    fn insert<'s>(&mut self, set: &mut PSet<'s>, path: &'s [Attr<'s>], k: usize, value: Node<'s>, pos: Pos) -> LResult<()> {
+        let key = &path[k];
+        let last = k + 1 == path.len();
         let name = self.static_name(key);
-        let shown = match name {
-            Some(n) if prefix.is_empty() => n.as_str().to_string(),
-            Some(n) => format!("{}.{}", prefix, n),
-            None => format!("{}{}\"${{...}}\"", prefix, if prefix.is_empty() { "" } else { "." }),
-        };
         let key_pos = self.pos(key.pos());
         let Some(name) = name else {
-            let val = if keys.len() > 1 {
+            let val = if !last {
                 let mut nested = PSet::new(key_pos, false);
-                self.insert(&mut nested, &keys[1..], value, pos, shown)?;
+                self.insert(&mut nested, path, k + 1, value, pos)?;
                 PVal::Nested(Box::new(nested))
             } else {
                 PVal::Expr(value)
@@ -144,17 +170,16 @@ impl<'a> Lowerer<'a> {
             set.dynamic.push((*key, val, key_pos));
             return Ok(());
         };
-        match set.index.get(&name).copied() {
+        match set.find(name) {
             None => {
-                let val = if keys.len() > 1 {
+                let val = if !last {
                     let mut nested = PSet::new(key_pos, false);
-                    self.insert(&mut nested, &keys[1..], value, pos, shown)?;
+                    self.insert(&mut nested, path, k + 1, value, pos)?;
                     PVal::Nested(Box::new(nested))
                 } else {
                     PVal::Expr(value)
                 };
-                set.index.insert(name, set.statics.len());
-                set.statics.push(PEntry { name, pos: key_pos, val });
+                set.add(PEntry { name, pos: key_pos, val });
             }
             Some(i) => {
                 let prev_pos = set.statics[i].pos;
@@ -167,14 +192,14 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let PVal::Nested(nested) = &mut set.statics[i].val else {
-                    return self.dup(&shown, key_pos, prev_pos);
+                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
                 };
-                if keys.len() > 1 {
-                    self.insert(nested, &keys[1..], value, pos, shown)?;
+                if !last {
+                    self.insert(nested, path, k + 1, value, pos)?;
                 } else if let Some((_, entries)) = as_attrset(value) {
                     self.collect(entries, nested)?;
                 } else {
-                    return self.dup(&shown, key_pos, prev_pos);
+                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
                 }
             }
         }

@@ -100,10 +100,13 @@ pub fn parse_and_lower(text: &str, file: FileId, ctx: &LowerCtx) -> LResult<Expr
 /// [`parse_and_lower`] with a given front end (the differential test compares both). With
 /// [`FrontEnd::Fast`], a file the fast parser does not handle gives an error without position.
 pub fn parse_and_lower_with(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd) -> LResult<ExprRef> {
-    if let Some(offset) = nesting::too_deep(text.as_bytes()) {
-        // The reference's parser stack holds about 5000 nested brackets; deeper input fails
-        // there with this message (and rowan's node cache would be quadratic on it).
-        return Err(ParseError { pos: Pos::new(file, offset), msg: "memory exhausted".into() });
+    // The reference's parser stack holds about 5000 nested brackets; deeper input fails there
+    // with this message (and rowan's node cache would be quadratic on it). The fast parser
+    // accepts far less nesting, so the (heuristic) scan is only needed before rnix.
+    if front == FrontEnd::Rnix {
+        if let Some(offset) = nesting::too_deep(text.as_bytes()) {
+            return Err(ParseError { pos: Pos::new(file, offset), msg: "memory exhausted".into() });
+        }
     }
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {

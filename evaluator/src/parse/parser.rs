@@ -11,6 +11,7 @@ use super::lexer::{Token, T};
 use super::syntax::*;
 use crate::ast::BinOp;
 use crate::symbol::Symbol;
+use bumpalo::collections::Vec as BVec;
 use bumpalo::Bump;
 
 /// rnix gives up at 512 nested `parse_expr` calls; stay below it.
@@ -68,8 +69,9 @@ impl<'a, 't> Parser<'a, 't> {
     fn node(&self, s: Syn<'a>) -> Node<'a> {
         self.bump.alloc(s)
     }
-    fn slice<X>(&self, v: Vec<X>) -> &'a [X] {
-        self.bump.alloc_slice_fill_iter(v)
+    /// A growable vector in the scratch arena (no heap allocation, no copy at the end).
+    fn vec<X>(&self) -> BVec<'a, X> {
+        BVec::new_in(self.bump)
     }
     fn enter(&mut self) -> P<()> {
         self.depth += 1;
@@ -157,7 +159,8 @@ impl<'a, 't> Parser<'a, 't> {
         if self.peek() != tok {
             return Some(first);
         }
-        let mut operands = vec![(pos, first)];
+        let mut operands = self.vec();
+        operands.push((pos, first));
         while self.peek() == tok {
             self.bump();
             let p = self.start();
@@ -294,12 +297,12 @@ impl<'a, 't> Parser<'a, 't> {
             }
             T::LBrack => {
                 self.bump();
-                let mut items = Vec::new();
+                let mut items = self.vec();
                 while self.peek() != T::RBrack {
                     items.push(self.simple()?);
                 }
                 self.bump();
-                self.node(Syn::List(pos, self.slice(items)))
+                self.node(Syn::List(pos, items.into_bump_slice()))
             }
             T::StrStart => {
                 let s = self.string()?;
@@ -374,7 +377,8 @@ impl<'a, 't> Parser<'a, 't> {
             T::PathHome => PathKind::Home,
             _ => PathKind::Rel,
         };
-        let mut parts = vec![Part::Text(self.text(first))];
+        let mut parts = self.vec();
+        parts.push(Part::Text(self.text(first)));
         let mut end = first.end;
         loop {
             let t = self.toks[self.i];
@@ -397,13 +401,13 @@ impl<'a, 't> Parser<'a, 't> {
             }
             end = self.toks[self.i - 1].end;
         }
-        Some(self.node(Syn::Path { pos: first.start, kind, parts: self.slice(parts) }))
+        Some(self.node(Syn::Path { pos: first.start, kind, parts: parts.into_bump_slice() }))
     }
 
     fn string(&mut self) -> P<&'a Str<'a>> {
         let start = self.bump();
         let indented = self.text(start) == "''";
-        let mut parts = Vec::new();
+        let mut parts = self.vec();
         loop {
             match self.peek() {
                 T::StrContent => {
@@ -422,7 +426,7 @@ impl<'a, 't> Parser<'a, 't> {
                 _ => return None,
             }
         }
-        Some(self.bump.alloc(Str { indented, parts: self.slice(parts) }))
+        Some(self.bump.alloc(Str { indented, parts: parts.into_bump_slice() }))
     }
 
     // ---------------------------------------------------------------- sets and patterns
@@ -446,19 +450,20 @@ impl<'a, 't> Parser<'a, 't> {
     }
 
     fn attrpath(&mut self) -> P<&'a [Attr<'a>]> {
-        let mut path = vec![self.attr()?];
+        let mut path = self.vec();
+        path.push(self.attr()?);
         while self.expect(T::Dot).is_some() {
             path.push(self.attr()?);
             if path.len() > MAX_ATTRPATH {
                 return None;
             }
         }
-        Some(self.slice(path))
+        Some(path.into_bump_slice())
     }
 
     /// Entries up to and including `until` (`}` or `in`).
     fn set(&mut self, until: T) -> P<&'a [Entry<'a>]> {
-        let mut entries = Vec::new();
+        let mut entries = self.vec();
         loop {
             match self.peek() {
                 T::Eof => return None,
@@ -476,12 +481,12 @@ impl<'a, 't> Parser<'a, 't> {
                         }
                         None => None,
                     };
-                    let mut attrs = Vec::new();
+                    let mut attrs = self.vec();
                     while self.peek() != T::Semi {
                         attrs.push(self.attr()?);
                     }
                     self.bump();
-                    entries.push(Entry::Inherit { from, attrs: self.slice(attrs) });
+                    entries.push(Entry::Inherit { from, attrs: attrs.into_bump_slice() });
                 }
                 _ => {
                     let pos = self.start();
@@ -493,12 +498,12 @@ impl<'a, 't> Parser<'a, 't> {
                 }
             }
         }
-        Some(self.slice(entries))
+        Some(entries.into_bump_slice())
     }
 
     /// A lambda pattern after its `{`, and a following `@ name` unless `bind` is given.
     fn pattern(&mut self, bind: Option<Symbol>) -> P<&'a Pattern<'a>> {
-        let mut entries = Vec::new();
+        let mut entries = self.vec();
         let mut ellipsis = false;
         loop {
             match self.peek() {
@@ -537,7 +542,7 @@ impl<'a, 't> Parser<'a, 't> {
             }
             (b, _) => b,
         };
-        Some(self.bump.alloc(Pattern { bind, entries: self.slice(entries), ellipsis }))
+        Some(self.bump.alloc(Pattern { bind, entries: entries.into_bump_slice(), ellipsis }))
     }
 }
 
