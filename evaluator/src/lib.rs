@@ -106,7 +106,7 @@ impl EvalBuilder {
             }
         };
         for def in &self.builtins {
-            let v = Value::Builtin(Rc::new(BuiltinApp { def, args: Vec::new() }));
+            let v = Value::Builtin(Rc::new(BuiltinApp { def, args: Default::default() }));
             add(def.name, v, def.global, &mut set);
         }
         for c in &self.constants {

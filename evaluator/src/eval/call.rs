@@ -24,24 +24,27 @@ impl Eval {
 
     fn call_inner(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
         match f {
-            Value::Lambda(c) => {
-                let c = c.clone();
-                self.call_lambda(&c, arg, pos).trace(pos, || "from call site".into())
-            }
+            Value::Lambda(c) => self.call_lambda(c, arg, pos).trace(pos, || "from call site".into()),
             Value::Builtin(b) => {
                 let def = b.def;
-                if b.args.len() + 1 == def.arity {
-                    let mut args = Vec::with_capacity(def.arity);
-                    args.extend(b.args.iter().cloned());
+                if b.args.len() + 1 < def.arity {
+                    let mut args = b.args.clone();
                     args.push(arg);
-                    let r = (def.func)(self, &args, pos).trace(pos, || format!("while calling the '{}' builtin", def.name))?;
-                    self.force(&r)
-                } else {
-                    let mut args = Vec::with_capacity(def.arity);
-                    args.extend(b.args.iter().cloned());
-                    args.push(arg);
-                    Ok(Value::Builtin(Rc::new(BuiltinApp { def, args })))
+                    return Ok(Value::Builtin(Rc::new(BuiltinApp { def, args })));
                 }
+                // The full argument list, on the stack for the usual arities.
+                let r = match b.args.as_slice() {
+                    [] => (def.func)(self, std::slice::from_ref(&arg), pos),
+                    [a] => (def.func)(self, &[a.clone(), arg], pos),
+                    [a, b] => (def.func)(self, &[a.clone(), b.clone(), arg], pos),
+                    more => {
+                        let mut args = more.to_vec();
+                        args.push(arg);
+                        (def.func)(self, &args, pos)
+                    }
+                };
+                let r = r.trace(pos, || format!("while calling the '{}' builtin", def.name))?;
+                self.force(&r)
             }
             Value::Attrs(a) => match a.get(sym::FUNCTOR) {
                 Some(functor) => {
@@ -96,36 +99,36 @@ impl Eval {
         let Value::Attrs(set) = set else {
             return Err(self.type_error("a set", &set, pos)).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
         };
-        let mut slots = Vec::with_capacity(formals.entries.len() + 1);
+        let n_formals = formals.entries.len();
+        let base = usize::from(lam.arg.is_some());
+        let env = Env::with_nulls(Some(c.env.clone()), base + n_formals);
         if lam.arg.is_some() {
-            slots.push(Value::Attrs(set.clone()));
+            env.set(0, Value::Attrs(set.clone()));
         }
-        let base = slots.len();
-        let mut missing_defaults = Vec::new();
+        let mut used = 0;
+        let mut missing_defaults = false;
         for (i, f) in formals.entries.iter().enumerate() {
             match set.get(f.name) {
-                Some(v) => slots.push(v.clone()),
-                None => match f.default {
-                    Some(d) => {
-                        slots.push(Value::Null);
-                        missing_defaults.push((base + i, d));
-                    }
-                    None => {
-                        let name = match lam.name {
-                            Some(n) => n.to_string(),
-                            None => "anonymous lambda".into(),
-                        };
-                        // As the reference: at the lambda, the call site comes from the caller's frame.
-                        return Err(EvalError::at(
-                            ErrorKind::Type,
-                            lam.pos,
-                            format!("function '{}' called without required argument '{}'", name, f.name),
-                        ));
-                    }
-                },
+                Some(v) => {
+                    env.set(base + i, v.clone());
+                    used += 1;
+                }
+                None if f.default.is_some() => missing_defaults = true,
+                None => {
+                    let name = match lam.name {
+                        Some(n) => n.to_string(),
+                        None => "anonymous lambda".into(),
+                    };
+                    // As the reference: at the lambda, the call site comes from the caller's frame.
+                    return Err(EvalError::at(
+                        ErrorKind::Type,
+                        lam.pos,
+                        format!("function '{}' called without required argument '{}'", name, f.name),
+                    ));
+                }
             }
         }
-        if !formals.ellipsis && set.len() > formals.entries.len() - missing_defaults.len() {
+        if !formals.ellipsis && set.len() > used {
             for a in set.sorted() {
                 if !formals.entries.iter().any(|f| f.name == a.name) {
                     let name = match lam.name {
@@ -141,10 +144,16 @@ impl Eval {
                 }
             }
         }
-        let env = Env::new(Some(c.env.clone()), slots);
-        for (slot, d) in missing_defaults {
-            let v = self.thunk_in_new_env(d, &env);
-            env.set(slot, v);
+        if missing_defaults {
+            // Defaults see the whole environment (other formals, the `@` name).
+            for (i, f) in formals.entries.iter().enumerate() {
+                if let Some(d) = f.default {
+                    if !set.contains(f.name) {
+                        let v = self.thunk_in_new_env(d, &env);
+                        env.set(base + i, v);
+                    }
+                }
+            }
         }
         self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)))
     }

@@ -89,6 +89,9 @@ pub struct Eval {
     pub(crate) builtins_set: Value,
     pub(crate) imports: ImportCache,
     call_depth: usize,
+    /// Lowest stack address evaluation may reach (see [`set_stack_budget`]; 0 = unchecked),
+    /// read once from the thread's setting.
+    stack_limit: usize,
     pub stats: Stats,
     ext: FxHashMap<TypeId, Box<dyn Any>>,
     /// Hook that copies a path into the store when it is interpolated into a string.
@@ -110,6 +113,7 @@ impl Eval {
             builtins_set: Value::Null,
             imports: ImportCache::default(),
             call_depth: 0,
+            stack_limit: STACK_LIMIT.with(|l| l.get()),
             stats: Stats::default(),
             ext: FxHashMap::default(),
             path_to_store: None,
@@ -250,7 +254,7 @@ impl Eval {
     pub(crate) fn check_stack(&self) -> Result<()> {
         let here = 0u8;
         let addr = &here as *const u8 as usize;
-        if addr < STACK_LIMIT.with(|l| l.get()) {
+        if addr < self.stack_limit {
             return Err(error(ErrorKind::StackOverflow, "stack overflow (possible infinite recursion)"));
         }
         Ok(())

@@ -78,13 +78,13 @@ impl Env {
         Env { ptr, _marker: PhantomData }
     }
 
-    #[inline]
+    #[inline(always)]
     fn header(&self) -> &Header {
         // SAFETY: the pointer is live while a handle exists.
         unsafe { self.ptr.as_ref() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot_ptr(&self, i: usize) -> *mut UnsafeCell<Value> {
         let offset = Layout::new::<Header>().extend(Layout::new::<UnsafeCell<Value>>()).expect("layout").1;
         // SAFETY: slots start at `offset` and are contiguous; callers check the index.
@@ -103,7 +103,7 @@ impl Env {
         self.header().up.as_ref()
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, slot: usize) -> Value {
         assert!(slot < self.len(), "environment slot out of range");
         // SAFETY: in range and initialised; see the module comment on aliasing.
@@ -119,7 +119,7 @@ impl Env {
     }
 
     /// The environment `depth` levels up.
-    #[inline]
+    #[inline(always)]
     pub fn ancestor(&self, depth: u32) -> &Env {
         let mut e = self;
         for _ in 0..depth {

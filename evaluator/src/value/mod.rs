@@ -46,8 +46,11 @@ pub struct Closure {
 /// A builtin with the arguments given so far (fewer than its arity).
 pub struct BuiltinApp {
     pub def: &'static BuiltinDef,
-    pub args: Vec<Value>,
+    /// Fewer than the arity; builtins take at most three arguments, so these stay inline.
+    pub args: BuiltinArgs,
 }
+
+pub type BuiltinArgs = smallvec::SmallVec<[Value; 2]>;
 
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub enum ValueType {

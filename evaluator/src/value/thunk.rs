@@ -86,7 +86,7 @@ impl Thunk {
         Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
     }
     /// The value if already evaluated.
-    #[inline]
+    #[inline(always)]
     pub fn value(&self) -> Option<Value> {
         // SAFETY: see `ThunkCell::state`.
         match unsafe { &*self.cell().state.get() } {

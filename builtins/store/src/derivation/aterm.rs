@@ -96,17 +96,24 @@ fn raw(s: &mut String, text: &str) {
 
 /// A quoted string with the five ATerm escapes (Nix's `printString`).
 fn escaped(s: &mut String, text: &str) {
+    s.reserve(text.len() + 2);
     s.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            c => s.push(c),
-        }
+    // Copy the runs between escapes whole: most strings (paths, hashes) have none.
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            _ => continue,
+        };
+        s.push_str(&text[start..i]);
+        s.push_str(esc);
+        start = i + 1;
     }
+    s.push_str(&text[start..]);
     s.push('"');
 }
 

@@ -4,6 +4,7 @@
 //! Evaluation runs on a thread with a large stack; deep recursion ends in an error, never
 //! a crash.
 
+mod alloc;
 mod args;
 mod check;
 mod flake_cmd;
@@ -13,28 +14,15 @@ mod show;
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Allocator = alloc::Allocator;
 
 /// Native stack for the evaluation thread; memory is committed only as it is used.
 const EVAL_STACK: usize = 1 << 30;
 /// Stack kept free below the evaluator's guard for builtins and printing.
 const STACK_MARGIN: usize = 16 << 20;
 
-/// `mi_option_purge_delay` in mimalloc.h (not exported by libmimalloc-sys).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// An evaluation frees and reallocates millions of small objects in waves. By default
-/// mimalloc hands freed pages back to the kernel after 10 ms, and the next wave faults
-/// them in again as zeroed pages: on a NixOS desktop that was a quarter of the run time.
-/// Keep freed memory in the process instead; peak RSS is unchanged.
-fn tune_allocator() {
-    // SAFETY: setting an option is a plain store into mimalloc's option table, done
-    // before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-}
-
 fn main() -> ExitCode {
-    tune_allocator();
+    alloc::tune();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = std::thread::Builder::new()
         .name("eval".into())

@@ -1,0 +1,65 @@
+//! The global allocator: mimalloc, called the cheap way.
+//!
+//! The `mimalloc` crate routes every allocation through `mi_malloc_aligned`, whose checks
+//! cost about twice the plain fast path; the evaluator allocates millions of 8-aligned
+//! thunks, environments and attribute vectors, so those go to `mi_malloc` (whose blocks
+//! are always at least 8-aligned) and only stricter alignments take the aligned path.
+//! Freed memory stays in the process (see [`tune`]).
+
+use libmimalloc_sys as mi;
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
+
+/// Every mimalloc block is aligned to at least this.
+const MIN_ALIGN: usize = 8;
+
+/// `mi_option_purge_delay` in mimalloc.h (not exported by libmimalloc-sys).
+const MI_OPTION_PURGE_DELAY: mi::mi_option_t = 15;
+
+pub struct Allocator;
+
+// SAFETY: every path returns mimalloc memory of at least `layout.size()` bytes aligned to
+// `layout.align()`, and every block is freed by `mi_free`, which accepts all of them.
+unsafe impl GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= MIN_ALIGN {
+            mi::mi_malloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if layout.align() <= MIN_ALIGN {
+            mi::mi_zalloc(layout.size()) as *mut u8
+        } else {
+            mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        mi::mi_free(ptr as *mut c_void)
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= MIN_ALIGN {
+            mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
+        } else {
+            mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+        }
+    }
+}
+
+/// An evaluation frees and reallocates millions of small objects in waves. By default
+/// mimalloc hands freed pages back to the kernel after 10 ms, and the next wave faults
+/// them in again as zeroed pages: on a NixOS desktop that was a quarter of the run time.
+/// Keep freed memory in the process instead; peak RSS is unchanged.
+pub fn tune() {
+    // SAFETY: setting an option is a plain store into mimalloc's option table, done
+    // before any other thread exists.
+    unsafe { mi::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
