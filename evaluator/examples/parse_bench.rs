@@ -22,6 +22,12 @@ fn cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// Resident memory in MB.
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    s.split_whitespace().nth(1).and_then(|n| n.parse::<f64>().ok()).unwrap_or(0.0) * 4096.0 / 1e6
+}
+
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "both".into());
     let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -63,6 +69,6 @@ fn main() {
             eprintln!("{} errors", errors);
         }
       }
-      eprintln!("{:?}: best of {} rounds {:.1?} CPU", front, rounds, best);
+      eprintln!("{:?}: best of {} rounds {:.1?} CPU; RSS now {:.0} MB", front, rounds, best, rss_mb());
     }
 }

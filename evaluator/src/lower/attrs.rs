@@ -79,7 +79,7 @@ impl<'a> Lowerer<'a> {
     /// The name of a key if it is static (identifier, or string without interpolation).
     fn static_name(&self, a: &Attr) -> Option<Symbol> {
         match a {
-            Attr::Ident(_, name) => Some(*name),
+            Attr::Ident(_, name) => Some(Symbol::new(name)),
             Attr::Str(_, s) => super::strings::literal_text(s).map(|t| Symbol::new(&t)),
             Attr::Dynamic(_, Syn::Str(_, s)) => super::strings::literal_text(s).map(|t| Symbol::new(&t)),
             Attr::Dynamic(..) => None,
@@ -98,7 +98,7 @@ impl<'a> Lowerer<'a> {
     /// An attribute name: static when it is an identifier or a string without interpolation.
     fn attr_key(&mut self, a: &Attr) -> LResult<AttrKey> {
         let e = match a {
-            Attr::Ident(_, name) => return Ok(AttrKey::Static(*name)),
+            Attr::Ident(_, name) => return Ok(AttrKey::Static(Symbol::new(name))),
             Attr::Str(p, s) => self.string(s, self.pos(*p))?,
             Attr::Dynamic(_, inner) => self.expr(inner)?,
         };

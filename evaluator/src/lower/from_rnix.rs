@@ -9,7 +9,6 @@ use super::{LResult, ParseError};
 use crate::ast::BinOp;
 use crate::parse::syntax::*;
 use crate::source::{FileId, Pos};
-use crate::symbol::Symbol;
 use bumpalo::Bump;
 use rnix::ast::{self as rast, AstToken, HasEntry, InterpolPart};
 use rnix::SyntaxKind;
@@ -70,8 +69,8 @@ impl<'a> Conv<'a> {
     fn text(&self, s: &str) -> &'a str {
         self.bump.alloc_str(s)
     }
-    fn ident(&self, id: &rast::Ident) -> Symbol {
-        Symbol::new(&id.syntax().text().to_string())
+    fn ident(&self, id: &rast::Ident) -> &'a str {
+        self.text(&id.syntax().text().to_string())
     }
     fn sub(&self, c: Option<rast::Expr>, pos: u32) -> LResult<Node<'a>> {
         self.expr(self.child(c, pos)?)

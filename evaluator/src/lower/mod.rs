@@ -189,7 +189,7 @@ impl<'a> Lowerer<'a> {
             Syn::Str(_, s) => self.string(s, pos)?,
             Syn::Path { kind, parts, .. } => self.path(*kind, parts, pos)?,
             Syn::SearchPath(_, inner) => self.search_path(inner, pos)?,
-            Syn::Ident(_, name) => self.alloc(Expr::Var(self.var(*name, pos, 0)?)),
+            Syn::Ident(_, name) => self.alloc(Expr::Var(self.var(Symbol::new(name), pos, 0)?)),
             Syn::CurPos(_) => self.alloc(Expr::CurPos(pos)),
             Syn::Select { expr, path, default, .. } => {
                 let inner = self.expr(expr)?;
@@ -342,30 +342,33 @@ impl<'a> Lowerer<'a> {
 
     fn lambda(&mut self, param: &Param, body: Node, pos: Pos, name: Option<Symbol>) -> LResult<ExprRef> {
         let (arg, pattern) = match param {
-            Param::Ident(a) => (Some(*a), None),
-            Param::Pattern(p) => (p.bind, Some(*p)),
+            Param::Ident(a) => (Some(Symbol::new(a)), None),
+            Param::Pattern(p) => (p.bind.map(Symbol::new), Some(*p)),
         };
         let mut names: Vec<Symbol> = Vec::new();
         if let Some(a) = arg {
             names.push(a);
         }
+        let first_formal = names.len();
         if let Some(p) = pattern {
-            for (i, entry) in p.entries.iter().enumerate() {
-                if p.entries[..i].iter().any(|m| m.name == entry.name) || arg == Some(entry.name) {
-                    return self.err(self.pos(entry.pos), format!("duplicate formal function argument '{}'", entry.name));
+            for entry in p.entries {
+                let n = Symbol::new(entry.name);
+                if names[first_formal..].contains(&n) || arg == Some(n) {
+                    return self.err(self.pos(entry.pos), format!("duplicate formal function argument '{}'", n));
                 }
-                names.push(entry.name);
+                names.push(n);
             }
         }
-        self.scopes.push_names(names);
+        self.scopes.push_names(names.iter().copied());
+        let formal_names = &names[first_formal..];
         let result = (|| {
             let mut formals = Vec::new();
-            for entry in pattern.map(|p| p.entries).unwrap_or(&[]) {
+            for (i, entry) in pattern.map(|p| p.entries).unwrap_or(&[]).iter().enumerate() {
                 let default = match entry.default {
                     Some(d) => Some(self.expr(d)?),
                     None => None,
                 };
-                formals.push(Formal { name: entry.name, pos: self.pos(entry.pos), default });
+                formals.push(Formal { name: formal_names[i], pos: self.pos(entry.pos), default });
             }
             let body = self.expr(body)?;
             Ok((formals, body))

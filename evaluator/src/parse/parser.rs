@@ -10,7 +10,6 @@
 use super::lexer::{Token, T};
 use super::syntax::*;
 use crate::ast::BinOp;
-use crate::symbol::Symbol;
 use bumpalo::collections::Vec as BVec;
 use bumpalo::Bump;
 
@@ -333,18 +332,18 @@ impl<'a, 't> Parser<'a, 't> {
                     T::Colon => {
                         self.bump();
                         let body = self.expr()?;
-                        self.node(Syn::Lambda { pos, param: Param::Ident(Symbol::new(text)), body })
+                        self.node(Syn::Lambda { pos, param: Param::Ident(text), body })
                     }
                     T::At => {
                         self.bump();
                         self.expect(T::LBrace)?;
-                        let pattern = self.pattern(Some(Symbol::new(text)))?;
+                        let pattern = self.pattern(Some(text))?;
                         self.expect(T::Colon)?;
                         let body = self.expr()?;
                         self.node(Syn::Lambda { pos, param: Param::Pattern(pattern), body })
                     }
                     _ if text == "__curPos" => self.node(Syn::CurPos(pos)),
-                    _ => self.node(Syn::Ident(pos, Symbol::new(text))),
+                    _ => self.node(Syn::Ident(pos, text)),
                 }
             }
             _ => return None,
@@ -362,7 +361,7 @@ impl<'a, 't> Parser<'a, 't> {
             // `f or` applies `f` to a variable named `or` (as rnix and the reference do).
             T::KwOr => {
                 let t = self.bump();
-                let arg = self.node(Syn::Ident(t.start, Symbol::new("or")));
+                let arg = self.node(Syn::Ident(t.start, "or"));
                 Some(self.node(Syn::Apply { pos, func: e, arg }))
             }
             _ => Some(e),
@@ -443,7 +442,7 @@ impl<'a, 't> Parser<'a, 't> {
             T::StrStart => Attr::Str(pos, self.string()?),
             T::Ident | T::KwOr => {
                 let t = self.bump();
-                Attr::Ident(pos, Symbol::new(self.text(t)))
+                Attr::Ident(pos, self.text(t))
             }
             _ => return None,
         })
@@ -502,7 +501,7 @@ impl<'a, 't> Parser<'a, 't> {
     }
 
     /// A lambda pattern after its `{`, and a following `@ name` unless `bind` is given.
-    fn pattern(&mut self, bind: Option<Symbol>) -> P<&'a Pattern<'a>> {
+    fn pattern(&mut self, bind: Option<&'a str>) -> P<&'a Pattern<'a>> {
         let mut entries = self.vec();
         let mut ellipsis = false;
         loop {
@@ -519,7 +518,7 @@ impl<'a, 't> Parser<'a, 't> {
                 }
                 T::Ident => {
                     let t = self.bump();
-                    let name = Symbol::new(self.text(t));
+                    let name = self.text(t);
                     let default = match self.expect(T::Question) {
                         Some(_) => Some(self.expr()?),
                         None => None,
@@ -538,7 +537,7 @@ impl<'a, 't> Parser<'a, 't> {
             (None, T::At) => {
                 self.bump();
                 let t = self.expect(T::Ident)?;
-                Some(Symbol::new(self.text(t)))
+                Some(self.text(t))
             }
             (b, _) => b,
         };

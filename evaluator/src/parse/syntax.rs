@@ -4,9 +4,8 @@
 //! builds it directly, and the rnix fallback converts its rowan tree into it, so that everything
 //! after parsing (attribute merging, scopes, strings, paths, lints) exists once. It keeps exactly
 //! what lowering needs, including parentheses (they matter for attribute merging and lambda
-//! names). Positions are byte offsets in the file.
-
-use crate::symbol::Symbol;
+//! names). Positions are byte offsets in the file. Names stay text: lowering interns them, in
+//! the order it meets them (the order of symbols decides the order of sorted bindings).
 
 pub type Node<'a> = &'a Syn<'a>;
 
@@ -20,7 +19,7 @@ pub enum Syn<'a> {
     Path { pos: u32, kind: PathKind, parts: &'a [Part<'a>] },
     /// `<nixpkgs/lib>`: the text between the angle brackets.
     SearchPath(u32, &'a str),
-    Ident(u32, Symbol),
+    Ident(u32, &'a str),
     CurPos(u32),
     Paren(u32, Node<'a>),
     Select { pos: u32, expr: Node<'a>, path: &'a [Attr<'a>], default: Option<Node<'a>> },
@@ -72,7 +71,7 @@ pub enum Part<'a> {
 /// One element of an attribute path.
 #[derive(Copy, Clone)]
 pub enum Attr<'a> {
-    Ident(u32, Symbol),
+    Ident(u32, &'a str),
     Str(u32, &'a Str<'a>),
     /// `${e}`.
     Dynamic(u32, Node<'a>),
@@ -94,19 +93,19 @@ pub enum Entry<'a> {
 }
 
 pub enum Param<'a> {
-    Ident(Symbol),
+    Ident(&'a str),
     Pattern(&'a Pattern<'a>),
 }
 
 pub struct Pattern<'a> {
-    pub bind: Option<Symbol>,
+    pub bind: Option<&'a str>,
     pub entries: &'a [PatEntry<'a>],
     pub ellipsis: bool,
 }
 
 pub struct PatEntry<'a> {
     pub pos: u32,
-    pub name: Symbol,
+    pub name: &'a str,
     pub default: Option<Node<'a>>,
 }
 
