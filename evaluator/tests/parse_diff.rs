@@ -142,3 +142,139 @@ fn fast_parser_matches_rnix() {
     }
     assert!(failures.is_empty(), "{} files differ between the front ends", failures.len());
 }
+
+/// Pathological inputs for the fast front end alone: each must give an AST or an error (the
+/// rnix fallback then decides), never a panic or a stack overflow, on a thread with the
+/// stack of a main thread.
+fn pathological() -> Vec<(String, String)> {
+    let n = 100_000;
+    let r = |s: &str, k: usize| s.repeat(k);
+    vec![
+        ("parens".into(), format!("{}1{}", r("(", n), r(")", n))),
+        ("lists".into(), format!("{}{}", r("[", n), r("]", n))),
+        ("sets".into(), format!("{}1{}", r("{ a = ", n), r("; }", n))),
+        ("negations".into(), format!("{}1", r("-", n))),
+        ("nots".into(), format!("{}true", r("!", n))),
+        ("lambdas".into(), format!("{}1", r("x: ", n))),
+        ("lets".into(), format!("{}a", r("let a = 1; in ", n))),
+        ("ifs".into(), format!("{}1{}", r("if true then ", n), r(" else 2", n))),
+        ("withs".into(), format!("{}1", r("with {}; ", n))),
+        ("sum".into(), format!("1{}", r(" + 1", n))),
+        ("concat".into(), format!("[]{}", r(" ++ []", n))),
+        ("update".into(), format!("{{}}{}", r(" // {}", n))),
+        ("implications".into(), format!("true{}", r(" -> true", n))),
+        ("has-attr".into(), format!("{{}}{}", r(" ? a", n))),
+        ("select-or".into(), format!("{}1", r("{}.a or ", n))),
+        ("apply".into(), format!("f{}", r(" 1", n))),
+        ("attrpath".into(), format!("{{ a{} = 1; }}", r(".a", n))),
+        ("select-path".into(), format!("{{}}.a{}", r(".a", n))),
+        ("string-interp".into(), format!("{}1{}", r("\"${", n), r("}\"", n))),
+        ("path-interp".into(), format!("{}1{}", r("./a${", n), r("}", n))),
+        ("dynamic-attrs".into(), format!("{}1{}", r("{ ${", n), r("} = 1; }", n))),
+        ("indented".into(), format!("''{}''", r("  ${x}\n", n))),
+        ("unterminated".into(), r("{ a = \"", n)),
+    ]
+}
+
+/// Deterministic byte mutations (truncation, flips, deletions, duplications) of `text`.
+fn mutants(text: &[u8], seed: u64, count: usize) -> Vec<Vec<u8>> {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    const INTERESTING: &[u8] = b"{}[]()\"'$;:.=?@,/\\<>|&!-+*#~ \n0aeiorn_";
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let mut t = text.to_vec();
+        if t.is_empty() {
+            break;
+        }
+        match next() % 4 {
+            0 => t.truncate((next() as usize) % t.len()),
+            1 => {
+                for _ in 0..1 + next() % 4 {
+                    let i = (next() as usize) % t.len();
+                    t[i] = INTERESTING[(next() as usize) % INTERESTING.len()];
+                }
+            }
+            2 => {
+                let i = (next() as usize) % t.len();
+                let k = ((next() as usize) % 8).min(t.len() - i);
+                t.drain(i..i + k);
+            }
+            _ => {
+                let i = (next() as usize) % t.len();
+                let k = ((next() as usize) % 16).min(t.len() - i);
+                let piece = t[i..i + k].to_vec();
+                t.splice(i..i, piece);
+            }
+        }
+        out.push(t);
+    }
+    out
+}
+
+#[test]
+fn fast_parser_is_robust() {
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let globals: FxHashMap<Symbol, u32> = FxHashMap::default();
+            for (name, text) in pathological() {
+                let file = add_source(Origin::File(name.to_string()), Arc::from(text.as_str()));
+                let ctx = LowerCtx { globals: &globals, base_dir: Path::new("/"), home: None, outer_names: &[], lints: &[] };
+                let t = std::time::Instant::now();
+                let _ = parse_and_lower_with(&text, file, &ctx, FrontEnd::Fast);
+                assert!(t.elapsed().as_secs() < 2, "{}: {:?}", name, t.elapsed());
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// Mutated corpus files: whatever the fast parser accepts, rnix must accept with the same AST.
+#[test]
+fn fast_parser_matches_rnix_on_mutants() {
+    let root = repo_root();
+    let mut corpus = Vec::new();
+    nix_files(&root.join("nix-test-corpus"), &mut corpus);
+    nix_files(&root.join("../shared/conformance/lang"), &mut corpus);
+    nix_files(&root.join("../shared/nixpkgs/nixos-20.09/lib"), &mut corpus);
+    let failures = big_stack(move || {
+        let mut l = Lowering::new();
+        let mut failures = Vec::new();
+        let (mut n, mut accepted) = (0, 0);
+        for (k, path) in corpus.iter().enumerate() {
+            let Ok(raw) = std::fs::read(path) else { continue };
+            for (j, m) in mutants(&raw, k as u64 * 7919 + 1, mutants_per_file()).into_iter().enumerate() {
+                let text = normalize_source(&m);
+                let name = format!("{} (mutant {})", path.display(), j);
+                let file = add_source(Origin::File(name.clone()), Arc::from(text.as_str()));
+                let slow = l.lower(&text, file, Path::new("/m"), FrontEnd::Rnix);
+                let fast = l.lower(&text, file, Path::new("/m"), FrontEnd::Fast);
+                n += 1;
+                match (slow, fast) {
+                    (Ok(a), Ok(b)) if a == b => accepted += 1,
+                    (Ok(a), Ok(b)) => failures.push(format!("{}: ASTs differ\n{}", name, first_difference(&a, &b))),
+                    (Err(e), Ok(_)) => failures.push(format!("{}: rnix fails ({}) but the fast parser accepts", name, e)),
+                    _ => {}
+                }
+            }
+        }
+        eprintln!("{} mutants, {} accepted by both with identical ASTs", n, accepted);
+        failures
+    });
+    for f in failures.iter().take(20) {
+        eprintln!("{}\n", f);
+    }
+    assert!(failures.is_empty(), "{} mutants differ between the front ends", failures.len());
+}
+
+/// `PARSE_DIFF_MUTANTS` (default 8) mutants per file.
+fn mutants_per_file() -> usize {
+    std::env::var("PARSE_DIFF_MUTANTS").ok().and_then(|s| s.parse().ok()).unwrap_or(8)
+}

@@ -100,6 +100,12 @@ struct Lexer<'a> {
     i: usize,
     ctx: Vec<Ctx>,
     out: &'a mut Vec<Token>,
+    /// The last run of path characters measured for path/URI detection: `[from, to)`, and
+    /// the position of its last `_`. Runs are the same from any start inside them, so input
+    /// like `a.a.a.a…` or `----…` is measured once instead of once per token.
+    run: (usize, usize, Option<usize>),
+    /// The same for runs that may contain `<` and `/` (after a `<`).
+    search: (usize, usize, Option<usize>),
 }
 
 /// Tokenize `text` into `out` (cleared first); the last token is [`T::Eof`].
@@ -108,7 +114,7 @@ pub fn lex(text: &str, out: &mut Vec<Token>) -> Option<()> {
         return None;
     }
     out.clear();
-    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out };
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out, run: (0, 0, None), search: (0, 0, None) };
     lx.run()?;
     let end = text.len() as u32;
     lx.out.push(Token { kind: T::Eof, start: end, end });
@@ -235,17 +241,7 @@ impl Lexer<'_> {
             return self.path(T::PathHome, s);
         }
         let search = c == b'<';
-        let mut j = self.i;
-        let mut underscore = false;
-        while j < self.b.len() {
-            let d = self.b[j];
-            let ok = if d == b'<' || d == b'/' { search } else { is_path_char(d) };
-            if !ok {
-                break;
-            }
-            underscore |= d == b'_';
-            j += 1;
-        }
+        let (j, underscore) = if search { self.search_run() } else { self.path_run() };
         let (l1, l2) = (self.b.get(j).copied().unwrap_or(0), self.b.get(j + 1).copied().unwrap_or(0));
         let mut uri = false;
         let mut search_path = false;
@@ -367,6 +363,42 @@ impl Lexer<'_> {
         };
         self.push(kind, s);
         Some(())
+    }
+
+    /// End of the run of path characters other than `/` from here, and whether it has a `_`.
+    fn path_run(&mut self) -> (usize, bool) {
+        let (from, to, us) = self.run;
+        if !(from <= self.i && self.i < to) {
+            let mut j = self.i;
+            let mut us = None;
+            while j < self.b.len() && self.b[j] != b'/' && is_path_char(self.b[j]) {
+                if self.b[j] == b'_' {
+                    us = Some(j);
+                }
+                j += 1;
+            }
+            self.run = (self.i, j, us);
+        }
+        let (_, to, us) = self.run;
+        (to, us.is_some_and(|u| u >= self.i))
+    }
+
+    /// Like [`Lexer::path_run`] for a `<`: `<` and `/` count too (rnix's search path test).
+    fn search_run(&mut self) -> (usize, bool) {
+        let (from, to, us) = self.search;
+        if !(from <= self.i && self.i < to) {
+            let mut j = self.i;
+            let mut us = None;
+            while j < self.b.len() && (matches!(self.b[j], b'<' | b'/') || is_path_char(self.b[j])) {
+                if self.b[j] == b'_' {
+                    us = Some(j);
+                }
+                j += 1;
+            }
+            self.search = (self.i, j, us);
+        }
+        let (_, to, us) = self.search;
+        (to, us.is_some_and(|u| u >= self.i))
     }
 
     fn two(&mut self, t: T) -> T {
