@@ -367,7 +367,7 @@ impl Lexer<'_> {
 
     /// End of the run of path characters other than `/` from here, and whether it has a `_`.
     fn path_run(&mut self) -> (usize, bool) {
-        let (from, to, us) = self.run;
+        let (from, to, _) = self.run;
         if !(from <= self.i && self.i < to) {
             let mut j = self.i;
             let mut us = None;
@@ -385,7 +385,7 @@ impl Lexer<'_> {
 
     /// Like [`Lexer::path_run`] for a `<`: `<` and `/` count too (rnix's search path test).
     fn search_run(&mut self) -> (usize, bool) {
-        let (from, to, us) = self.search;
+        let (from, to, _) = self.search;
         if !(from <= self.i && self.i < to) {
             let mut j = self.i;
             let mut us = None;
