@@ -67,17 +67,22 @@ impl<'a> Lowerer<'a> {
         }
         let pieces = resolve(s.indented, raw);
         let mut parts: Vec<ExprRef> = Vec::new();
-        let mut lit = String::new();
+        // Each constant is built at its exact size (strings live as long as the evaluation).
+        let run_len = |from: usize| -> usize {
+            pieces[from..].iter().map_while(|p| if let Piece::Text(t) = p { Some(t.len()) } else { None }).sum()
+        };
+        let mut lit = String::with_capacity(run_len(0));
         let mut any_interp = false;
-        for p in pieces {
-            match p {
-                Piece::Text(t) => lit.push_str(&t),
+        for i in 0..pieces.len() {
+            match &pieces[i] {
+                Piece::Text(t) => lit.push_str(t),
                 Piece::Expr(e) => {
                     any_interp = true;
                     if !lit.is_empty() {
                         parts.push(self.string_const(std::mem::take(&mut lit), pos)?);
                     }
-                    parts.push(e);
+                    parts.push(*e);
+                    lit.reserve_exact(run_len(i + 1));
                 }
             }
         }
