@@ -11,6 +11,7 @@ pub mod error;
 pub mod eval;
 pub mod io;
 pub mod lower;
+pub mod parse;
 pub mod print;
 pub mod source;
 pub mod symbol;

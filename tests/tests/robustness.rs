@@ -511,3 +511,27 @@ fn value_or_depth_error_or_parse(name: &str, out: &RunOutput, cmd: &str) {
         );
     }
 }
+
+/// Long chains without brackets: the fast parser declines what would nest too deeply for its
+/// lowering and rnix takes over; either way a value or an error, never a crash.
+#[test]
+fn deep_operator_chains_1e5() {
+    let n = 100_000;
+    let cases = [
+        ("sum", format!("1{}\n", " + 1".repeat(n)), Some(format!("{}", n + 1))),
+        ("concat", format!("builtins.length ([1]{})\n", " ++ [1]".repeat(n)), Some(format!("{}", n + 1))),
+        ("update", format!("({{}}{}).a\n", " // { a = 1; }".repeat(n)), Some("1".to_string())),
+        ("lambdas", format!("{}1\n", "x: ".repeat(n)), None),
+        ("lets", format!("{}a\n", "let a = 1; in ".repeat(n)), Some("1".to_string())),
+        ("nots", format!("{}true\n", "!".repeat(n)), Some("true".to_string())),
+    ];
+    for (name, src, want) in cases {
+        let (out, cmd) = eval_source(name, &src, DEEP_TIMEOUT);
+        if out.code() == Some(0) {
+            if let Some(w) = &want {
+                assert_eq!(out.stdout_str().trim_end(), w, "{name}: wrong value\n  $ {cmd}");
+            }
+        }
+        value_or_depth_error_or_parse(&format!("10^5 chain: {name}"), &out, &cmd);
+    }
+}

@@ -6,70 +6,103 @@
 
 use super::{LResult, Lowerer};
 use crate::ast::*;
+use crate::parse::syntax::{Attr, Entry, Node, Syn};
 use crate::source::Pos;
 use crate::symbol::Symbol;
-use rnix::ast::{self as rast, HasEntry, InterpolPart};
-use rowan::ast::AstNode;
+use crate::value::Value;
 use rustc_hash::FxHashMap;
 
-enum PVal {
-    Expr(rast::Expr),
-    Nested(Box<PSet>),
+enum PVal<'s> {
+    Expr(Node<'s>),
+    Nested(Box<PSet<'s>>),
     /// `inherit x;` or, with an index into `inherit_from`, `inherit (e) x;`.
     Inherit(Option<usize>),
 }
 
-struct PEntry {
+struct PEntry<'s> {
     name: Symbol,
     pos: Pos,
-    val: PVal,
+    val: PVal<'s>,
 }
 
-struct PSet {
+struct PSet<'s> {
     pos: Pos,
     rec: bool,
-    statics: Vec<PEntry>,
-    index: FxHashMap<Symbol, usize>,
-    dynamic: Vec<(rast::Attr, PVal, Pos)>,
-    inherit_from: Vec<rast::Expr>,
+    statics: Vec<PEntry<'s>>,
+    /// Name to index in `statics`, built once the set is too big for a linear search.
+    index: Option<FxHashMap<Symbol, usize>>,
+    dynamic: Vec<(Attr<'s>, PVal<'s>, Pos)>,
+    inherit_from: Vec<Node<'s>>,
 }
 
-impl PSet {
-    fn new(pos: Pos, rec: bool) -> PSet {
-        PSet { pos, rec, statics: Vec::new(), index: FxHashMap::default(), dynamic: Vec::new(), inherit_from: Vec::new() }
+impl<'s> PSet<'s> {
+    fn new(pos: Pos, rec: bool) -> PSet<'s> {
+        PSet { pos, rec, statics: Vec::new(), index: None, dynamic: Vec::new(), inherit_from: Vec::new() }
+    }
+
+    fn find(&self, name: Symbol) -> Option<usize> {
+        match &self.index {
+            Some(m) => m.get(&name).copied(),
+            None => self.statics.iter().position(|e| e.name == name),
+        }
+    }
+
+    fn add(&mut self, e: PEntry<'s>) {
+        const LINEAR_MAX: usize = 16;
+        if let Some(m) = &mut self.index {
+            m.insert(e.name, self.statics.len());
+        } else if self.statics.len() == LINEAR_MAX {
+            self.index = Some(self.statics.iter().chain(std::iter::once(&e)).enumerate().map(|(i, e)| (e.name, i)).collect());
+        }
+        self.statics.push(e);
     }
 }
 
-/// The attribute set literal inside `e`, looking through parentheses.
-fn as_attrset(e: &rast::Expr) -> Option<rast::AttrSet> {
+/// The attribute set literal inside `e` (rec flag and entries), looking through parentheses.
+fn as_attrset<'s>(e: Node<'s>) -> Option<(bool, &'s [Entry<'s>])> {
     match e {
-        rast::Expr::AttrSet(s) => Some(s.clone()),
-        rast::Expr::Paren(p) => p.expr().as_ref().and_then(as_attrset),
+        Syn::AttrSet { rec, entries, .. } => Some((*rec, entries)),
+        Syn::Paren(_, inner) => as_attrset(inner),
+        _ => None,
+    }
+}
+
+/// A constant string key, if `e` is one.
+fn static_key(e: ExprRef) -> Option<Symbol> {
+    match e {
+        Expr::Const(Value::String(s)) => Some(Symbol::new(&s.to_str_lossy())),
         _ => None,
     }
 }
 
 impl<'a> Lowerer<'a> {
     /// The name of a key if it is static (identifier, or string without interpolation).
-    fn static_name(&self, a: &rast::Attr) -> Option<Symbol> {
-        fn plain(s: &rast::Str) -> Option<String> {
-            let mut out = String::new();
-            for p in s.normalized_parts() {
-                match p {
-                    InterpolPart::Literal(t) => out.push_str(&t),
-                    InterpolPart::Interpolation(_) => return None,
-                }
-            }
-            Some(out)
-        }
+    fn static_name(&self, a: &Attr) -> Option<Symbol> {
         match a {
-            rast::Attr::Ident(id) => Some(Symbol::new(&id.syntax().text().to_string())),
-            rast::Attr::Str(s) => plain(s).map(|s| Symbol::new(&s)),
-            rast::Attr::Dynamic(d) => match d.expr() {
-                Some(rast::Expr::Str(s)) => plain(&s).map(|s| Symbol::new(&s)),
-                _ => None,
-            },
+            Attr::Ident(_, name) => Some(Symbol::new(name)),
+            Attr::Str(_, s) => super::strings::literal_text(s).map(|t| Symbol::new(&t)),
+            Attr::Dynamic(_, Syn::Str(_, s)) => super::strings::literal_text(s).map(|t| Symbol::new(&t)),
+            Attr::Dynamic(..) => None,
         }
+    }
+
+    /// Lower an attribute path of a select or `?`.
+    pub(super) fn attrpath(&mut self, path: &[Attr]) -> LResult<&'static [AttrKey]> {
+        let mut keys = Vec::with_capacity(path.len());
+        for a in path {
+            keys.push(self.attr_key(a)?);
+        }
+        Ok(self.alloc_slice(keys))
+    }
+
+    /// An attribute name: static when it is an identifier or a string without interpolation.
+    fn attr_key(&mut self, a: &Attr) -> LResult<AttrKey> {
+        let e = match a {
+            Attr::Ident(_, name) => return Ok(AttrKey::Static(Symbol::new(name))),
+            Attr::Str(p, s) => self.string(s, self.pos(*p))?,
+            Attr::Dynamic(_, inner) => self.expr(inner)?,
+        };
+        Ok(static_key(e).map(AttrKey::Static).unwrap_or(AttrKey::Dynamic(e)))
     }
 
     fn dup<T>(&self, path: &str, pos: Pos, prev: Pos) -> LResult<T> {
@@ -80,106 +113,106 @@ impl<'a> Lowerer<'a> {
         self.err(pos, format!("attribute '{}' already defined at {}", path, prev))
     }
 
-    fn collect(&mut self, node: &impl HasEntry, set: &mut PSet) -> LResult<()> {
-        for entry in node.entries() {
+    fn collect<'s>(&mut self, entries: &'s [Entry<'s>], set: &mut PSet<'s>) -> LResult<()> {
+        for entry in entries {
             match entry {
-                rast::Entry::Inherit(inh) => {
-                    let from = match inh.from() {
-                        Some(f) => {
-                            let e = self.child(f.expr(), self.pos_of(&f))?;
-                            set.inherit_from.push(e);
-                            Some(set.inherit_from.len() - 1)
-                        }
-                        None => None,
-                    };
-                    for a in inh.attrs() {
-                        let pos = self.pos_of(&a);
-                        let Some(name) = self.static_name(&a) else {
+                Entry::Inherit { from, attrs } => {
+                    let from = from.map(|f| {
+                        set.inherit_from.push(f);
+                        set.inherit_from.len() - 1
+                    });
+                    for a in attrs.iter() {
+                        let pos = self.pos(a.pos());
+                        let Some(name) = self.static_name(a) else {
                             return self.err(pos, "dynamic attributes not allowed in inherit");
                         };
-                        if let Some(&i) = set.index.get(&name) {
+                        if let Some(i) = set.find(name) {
                             return self.dup(name.as_str(), pos, set.statics[i].pos);
                         }
-                        set.index.insert(name, set.statics.len());
-                        set.statics.push(PEntry { name, pos, val: PVal::Inherit(from) });
+                        set.add(PEntry { name, pos, val: PVal::Inherit(from) });
                     }
                 }
-                rast::Entry::AttrpathValue(av) => {
-                    let pos = self.pos_of(&av);
-                    let path = self.child(av.attrpath(), pos)?;
-                    let keys: Vec<rast::Attr> = path.attrs().collect();
-                    let value = self.child(av.value(), pos)?;
-                    self.insert(set, &keys, value, pos, String::new())?;
+                Entry::Value { pos, path, value } => {
+                    let pos = self.pos(*pos);
+                    self.insert(set, path, 0, value, pos)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn insert(&mut self, set: &mut PSet, keys: &[rast::Attr], value: rast::Expr, pos: Pos, prefix: String) -> LResult<()> {
-        let key = &keys[0];
+    /// How the reference shows `path[..=k]` in a duplicate-attribute error.
+    fn shown(&self, path: &[Attr], k: usize) -> String {
+        let names: Vec<String> = path[..=k]
+            .iter()
+            .map(|a| match self.static_name(a) {
+                Some(n) => n.as_str().to_string(),
+                None => "\"${...}\"".to_string(),
+            })
+            .collect();
+        names.join(".")
+    }
+
+    /// Define `path[k..] = value` in `set`.
+    fn insert<'s>(&mut self, set: &mut PSet<'s>, path: &'s [Attr<'s>], k: usize, value: Node<'s>, pos: Pos) -> LResult<()> {
+        let key = &path[k];
+        let last = k + 1 == path.len();
         let name = self.static_name(key);
-        let shown = match name {
-            Some(n) if prefix.is_empty() => n.as_str().to_string(),
-            Some(n) => format!("{}.{}", prefix, n),
-            None => format!("{}{}\"${{...}}\"", prefix, if prefix.is_empty() { "" } else { "." }),
-        };
-        let key_pos = self.pos_of(key);
+        let key_pos = self.pos(key.pos());
         let Some(name) = name else {
-            let val = if keys.len() > 1 {
+            let val = if !last {
                 let mut nested = PSet::new(key_pos, false);
-                self.insert(&mut nested, &keys[1..], value, pos, shown)?;
+                self.insert(&mut nested, path, k + 1, value, pos)?;
                 PVal::Nested(Box::new(nested))
             } else {
                 PVal::Expr(value)
             };
-            set.dynamic.push((key.clone(), val, key_pos));
+            set.dynamic.push((*key, val, key_pos));
             return Ok(());
         };
-        match set.index.get(&name).copied() {
+        match set.find(name) {
             None => {
-                let val = if keys.len() > 1 {
+                let val = if !last {
                     let mut nested = PSet::new(key_pos, false);
-                    self.insert(&mut nested, &keys[1..], value, pos, shown)?;
+                    self.insert(&mut nested, path, k + 1, value, pos)?;
                     PVal::Nested(Box::new(nested))
                 } else {
                     PVal::Expr(value)
                 };
-                set.index.insert(name, set.statics.len());
-                set.statics.push(PEntry { name, pos: key_pos, val });
+                set.add(PEntry { name, pos: key_pos, val });
             }
             Some(i) => {
                 let prev_pos = set.statics[i].pos;
                 // Turn an existing literal set into a nested definition we can extend.
-                if let PVal::Expr(e) = &set.statics[i].val {
-                    if let Some(lit) = as_attrset(e) {
-                        let mut ps = PSet::new(prev_pos, lit.rec_token().is_some());
-                        self.collect(&lit, &mut ps)?;
+                if let PVal::Expr(e) = set.statics[i].val {
+                    if let Some((rec, entries)) = as_attrset(e) {
+                        let mut ps = PSet::new(prev_pos, rec);
+                        self.collect(entries, &mut ps)?;
                         set.statics[i].val = PVal::Nested(Box::new(ps));
                     }
                 }
                 let PVal::Nested(nested) = &mut set.statics[i].val else {
-                    return self.dup(&shown, key_pos, prev_pos);
+                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
                 };
-                if keys.len() > 1 {
-                    self.insert(nested, &keys[1..], value, pos, shown)?;
-                } else if let Some(lit) = as_attrset(&value) {
-                    self.collect(&lit, nested)?;
+                if !last {
+                    self.insert(nested, path, k + 1, value, pos)?;
+                } else if let Some((_, entries)) = as_attrset(value) {
+                    self.collect(entries, nested)?;
                 } else {
-                    return self.dup(&shown, key_pos, prev_pos);
+                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
                 }
             }
         }
         Ok(())
     }
 
-    pub(super) fn attrset(&mut self, node: &impl HasEntry, pos: Pos, rec: bool) -> LResult<ExprRef> {
+    pub(super) fn attrset(&mut self, entries: &[Entry], pos: Pos, rec: bool) -> LResult<ExprRef> {
         let mut ps = PSet::new(pos, rec);
-        self.collect(node, &mut ps)?;
+        self.collect(entries, &mut ps)?;
         self.lower_set(ps)
     }
 
-    fn lower_set(&mut self, mut ps: PSet) -> LResult<ExprRef> {
+    fn lower_set(&mut self, mut ps: PSet<'_>) -> LResult<ExprRef> {
         ps.statics.sort_by_key(|e| e.name);
         let rec = ps.rec;
         let has_env = rec || !ps.inherit_from.is_empty();
@@ -201,7 +234,7 @@ impl<'a> Lowerer<'a> {
         r
     }
 
-    fn lower_set_body(&mut self, ps: PSet, has_env: bool, n_names: usize, mut from_exprs: Vec<ExprRef>) -> LResult<ExprRef> {
+    fn lower_set_body(&mut self, ps: PSet<'_>, has_env: bool, n_names: usize, mut from_exprs: Vec<ExprRef>) -> LResult<ExprRef> {
         for f in ps.inherit_from {
             from_exprs.push(self.expr(f)?);
         }
@@ -211,11 +244,10 @@ impl<'a> Lowerer<'a> {
         }
         let mut dynamic = Vec::new();
         for (key, val, pos) in ps.dynamic {
-            let kpos = self.pos_of(&key);
             let key = match key {
-                rast::Attr::Dynamic(d) => self.expr(self.child(d.expr(), kpos)?)?,
-                rast::Attr::Str(s) => self.string(s, kpos)?,
-                rast::Attr::Ident(_) => unreachable!("identifiers are static keys"),
+                Attr::Dynamic(_, inner) => self.expr(inner)?,
+                Attr::Str(p, s) => self.string(s, self.pos(p))?,
+                Attr::Ident(..) => unreachable!("identifiers are static keys"),
             };
             let value = self.pval(val, None, has_env, n_names, pos)?;
             dynamic.push(DynamicBinding { pos, key, value });
@@ -231,13 +263,13 @@ impl<'a> Lowerer<'a> {
         Ok(self.alloc(Expr::Attrs(a)))
     }
 
-    fn binding(&mut self, e: PEntry, has_env: bool, n_names: usize) -> LResult<Binding> {
+    fn binding(&mut self, e: PEntry<'_>, has_env: bool, n_names: usize) -> LResult<Binding> {
         let inherited = matches!(e.val, PVal::Inherit(None));
         let value = self.pval(e.val, Some(e.name), has_env, n_names, e.pos)?;
         Ok(Binding { name: e.name, pos: e.pos, value, inherited })
     }
 
-    fn pval(&mut self, v: PVal, name: Option<Symbol>, has_env: bool, n_names: usize, pos: Pos) -> LResult<ExprRef> {
+    fn pval(&mut self, v: PVal<'_>, name: Option<Symbol>, has_env: bool, n_names: usize, pos: Pos) -> LResult<ExprRef> {
         Ok(match v {
             PVal::Expr(e) => self.expr_named(e, name)?,
             PVal::Nested(ps) => self.lower_set(*ps)?,
@@ -254,9 +286,9 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    pub(super) fn let_in(&mut self, node: &rast::LetIn, pos: Pos, body: Option<rast::Expr>) -> LResult<ExprRef> {
+    pub(super) fn let_in(&mut self, entries: &[Entry], body: Node, pos: Pos) -> LResult<ExprRef> {
         let mut ps = PSet::new(pos, true);
-        self.collect(node, &mut ps)?;
+        self.collect(entries, &mut ps)?;
         if let Some((_, _, dpos)) = ps.dynamic.first() {
             return self.err(*dpos, "dynamic attributes not allowed in let");
         }
@@ -272,7 +304,7 @@ impl<'a> Lowerer<'a> {
             for e in std::mem::take(&mut ps.statics) {
                 bindings.push(self.binding(e, true, n_names)?);
             }
-            let body = self.expr(self.child(body, pos)?)?;
+            let body = self.expr(body)?;
             Ok((from_exprs, bindings, body))
         })();
         self.scopes.pop();

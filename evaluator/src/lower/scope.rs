@@ -4,17 +4,25 @@
 //! is the number of scopes between its use and its binding. A `with` scope has one slot (the
 //! namespace) and no names: a variable bound by no scope and no global is looked up at run time
 //! in the enclosing `with` namespaces; lexical bindings (including globals) always win.
+//!
+//! Names of all open scopes live in one flat vector; most scopes (lambda arguments, small
+//! `let`s) are searched linearly, and only big ones get a hash map.
 
 use crate::symbol::Symbol;
 use rustc_hash::FxHashMap;
 
-pub enum ScopeKind {
-    Names(FxHashMap<Symbol, u32>),
+/// Scopes with more names than this get a hash map.
+const LINEAR_MAX: usize = 12;
+
+enum Scope {
+    /// `names[start..end]`; slot i is `names[start + i]` (the first of equal names wins).
+    Names { start: usize, end: usize, map: Option<FxHashMap<Symbol, u32>> },
     With,
 }
 
 pub struct Scopes {
-    stack: Vec<ScopeKind>,
+    stack: Vec<Scope>,
+    names: Vec<Symbol>,
 }
 
 pub enum Resolved {
@@ -26,38 +34,49 @@ pub enum Resolved {
 
 impl Scopes {
     pub fn new() -> Scopes {
-        Scopes { stack: Vec::new() }
+        Scopes { stack: Vec::new(), names: Vec::new() }
     }
     pub fn push_names(&mut self, names: impl IntoIterator<Item = Symbol>) {
-        let mut m = FxHashMap::default();
-        for (i, n) in names.into_iter().enumerate() {
-            m.entry(n).or_insert(i as u32);
-        }
-        self.stack.push(ScopeKind::Names(m));
+        let start = self.names.len();
+        self.names.extend(names);
+        let end = self.names.len();
+        let map = (end - start > LINEAR_MAX).then(|| {
+            let mut m = FxHashMap::default();
+            for (i, n) in self.names[start..end].iter().enumerate() {
+                m.entry(*n).or_insert(i as u32);
+            }
+            m
+        });
+        self.stack.push(Scope::Names { start, end, map });
     }
     pub fn push_with(&mut self) {
-        self.stack.push(ScopeKind::With);
+        self.stack.push(Scope::With);
     }
     pub fn pop(&mut self) {
-        self.stack.pop();
+        if let Some(Scope::Names { start, .. }) = self.stack.pop() {
+            self.names.truncate(start);
+        }
     }
     /// Resolve `name` as seen from `skip` scopes above the innermost one (for `inherit x;`
     /// inside `rec`/`let`, which looks outside its own scope); depths stay relative to the
     /// innermost scope.
     pub fn resolve(&self, name: Symbol, skip: usize) -> Resolved {
         let mut withs = Vec::new();
-        let n = self.stack.len();
         for (depth, scope) in self.stack.iter().rev().enumerate().skip(skip) {
             match scope {
-                ScopeKind::Names(m) => {
+                Scope::Names { map: Some(m), .. } => {
                     if let Some(&slot) = m.get(&name) {
                         return Resolved::Local { depth: depth as u32, slot };
                     }
                 }
-                ScopeKind::With => withs.push(depth as u32),
+                Scope::Names { start, end, map: None } => {
+                    if let Some(slot) = self.names[*start..*end].iter().position(|n| *n == name) {
+                        return Resolved::Local { depth: depth as u32, slot: slot as u32 };
+                    }
+                }
+                Scope::With => withs.push(depth as u32),
             }
         }
-        let _ = n;
         if withs.is_empty() {
             Resolved::Unbound
         } else {

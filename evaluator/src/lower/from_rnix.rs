@@ -1,0 +1,273 @@
+//! The fallback front end: rnix's rowan tree converted to the shared [`syntax`] tree.
+//!
+//! Used for files the hand-written parser of [`crate::parse`] does not accept (syntax errors,
+//! rare constructs): rnix's parse errors are turned into the reference's messages here, and a
+//! tree without errors is converted node for node, so lowering is the same code for both front
+//! ends.
+
+use super::{LResult, ParseError};
+use crate::ast::BinOp;
+use crate::parse::syntax::*;
+use crate::source::{FileId, Pos};
+use bumpalo::Bump;
+use rnix::ast::{self as rast, AstToken, HasEntry, InterpolPart};
+use rnix::SyntaxKind;
+use rowan::ast::AstNode;
+
+/// Parse `text` with rnix and convert the tree; the first rnix error becomes the result.
+pub(super) fn parse<'a>(text: &str, file: FileId, bump: &'a Bump) -> LResult<Node<'a>> {
+    let parse = rnix::Root::parse(text);
+    if let Some(err) = parse.errors().first() {
+        return Err(convert_parse_error(err, file, text));
+    }
+    let root = parse.tree();
+    let Some(expr) = root.expr() else {
+        return Err(ParseError { pos: Pos::new(file, text.len() as u32), msg: "syntax error, unexpected end of file".into() });
+    };
+    Conv { bump, file }.expr(expr)
+}
+
+fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> ParseError {
+    use rnix::ParseError as E;
+    let at = |r: rowan::TextRange| Pos::new(file, u32::from(r.start()));
+    let eof = Pos::new(file, text.len() as u32);
+    let tok = |r: rowan::TextRange| -> String {
+        let s = &text[r];
+        format!("'{}'", s)
+    };
+    match err {
+        E::Unexpected(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", tok(*r)) },
+        E::UnexpectedExtra(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}, expecting end of file", tok(*r)) },
+        E::UnexpectedWanted(_, r, _) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", tok(*r)) },
+        E::UnexpectedDoubleBind(r) => ParseError { pos: at(*r), msg: "syntax error, unexpected '@'".into() },
+        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() },
+        E::DuplicatedArgs(r, name) => ParseError { pos: at(*r), msg: format!("duplicate formal function argument '{}'", name) },
+        E::RecursionLimitExceeded => ParseError { pos: eof, msg: "syntax error, expression nested too deeply".into() },
+        other => ParseError { pos: eof, msg: format!("syntax error, {}", other) },
+    }
+}
+
+struct Conv<'a> {
+    bump: &'a Bump,
+    file: FileId,
+}
+
+fn off(node: &impl AstNode) -> u32 {
+    u32::from(node.syntax().text_range().start())
+}
+
+impl<'a> Conv<'a> {
+    fn child<T>(&self, c: Option<T>, pos: u32) -> LResult<T> {
+        c.ok_or_else(|| ParseError { pos: Pos::new(self.file, pos), msg: "syntax error, unexpected end of file".into() })
+    }
+    fn node(&self, s: Syn<'a>) -> Node<'a> {
+        self.bump.alloc(s)
+    }
+    fn slice<T>(&self, v: Vec<T>) -> &'a [T] {
+        self.bump.alloc_slice_fill_iter(v)
+    }
+    fn text(&self, s: &str) -> &'a str {
+        self.bump.alloc_str(s)
+    }
+    fn ident(&self, id: &rast::Ident) -> &'a str {
+        self.text(&id.syntax().text().to_string())
+    }
+    fn sub(&self, c: Option<rast::Expr>, pos: u32) -> LResult<Node<'a>> {
+        self.expr(self.child(c, pos)?)
+    }
+
+    fn expr(&self, e: rast::Expr) -> LResult<Node<'a>> {
+        let pos = off(&e);
+        Ok(self.node(match e {
+            rast::Expr::Paren(p) => Syn::Paren(pos, self.sub(p.expr(), pos)?),
+            rast::Expr::Root(r) => return self.sub(r.expr(), pos),
+            rast::Expr::Literal(lit) => match lit.kind() {
+                rast::LiteralKind::Integer(i) => Syn::Int(pos, self.text(i.syntax().text())),
+                rast::LiteralKind::Float(f) => Syn::Float(pos, self.text(f.syntax().text())),
+                rast::LiteralKind::Uri(u) => Syn::Uri(pos, self.text(u.syntax().text())),
+            },
+            rast::Expr::Str(s) => Syn::Str(pos, self.string(&s)?),
+            rast::Expr::PathAbs(_) | rast::Expr::PathRel(_) | rast::Expr::PathHome(_) | rast::Expr::PathSearch(_) => {
+                let p = rast::Path::cast(e.syntax().clone()).expect("path node");
+                self.path(p, pos)?
+            }
+            rast::Expr::Ident(id) => Syn::Ident(pos, self.ident(&id)),
+            rast::Expr::CurPos(_) => Syn::CurPos(pos),
+            rast::Expr::Select(s) => Syn::Select {
+                pos,
+                expr: self.sub(s.expr(), pos)?,
+                path: self.attrpath(self.child(s.attrpath(), pos)?)?,
+                default: match s.default_expr() {
+                    Some(d) => Some(self.expr(d)?),
+                    None => None,
+                },
+            },
+            rast::Expr::HasAttr(h) => {
+                Syn::HasAttr { pos, expr: self.sub(h.expr(), pos)?, path: self.attrpath(self.child(h.attrpath(), pos)?)? }
+            }
+            rast::Expr::Apply(a) => Syn::Apply { pos, func: self.sub(a.lambda(), pos)?, arg: self.sub(a.argument(), pos)? },
+            rast::Expr::Lambda(l) => {
+                let param = match self.child(l.param(), pos)? {
+                    rast::Param::IdentParam(ip) => Param::Ident(self.ident(&self.child(ip.ident(), pos)?)),
+                    rast::Param::Pattern(p) => {
+                        let bind = match p.pat_bind() {
+                            Some(b) => Some(self.ident(&self.child(b.ident(), pos)?)),
+                            None => None,
+                        };
+                        let mut entries = Vec::new();
+                        for entry in p.pat_entries() {
+                            let epos = off(&entry);
+                            let name = self.ident(&self.child(entry.ident(), epos)?);
+                            let default = match entry.default() {
+                                Some(d) => Some(self.expr(d)?),
+                                None => None,
+                            };
+                            entries.push(PatEntry { pos: epos, name, default });
+                        }
+                        let ellipsis = p.ellipsis_token().is_some();
+                        Param::Pattern(self.bump.alloc(Pattern { bind, entries: self.slice(entries), ellipsis }))
+                    }
+                };
+                Syn::Lambda { pos, param, body: self.sub(l.body(), pos)? }
+            }
+            rast::Expr::LetIn(l) => {
+                let entries = self.entries(&l)?;
+                Syn::LetIn { pos, entries, body: self.sub(l.body(), pos)? }
+            }
+            rast::Expr::LegacyLet(l) => Syn::LegacyLet { pos, entries: self.entries(&l)? },
+            rast::Expr::AttrSet(s) => Syn::AttrSet { pos, rec: s.rec_token().is_some(), entries: self.entries(&s)? },
+            rast::Expr::List(l) => {
+                let mut items = Vec::new();
+                for it in l.items() {
+                    items.push(self.expr(it)?);
+                }
+                Syn::List(pos, self.slice(items))
+            }
+            rast::Expr::IfElse(i) => Syn::If {
+                pos,
+                cond: self.sub(i.condition(), pos)?,
+                then: self.sub(i.body(), pos)?,
+                else_: self.sub(i.else_body(), pos)?,
+            },
+            rast::Expr::Assert(a) => Syn::Assert { pos, cond: self.sub(a.condition(), pos)?, body: self.sub(a.body(), pos)? },
+            rast::Expr::With(w) => Syn::With { pos, namespace: self.sub(w.namespace(), pos)?, body: self.sub(w.body(), pos)? },
+            rast::Expr::UnaryOp(u) => {
+                let inner = self.sub(u.expr(), pos)?;
+                match u.operator() {
+                    Some(rast::UnaryOpKind::Invert) => Syn::Not(pos, inner),
+                    _ => Syn::Neg(pos, inner),
+                }
+            }
+            rast::Expr::BinOp(b) => {
+                let lhs = self.sub(b.lhs(), pos)?;
+                let rhs = self.sub(b.rhs(), pos)?;
+                use rast::BinOpKind as K;
+                let op = match b.operator() {
+                    Some(K::Add) => Op::Bin(BinOp::Add),
+                    Some(K::Sub) => Op::Bin(BinOp::Sub),
+                    Some(K::Mul) => Op::Bin(BinOp::Mul),
+                    Some(K::Div) => Op::Bin(BinOp::Div),
+                    Some(K::Concat) => Op::Bin(BinOp::Concat),
+                    Some(K::Update) => Op::Bin(BinOp::Update),
+                    Some(K::Equal) => Op::Bin(BinOp::Eq),
+                    Some(K::NotEqual) => Op::Bin(BinOp::NEq),
+                    Some(K::Less) => Op::Bin(BinOp::Lt),
+                    Some(K::LessOrEq) => Op::Bin(BinOp::Le),
+                    Some(K::More) => Op::Bin(BinOp::Gt),
+                    Some(K::MoreOrEq) => Op::Bin(BinOp::Ge),
+                    Some(K::And) => Op::Bin(BinOp::And),
+                    Some(K::Or) => Op::Bin(BinOp::Or),
+                    Some(K::Implication) => Op::Bin(BinOp::Impl),
+                    Some(K::PipeRight) | None => Op::PipeRight,
+                    Some(K::PipeLeft) => Op::PipeLeft,
+                };
+                Syn::BinOp { pos, op, lhs, rhs }
+            }
+            rast::Expr::Error(_) => return Err(ParseError { pos: Pos::new(self.file, pos), msg: "syntax error".into() }),
+        }))
+    }
+
+    fn string(&self, s: &rast::Str) -> LResult<&'a Str<'a>> {
+        let mut parts = Vec::new();
+        let mut indented = false;
+        for child in s.syntax().children_with_tokens() {
+            match child {
+                rowan::NodeOrToken::Token(t) => match t.kind() {
+                    SyntaxKind::TOKEN_STRING_START => indented = t.text() == "''",
+                    SyntaxKind::TOKEN_STRING_CONTENT => parts.push(Part::Text(self.text(t.text()))),
+                    _ => {}
+                },
+                rowan::NodeOrToken::Node(n) => {
+                    if let Some(i) = rast::Interpol::cast(n) {
+                        parts.push(Part::Interp(self.sub(i.expr(), off(s))?));
+                    }
+                }
+            }
+        }
+        Ok(self.bump.alloc(Str { indented, parts: self.slice(parts) }))
+    }
+
+    fn path(&self, p: rast::Path, pos: u32) -> LResult<Syn<'a>> {
+        let kind = match &p {
+            rast::Path::PathSearch(s) => {
+                let text = s.syntax().text().to_string();
+                let inner = text.trim_start_matches('<').trim_end_matches('>');
+                return Ok(Syn::SearchPath(pos, self.text(inner)));
+            }
+            rast::Path::PathAbs(_) => PathKind::Abs,
+            rast::Path::PathHome(_) => PathKind::Home,
+            rast::Path::PathRel(_) => PathKind::Rel,
+        };
+        let mut parts = Vec::new();
+        for part in p.parts() {
+            match part {
+                InterpolPart::Literal(t) => parts.push(Part::Text(self.text(t.text()))),
+                InterpolPart::Interpolation(i) => parts.push(Part::Interp(self.sub(i.expr(), pos)?)),
+            }
+        }
+        Ok(Syn::Path { pos, kind, parts: self.slice(parts) })
+    }
+
+    fn attrpath(&self, p: rast::Attrpath) -> LResult<&'a [Attr<'a>]> {
+        let mut keys = Vec::new();
+        for a in p.attrs() {
+            keys.push(self.attr(a)?);
+        }
+        Ok(self.slice(keys))
+    }
+
+    fn attr(&self, a: rast::Attr) -> LResult<Attr<'a>> {
+        let pos = off(&a);
+        Ok(match a {
+            rast::Attr::Ident(id) => Attr::Ident(pos, self.ident(&id)),
+            rast::Attr::Str(s) => Attr::Str(pos, self.string(&s)?),
+            rast::Attr::Dynamic(d) => Attr::Dynamic(pos, self.sub(d.expr(), pos)?),
+        })
+    }
+
+    fn entries(&self, node: &impl HasEntry) -> LResult<&'a [Entry<'a>]> {
+        let mut out = Vec::new();
+        for entry in node.entries() {
+            match entry {
+                rast::Entry::Inherit(inh) => {
+                    let from = match inh.from() {
+                        Some(f) => Some(self.sub(f.expr(), off(&f))?),
+                        None => None,
+                    };
+                    let mut attrs = Vec::new();
+                    for a in inh.attrs() {
+                        attrs.push(self.attr(a)?);
+                    }
+                    out.push(Entry::Inherit { from, attrs: self.slice(attrs) });
+                }
+                rast::Entry::AttrpathValue(av) => {
+                    let pos = off(&av);
+                    let path = self.attrpath(self.child(av.attrpath(), pos)?)?;
+                    let value = self.sub(av.value(), pos)?;
+                    out.push(Entry::Value { pos, path, value });
+                }
+            }
+        }
+        Ok(self.slice(out))
+    }
+}

@@ -1,0 +1,493 @@
+//! The lexer: source text to a vector of tokens, without whitespace and comments.
+//!
+//! It cuts tokens exactly as rnix's tokenizer does on valid input (paths, URIs, numbers, string
+//! bodies and interpolations are context dependent, so it keeps the same context stack), and
+//! returns `None` wherever rnix would produce an error token or the input is unusual (non-ASCII
+//! outside strings and comments, exotic whitespace): the caller then falls back to rnix.
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum T {
+    LBrace,
+    RBrace,
+    LBrack,
+    RBrack,
+    LParen,
+    RParen,
+    Semi,
+    Colon,
+    Comma,
+    Dot,
+    Ellipsis,
+    Assign,
+    Question,
+    At,
+    Not,
+    Eq,
+    NEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Impl,
+    Update,
+    Concat,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    KwAssert,
+    KwElse,
+    KwIf,
+    KwIn,
+    KwInherit,
+    KwLet,
+    /// `or`: a keyword after a select, an identifier elsewhere.
+    KwOr,
+    KwRec,
+    KwThen,
+    KwWith,
+    Ident,
+    Int,
+    Float,
+    Uri,
+    PathAbs,
+    PathRel,
+    PathHome,
+    /// A piece of a path after an interpolation (`/c` in `./a/${b}/c`).
+    PathSeg,
+    PathSearch,
+    /// `"` (plain) or `''` (indented).
+    StrStart,
+    /// Raw, still escaped text of a string; never empty.
+    StrContent,
+    StrEnd,
+    /// `${`, in a string, a path or an attribute name.
+    InterpStart,
+    InterpEnd,
+    Eof,
+}
+
+#[derive(Copy, Clone, Debug)]
+pub struct Token {
+    pub kind: T,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Ctx {
+    String { indented: bool },
+    Interp { braces: u32 },
+    Path,
+}
+
+fn is_path_char(c: u8) -> bool {
+    matches!(c, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'_' | b'.' | b'+' | b'-')
+}
+
+fn is_uri_char(c: u8) -> bool {
+    matches!(c, b'%' | b'?' | b':' | b'@' | b'&' | b'=' | b'$' | b',' | b'!' | b'~' | b'*' | b'\'') || is_path_char(c)
+}
+
+fn is_ident_char(c: u8) -> bool {
+    matches!(c, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'\'')
+}
+
+struct Lexer<'a> {
+    b: &'a [u8],
+    i: usize,
+    ctx: Vec<Ctx>,
+    out: &'a mut Vec<Token>,
+    /// The last run of path characters measured for path/URI detection: `[from, to)`, and
+    /// the position of its last `_`. Runs are the same from any start inside them, so input
+    /// like `a.a.a.a…` or `----…` is measured once instead of once per token.
+    run: (usize, usize, Option<usize>),
+    /// The same for runs that may contain `<` and `/` (after a `<`).
+    search: (usize, usize, Option<usize>),
+}
+
+/// Tokenize `text` into `out` (cleared first); the last token is [`T::Eof`].
+pub fn lex(text: &str, out: &mut Vec<Token>) -> Option<()> {
+    if text.len() >= u32::MAX as usize {
+        return None;
+    }
+    out.clear();
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out, run: (0, 0, None), search: (0, 0, None) };
+    lx.run()?;
+    let end = text.len() as u32;
+    lx.out.push(Token { kind: T::Eof, start: end, end });
+    Some(())
+}
+
+impl Lexer<'_> {
+    fn peek(&self, k: usize) -> u8 {
+        self.b.get(self.i + k).copied().unwrap_or(0)
+    }
+    fn push(&mut self, kind: T, start: usize) {
+        self.out.push(Token { kind, start: start as u32, end: self.i as u32 });
+    }
+    fn eat_while(&mut self, f: impl Fn(u8) -> bool) -> usize {
+        let s = self.i;
+        while self.i < self.b.len() && f(self.b[self.i]) {
+            self.i += 1;
+        }
+        self.i - s
+    }
+    fn at_interp(&self) -> bool {
+        self.peek(0) == b'$' && self.peek(1) == b'{'
+    }
+
+    fn run(&mut self) -> Option<()> {
+        loop {
+            match self.ctx.last().copied() {
+                Some(Ctx::String { indented }) => self.string_body(indented)?,
+                Some(Ctx::Path) => {
+                    if self.at_interp() {
+                        let s = self.i;
+                        self.i += 2;
+                        self.push(T::InterpStart, s);
+                        self.ctx.push(Ctx::Interp { braces: 0 });
+                    } else if is_path_char(self.peek(0)) {
+                        let s = self.i;
+                        self.path_rest(s)?;
+                        self.push(T::PathSeg, s);
+                    } else {
+                        self.ctx.pop();
+                    }
+                }
+                _ => {
+                    if !self.skip_trivia()? {
+                        return if self.ctx.is_empty() { Some(()) } else { None };
+                    }
+                    self.token()?;
+                }
+            }
+        }
+    }
+
+    /// Skip whitespace and comments; false at the end of the input.
+    fn skip_trivia(&mut self) -> Option<bool> {
+        loop {
+            match self.peek(0) {
+                b' ' | b'\t' | b'\n' | b'\r' => self.i += 1,
+                b'#' => {
+                    while self.i < self.b.len() && self.b[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                b'/' if self.peek(1) == b'*' => {
+                    let rest = &self.b[self.i + 2..];
+                    let close = rest.windows(2).position(|w| w == b"*/")?;
+                    self.i += 2 + close + 2;
+                }
+                0 if self.i >= self.b.len() => return Some(false),
+                _ => return Some(true),
+            }
+        }
+    }
+
+    /// The rest of a path token from `start`: path characters, then either an interpolation
+    /// follows (the path continues) or the token must not end in `/` nor contain `//`.
+    fn path_rest(&mut self, start: usize) -> Option<()> {
+        self.eat_while(is_path_char);
+        if self.at_interp() {
+            return Some(());
+        }
+        let s = &self.b[start..self.i];
+        if s.ends_with(b"/") || s.windows(2).any(|w| w == b"//") {
+            return None;
+        }
+        self.ctx.pop();
+        Some(())
+    }
+
+    fn path(&mut self, kind: T, start: usize) -> Option<()> {
+        self.ctx.push(Ctx::Path);
+        self.path_rest(start)?;
+        self.push(kind, start);
+        Some(())
+    }
+
+    fn token(&mut self) -> Option<()> {
+        let s = self.i;
+        let c = self.peek(0);
+        if c >= 0x80 {
+            return None;
+        }
+        if c == b'.' && self.peek(1) == b'.' && self.peek(2) == b'.' {
+            self.i += 3;
+            self.push(T::Ellipsis, s);
+            return Some(());
+        }
+        // Paths and URIs, detected the way rnix does.
+        let c1 = self.peek(1);
+        if c == b'/' {
+            if c1 == b'/' {
+                self.i += 2;
+                self.push(T::Update, s);
+                return Some(());
+            }
+            if is_path_char(c1) || (c1 == b'$' && self.peek(2) == b'{') {
+                self.i += 1;
+                return self.path(T::PathAbs, s);
+            }
+        } else if c == b'~' {
+            if c1 != b'/' {
+                return None;
+            }
+            self.i += 2;
+            return self.path(T::PathHome, s);
+        }
+        let search = c == b'<';
+        let (j, underscore) = if search { self.search_run() } else { self.path_run() };
+        let (l1, l2) = (self.b.get(j).copied().unwrap_or(0), self.b.get(j + 1).copied().unwrap_or(0));
+        let mut uri = false;
+        let mut search_path = false;
+        match (l1, l2) {
+            (b'/', b'/') | (b'/', b'*') => {}
+            (b'/', 0) => {}
+            (b'/', d) if d >= 0x80 || d == 0x0b || d == 0x0c => return None,
+            (b'/', d) if !d.is_ascii_whitespace() => {
+                if c != b'/' {
+                    self.i += 1;
+                    return self.path(T::PathRel, s);
+                }
+            }
+            (b'>', _) => search_path = true,
+            (b':', d) if is_uri_char(d) && !underscore => uri = true,
+            _ => {}
+        }
+        self.i += 1;
+        let kind = match c {
+            b'=' if c1 == b'=' => self.two(T::Eq),
+            b'!' if c1 == b'=' => self.two(T::NEq),
+            b'!' => T::Not,
+            b'{' => {
+                if let Some(Ctx::Interp { braces }) = self.ctx.last_mut() {
+                    *braces += 1;
+                }
+                T::LBrace
+            }
+            b'}' => match self.ctx.last_mut() {
+                Some(Ctx::Interp { braces: 0 }) => {
+                    self.ctx.pop();
+                    T::InterpEnd
+                }
+                Some(Ctx::Interp { braces }) => {
+                    *braces -= 1;
+                    T::RBrace
+                }
+                _ => T::RBrace,
+            },
+            b'[' => T::LBrack,
+            b']' => T::RBrack,
+            b'@' => T::At,
+            b':' => T::Colon,
+            b',' => T::Comma,
+            b'.' if c1.is_ascii_digit() => {
+                self.eat_while(|d| d.is_ascii_digit());
+                self.exponent()?
+            }
+            b'.' => T::Dot,
+            b'=' => T::Assign,
+            b'?' => T::Question,
+            b';' => T::Semi,
+            b'(' => T::LParen,
+            b')' => T::RParen,
+            b'+' if c1 == b'+' => self.two(T::Concat),
+            b'-' if c1 == b'>' => self.two(T::Impl),
+            b'+' => T::Add,
+            b'-' => T::Sub,
+            b'*' => T::Mul,
+            b'/' => T::Div,
+            // The pipe operators are an experimental feature: rnix reports them.
+            b'<' if c1 == b'|' => return None,
+            b'<' if search_path => {
+                if self.eat_while(is_path_char) == 0 {
+                    T::Lt
+                } else if self.peek(0) != b'>' {
+                    return None;
+                } else {
+                    self.i += 1;
+                    T::PathSearch
+                }
+            }
+            b'&' if c1 == b'&' => self.two(T::And),
+            b'|' if c1 == b'>' => return None,
+            b'|' if c1 == b'|' => self.two(T::Or),
+            b'<' if c1 == b'=' => self.two(T::Le),
+            b'<' => T::Lt,
+            b'>' if c1 == b'=' => self.two(T::Ge),
+            b'>' => T::Gt,
+            b'$' if c1 == b'{' => {
+                self.i += 1;
+                self.ctx.push(Ctx::Interp { braces: 0 });
+                T::InterpStart
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                if uri {
+                    self.eat_while(|d| is_ident_char(d) || is_uri_char(d));
+                    T::Uri
+                } else {
+                    self.eat_while(is_ident_char);
+                    keyword(&self.b[s..self.i])
+                }
+            }
+            b'"' => {
+                self.ctx.push(Ctx::String { indented: false });
+                T::StrStart
+            }
+            b'\'' if c1 == b'\'' => {
+                self.i += 1;
+                self.ctx.push(Ctx::String { indented: true });
+                T::StrStart
+            }
+            b'0'..=b'9' => {
+                if c == b'0' && c1 != b'.' {
+                    self.eat_while(|d| d.is_ascii_digit());
+                    T::Int
+                } else {
+                    self.eat_while(|d| d.is_ascii_digit());
+                    if self.peek(0) == b'.' {
+                        self.i += 1;
+                        self.eat_while(|d| d.is_ascii_digit());
+                        self.exponent()?
+                    } else {
+                        T::Int
+                    }
+                }
+            }
+            _ => return None,
+        };
+        self.push(kind, s);
+        Some(())
+    }
+
+    /// End of the run of path characters other than `/` from here, and whether it has a `_`.
+    fn path_run(&mut self) -> (usize, bool) {
+        let (from, to, _) = self.run;
+        if !(from <= self.i && self.i < to) {
+            let mut j = self.i;
+            let mut us = None;
+            while j < self.b.len() && self.b[j] != b'/' && is_path_char(self.b[j]) {
+                if self.b[j] == b'_' {
+                    us = Some(j);
+                }
+                j += 1;
+            }
+            self.run = (self.i, j, us);
+        }
+        let (_, to, us) = self.run;
+        (to, us.is_some_and(|u| u >= self.i))
+    }
+
+    /// Like [`Lexer::path_run`] for a `<`: `<` and `/` count too (rnix's search path test).
+    fn search_run(&mut self) -> (usize, bool) {
+        let (from, to, _) = self.search;
+        if !(from <= self.i && self.i < to) {
+            let mut j = self.i;
+            let mut us = None;
+            while j < self.b.len() && (matches!(self.b[j], b'<' | b'/') || is_path_char(self.b[j])) {
+                if self.b[j] == b'_' {
+                    us = Some(j);
+                }
+                j += 1;
+            }
+            self.search = (self.i, j, us);
+        }
+        let (_, to, us) = self.search;
+        (to, us.is_some_and(|u| u >= self.i))
+    }
+
+    fn two(&mut self, t: T) -> T {
+        self.i += 1;
+        t
+    }
+
+    /// The optional exponent of a float.
+    fn exponent(&mut self) -> Option<T> {
+        if matches!(self.peek(0), b'e' | b'E') {
+            self.i += 1;
+            if matches!(self.peek(0), b'+' | b'-') {
+                self.i += 1;
+            }
+            if self.eat_while(|d| d.is_ascii_digit()) == 0 {
+                return None;
+            }
+        }
+        Some(T::Float)
+    }
+
+    /// The body of a string up to its end or the next interpolation.
+    fn string_body(&mut self, indented: bool) -> Option<()> {
+        let s = self.i;
+        let b = self.b;
+        loop {
+            let c = *b.get(self.i)?;
+            match c {
+                b'"' if !indented => {
+                    self.content(s);
+                    self.ctx.pop();
+                    let e = self.i;
+                    self.i += 1;
+                    self.push(T::StrEnd, e);
+                    return Some(());
+                }
+                b'\\' if !indented => {
+                    b.get(self.i + 1)?;
+                    self.i += 2;
+                }
+                b'\'' if indented && b.get(self.i + 1) == Some(&b'\'') => match b.get(self.i + 2) {
+                    Some(b'\'') | Some(b'$') => self.i += 3,
+                    Some(b'\\') => {
+                        b.get(self.i + 3)?;
+                        self.i += 4;
+                    }
+                    _ => {
+                        self.content(s);
+                        self.ctx.pop();
+                        let e = self.i;
+                        self.i += 2;
+                        self.push(T::StrEnd, e);
+                        return Some(());
+                    }
+                },
+                b'\'' if indented && self.i + 1 >= b.len() => return None,
+                b'$' if b.get(self.i + 1) == Some(&b'$') => self.i += 2,
+                b'$' if b.get(self.i + 1) == Some(&b'{') => {
+                    self.content(s);
+                    let e = self.i;
+                    self.i += 2;
+                    self.push(T::InterpStart, e);
+                    self.ctx.push(Ctx::Interp { braces: 0 });
+                    return Some(());
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    fn content(&mut self, s: usize) {
+        if self.i > s {
+            self.out.push(Token { kind: T::StrContent, start: s as u32, end: self.i as u32 });
+        }
+    }
+}
+
+fn keyword(w: &[u8]) -> T {
+    match w {
+        b"assert" => T::KwAssert,
+        b"else" => T::KwElse,
+        b"if" => T::KwIf,
+        b"in" => T::KwIn,
+        b"inherit" => T::KwInherit,
+        b"let" => T::KwLet,
+        b"or" => T::KwOr,
+        b"rec" => T::KwRec,
+        b"then" => T::KwThen,
+        b"with" => T::KwWith,
+        _ => T::Ident,
+    }
+}
