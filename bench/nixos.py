@@ -8,7 +8,7 @@ For every config C of ../shared/configs (NixOS 20.09) and each mode:
              -E '(import NIXOS { configuration = C; }).system.drvPath'
   store  instantiating into a fresh store directory, for both sides
              NIXOS -A system -I nixos-config=C --store DIR
-         (a new DIR per run, created and removed outside the timing)
+         (a new DIR per run, all removed at the end of the benchmark)
 
 rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
 (default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
@@ -81,13 +81,13 @@ def bench_one(args, sides, mode, config, tmp):
     for i in range(args.runs):
         order = ("rnix", "nix") if i % 2 == 0 else ("nix", "rnix")
         for side in order:
-            store = tmp / f"store-{side}-{i}"
-            if mode == "store":
-                shutil.rmtree(store, ignore_errors=True)
+            # A new directory per run, removed only at the end of the whole benchmark:
+            # after mass deletions ext4 skips the just-freed inodes for minutes, scanning
+            # them on every file creation, which would make the next runs (of both sides)
+            # measure the file system rather than the evaluators.
+            store = tmp / f"store-{config.stem}-{side}-{i}"
             argv = command(side, sides[side], mode, config, store)
             res[side].append(run_once(argv, str(tmp), args.timeout))
-            if mode == "store":
-                remove_store(store)
     return res
 
 

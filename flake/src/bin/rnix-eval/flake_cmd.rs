@@ -128,13 +128,19 @@ pub fn dispatch(argv: &[String]) -> Option<u8> {
         }
     };
     let mut ev = build_evaluator(&opts);
-    Some(match run(&mut ev, &opts) {
+    let mut code = match run(&mut ev, &opts) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{}", e.render(opts.show_trace));
             1
         }
-    })
+    };
+    // The store writes in the background: wait for it, and fail on a write that failed.
+    if let Err(e) = nix_builtins::store::flush_store(&mut ev) {
+        eprintln!("error: {}", e);
+        code = 1;
+    }
+    Some(code)
 }
 
 fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
