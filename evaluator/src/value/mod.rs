@@ -131,3 +131,13 @@ impl Value {
         }
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    #[test]
+    fn value_and_result_stay_16_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<crate::error::Result<Value>>(), 16);
+    }
+}
