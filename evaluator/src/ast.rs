@@ -59,7 +59,7 @@ pub enum Var {
     Global { pos: Pos, name: Symbol, index: u32 },
     /// Not bound lexically: looked up in the enclosing `with` namespaces, innermost first.
     /// `depths` are the distances to the `with` environments.
-    With { pos: Pos, name: Symbol, depths: &'static [u32] },
+    With { pos: Pos, name: Symbol, depths: &'static [u32], hint: Hint },
 }
 
 impl Var {
@@ -76,8 +76,29 @@ impl Var {
 }
 
 pub enum AttrKey {
-    Static(Symbol),
+    /// A name, with the index where it was found last time (see [`Hint`]).
+    Static(Symbol, Hint),
     Dynamic(ExprRef),
+}
+
+/// Where a name was found in the attribute set the last time this site looked it up.
+///
+/// The same selection site (`lib.mkOption`, `config.services.x.enable`) mostly sees the
+/// same set or sets of the same shape, so trying that index first replaces a binary
+/// search (a cache miss per probe in big sets) by one comparison. Only a hint: it is
+/// checked against the name every time.
+#[derive(Default)]
+pub struct Hint(std::cell::Cell<u32>);
+
+impl Hint {
+    #[inline]
+    pub fn get(&self) -> usize {
+        self.0.get() as usize
+    }
+    #[inline]
+    pub fn set(&self, i: usize) {
+        self.0.set(i as u32)
+    }
 }
 
 /// One attribute definition.

@@ -251,7 +251,7 @@ fn summarize(out: &mut String, e: ExprRef, depth: usize) {
             for k in path.iter() {
                 out.push('.');
                 match k {
-                    crate::ast::AttrKey::Static(s) => attr_name(out, s.as_str()),
+                    crate::ast::AttrKey::Static(s, _) => attr_name(out, s.as_str()),
                     crate::ast::AttrKey::Dynamic(_) => out.push_str("\"${...}\""),
                 }
             }

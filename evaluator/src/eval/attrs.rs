@@ -86,7 +86,7 @@ impl Eval {
 
     pub(crate) fn attr_name(&mut self, key: &AttrKey, env: &Env) -> Result<Symbol> {
         match key {
-            AttrKey::Static(s) => Ok(*s),
+            AttrKey::Static(s, _) => Ok(*s),
             AttrKey::Dynamic(e) => {
                 let v = self.eval(e, env)?;
                 let s = self.expect_string(&v, e.pos()).trace(e.pos(), || "while evaluating an attribute name".into())?;
@@ -113,9 +113,12 @@ impl Eval {
     /// (`or`) and an attribute is missing or a value along the path is not a set.
     fn select_path(&mut self, pos: Pos, mut v: Value, path: &'static [AttrKey], has_default: bool, env: &Env, found: &mut Option<(Symbol, Pos)>) -> Result<Option<Value>> {
         for key in path {
-            let name = self.attr_name(key, env)?;
+            let (name, hint) = match key {
+                AttrKey::Static(s, h) => (*s, Some(h)),
+                AttrKey::Dynamic(_) => (self.attr_name(key, env)?, None),
+            };
             let next = match &v {
-                Value::Attrs(a) => match a.get_attr(name) {
+                Value::Attrs(a) => match hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h)) {
                     Some(attr) => {
                         *found = Some((name, attr.pos));
                         match &attr.value {
@@ -168,7 +171,7 @@ impl Eval {
         let mut parts: Vec<String> = Vec::new();
         for k in path {
             parts.push(match k {
-                AttrKey::Static(s) => s.as_str().to_string(),
+                AttrKey::Static(s, _) => s.as_str().to_string(),
                 AttrKey::Dynamic(e) => match self.attr_name(k, env) {
                     Ok(s) => s.as_str().to_string(),
                     Err(_) => format!("\"${{{}}}\"", print::expr_summary(e)),

@@ -389,7 +389,7 @@ impl Eval {
         match v {
             Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get_resolved(*slot as usize)),
             Var::Global { index, .. } => Ok(self.globals[*index as usize].clone()),
-            Var::With { name, depths, pos } => {
+            Var::With { name, depths, pos, hint } => {
                 for &d in depths.iter() {
                     let wenv = env.ancestor(d);
                     let ns = wenv.get(0);
@@ -404,8 +404,8 @@ impl Eval {
                     let Value::Attrs(a) = &ns else {
                         return Err(self.type_error("a set", &ns, *pos));
                     };
-                    if let Some(v) = a.get(*name) {
-                        return Ok(v.clone());
+                    if let Some(at) = a.get_attr_hinted(*name, hint) {
+                        return Ok(at.value.clone());
                     }
                 }
                 Err(EvalError::at(ErrorKind::UndefinedVar, *pos, format!("undefined variable '{}'", name)))

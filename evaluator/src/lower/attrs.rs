@@ -98,11 +98,11 @@ impl<'a> Lowerer<'a> {
     /// An attribute name: static when it is an identifier or a string without interpolation.
     fn attr_key(&mut self, a: &Attr) -> LResult<AttrKey> {
         let e = match a {
-            Attr::Ident(_, name) => return Ok(AttrKey::Static(Symbol::new(name))),
+            Attr::Ident(_, name) => return Ok(AttrKey::Static(Symbol::new(name), Hint::default())),
             Attr::Str(p, s) => self.string(s, self.pos(*p))?,
             Attr::Dynamic(_, inner) => self.expr(inner)?,
         };
-        Ok(static_key(e).map(AttrKey::Static).unwrap_or(AttrKey::Dynamic(e)))
+        Ok(static_key(e).map(|s| AttrKey::Static(s, Hint::default())).unwrap_or(AttrKey::Dynamic(e)))
     }
 
     fn dup<T>(&self, path: &str, pos: Pos, prev: Pos) -> LResult<T> {
@@ -281,7 +281,7 @@ impl<'a> Lowerer<'a> {
             PVal::Inherit(Some(j)) => {
                 let name = name.expect("inherit has a static name");
                 let src = self.alloc(Expr::Var(Var::Local { pos, name, depth: 0, slot: (n_names + j) as u32 }));
-                self.alloc(Expr::Select { pos, expr: src, path: self.alloc_slice(vec![AttrKey::Static(name)]), default: None })
+                self.alloc(Expr::Select { pos, expr: src, path: self.alloc_slice(vec![AttrKey::Static(name, Hint::default())]), default: None })
             }
         })
     }

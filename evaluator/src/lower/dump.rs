@@ -39,7 +39,7 @@ fn keys(out: &mut String, path: &[AttrKey]) {
     out.push('[');
     for k in path {
         match k {
-            AttrKey::Static(s) => write!(out, "{:?} ", s.as_str()).unwrap(),
+            AttrKey::Static(s, _) => write!(out, "{:?} ", s.as_str()).unwrap(),
             AttrKey::Dynamic(e) => {
                 out.push_str("dyn(");
                 expr(out, e);

@@ -226,7 +226,7 @@ impl<'a> Lowerer<'a> {
             Syn::LegacyLet { entries, .. } => {
                 // `let { a = 1; body = a; }` is `rec { ... }.body`.
                 let set = self.attrset(entries, pos, true)?;
-                self.alloc(Expr::Select { pos, expr: set, path: self.alloc_slice(vec![AttrKey::Static(sym::BODY)]), default: None })
+                self.alloc(Expr::Select { pos, expr: set, path: self.alloc_slice(vec![AttrKey::Static(sym::BODY, Hint::default())]), default: None })
             }
             Syn::AttrSet { rec, entries, .. } => self.attrset(entries, pos, *rec)?,
             Syn::List(_, items) => {
@@ -333,7 +333,7 @@ impl<'a> Lowerer<'a> {
                     return Ok(Var::Global { pos, name, index });
                 }
                 match r {
-                    Resolved::With(depths) => Ok(Var::With { pos, name, depths: self.alloc_slice(depths) }),
+                    Resolved::With(depths) => Ok(Var::With { pos, name, depths: self.alloc_slice(depths), hint: Hint::default() }),
                     _ => self.err(pos, format!("undefined variable '{}'", name)),
                 }
             }

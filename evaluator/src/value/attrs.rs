@@ -136,6 +136,20 @@ impl Attrs {
         let s = self.as_slice();
         s.binary_search_by_key(&name, |a| a.name).ok().map(|i| &s[i])
     }
+    /// [`Attrs::get_attr`], trying index `hint` first and remembering where the name was
+    /// found.
+    #[inline]
+    pub fn get_attr_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
+        let s = self.as_slice();
+        if let Some(a) = s.get(hint.get()) {
+            if a.name == name {
+                return Some(a);
+            }
+        }
+        let i = s.binary_search_by_key(&name, |a| a.name).ok()?;
+        hint.set(i);
+        Some(&s[i])
+    }
     pub fn contains(&self, name: Symbol) -> bool {
         self.get_attr(name).is_some()
     }
