@@ -13,7 +13,7 @@ impl Eval {
         self.stats.attrsets += 1;
         let inner = if a.has_env {
             let n_names = if a.rec { a.bindings.len() } else { 0 };
-            let new = Env::new(Some(env.clone()), vec![Value::Null; n_names + a.inherit_from.len()]);
+            let new = Env::with_nulls(Some(env.clone()), n_names + a.inherit_from.len());
             for (j, f) in a.inherit_from.iter().enumerate() {
                 // Inherit sources of a plain set are evaluated outside it; of a rec set, inside.
                 let v = if a.rec { self.thunk_in_new_env(f, &new) } else { self.thunk(f, env) };
@@ -71,7 +71,7 @@ impl Eval {
 
     pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
         let nb = l.bindings.len();
-        let new = Env::new(Some(env.clone()), vec![Value::Null; nb + l.inherit_from.len()]);
+        let new = Env::with_nulls(Some(env.clone()), nb + l.inherit_from.len());
         for (j, f) in l.inherit_from.iter().enumerate() {
             let v = self.thunk_in_new_env(f, &new);
             new.set(nb + j, v);

@@ -11,6 +11,15 @@ use std::rc::Rc;
 impl Eval {
     /// Apply `f` to one argument; the result is in weak head normal form.
     pub fn call(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
+        if self.settings.trace_function_calls {
+            return self.traced(pos, |ev| ev.call_untraced(f, arg, pos));
+        }
+        self.call_untraced(f, arg, pos)
+    }
+
+    /// [`Eval::call`] without the `--trace-function-calls` lines, for the argument steps of
+    /// one application (the reference traces a call with several arguments once).
+    pub(crate) fn call_untraced(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
         self.call_depth += 1;
         if self.call_depth > self.settings.max_call_depth {
             self.call_depth -= 1;
@@ -19,6 +28,21 @@ impl Eval {
         self.stats.calls += 1;
         let r = self.call_inner(f, arg, pos);
         self.call_depth -= 1;
+        r
+    }
+
+    /// `--trace-function-calls`: the reference's `function-trace entered/exited POS at NS`
+    /// lines (nanoseconds since the epoch) around one function call; `f` does the call.
+    #[cold]
+    pub(crate) fn traced<T>(&mut self, pos: Pos, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let at = match pos.resolve() {
+            Some(l) => format!("{}:{}:{}", l.file.name(), l.line, l.column),
+            None => "undefined position".to_string(),
+        };
+        let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        eprintln!("function-trace entered {} at {}", at, now());
+        let r = f(self);
+        eprintln!("function-trace exited {} at {}", at, now());
         r
     }
 
@@ -72,11 +96,17 @@ impl Eval {
 
     /// Call with several arguments in turn.
     pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
-        let mut f = f.clone();
-        for a in args {
-            f = self.call(&f, a.clone(), pos)?;
+        let apply = |ev: &mut Self| {
+            let mut f = f.clone();
+            for a in args {
+                f = ev.call_untraced(&f, a.clone(), pos)?;
+            }
+            Ok(f)
+        };
+        if self.settings.trace_function_calls {
+            return self.traced(pos, apply);
         }
-        Ok(f)
+        apply(self)
     }
 
     fn lambda_name(c: &Closure) -> String {

@@ -63,7 +63,11 @@ impl Eval {
             outer_names: outer,
             lints: &self.settings.lints,
         };
-        Ok(parse_and_lower(text, file, &ctx)?)
+        let started = std::time::Instant::now();
+        let parsed = parse_and_lower(text, file, &ctx);
+        self.stats.files_parsed += 1;
+        self.stats.parse_time += started.elapsed();
+        Ok(parsed?)
     }
 
     fn read_source(&mut self, path: &str, pos: Pos) -> Result<String> {

@@ -42,6 +42,8 @@ pub struct Settings {
     pub system: String,
     /// `--lint-*` options: (name, level) with level "warn" or "fatal".
     pub lints: Vec<(String, String)>,
+    /// `--trace-function-calls`: a line on stderr when every call starts and ends.
+    pub trace_function_calls: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +58,7 @@ impl Default for Settings {
             store_dir: "/nix/store".into(),
             system: "x86_64-linux".into(),
             lints: Vec::new(),
+            trace_function_calls: false,
         }
     }
 }
@@ -67,6 +70,9 @@ pub struct Stats {
     pub calls: u64,
     pub attrsets: u64,
     pub envs: u64,
+    /// Files (and expression texts) parsed, and the time spent parsing and lowering them.
+    pub files_parsed: u64,
+    pub parse_time: std::time::Duration,
 }
 
 thread_local! {
@@ -339,9 +345,18 @@ impl Eval {
             Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() }))),
             Expr::Apply { pos, func, args } => {
                 let mut f = self.eval(func, env)?;
+                if self.settings.trace_function_calls {
+                    return self.traced(*pos, |ev| {
+                        for a in args.iter() {
+                            let arg = ev.thunk(a, env);
+                            f = ev.call_untraced(&f, arg, *pos)?;
+                        }
+                        Ok(f)
+                    });
+                }
                 for a in args.iter() {
                     let arg = self.thunk(a, env);
-                    f = self.call(&f, arg, *pos)?;
+                    f = self.call_untraced(&f, arg, *pos)?;
                 }
                 Ok(f)
             }
@@ -363,7 +378,16 @@ impl Eval {
                 let env = Env::one(env.clone(), ns);
                 self.eval(body, &env)
             }
-            Expr::BinOp { pos, op, lhs, rhs } => self.eval_binop(*pos, *op, lhs, rhs, env),
+            Expr::BinOp { pos, op, lhs, rhs } => {
+                // The reference's parser turns these operators into calls of `__sub`,
+                // `__mul`, `__div` and `__lessThan`, which its call trace shows.
+                let is_call = matches!(op, BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge);
+                if is_call && self.settings.trace_function_calls {
+                    let (pos, op) = (*pos, *op);
+                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, env));
+                }
+                self.eval_binop(*pos, *op, lhs, rhs, env)
+            }
             Expr::Not { pos, expr } => {
                 let v = self.eval(expr, env)?;
                 Ok(Value::Bool(!self.expect_bool(&v, *pos)?))

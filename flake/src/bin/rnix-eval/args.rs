@@ -23,6 +23,7 @@ pub struct Options {
     pub max_call_depth: Option<usize>,
     pub experimental: Vec<String>,
     pub lints: Vec<(String, String)>,
+    pub trace_function_calls: bool,
     pub store: Option<String>,
     pub dry_run: bool,
 }
@@ -94,6 +95,7 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
             }
             "-I" | "--include" => o.include.push(need(&mut it, &a)?),
             "--show-trace" => o.show_trace = true,
+            "--trace-function-calls" => o.trace_function_calls = true,
             "--no-show-trace" => o.show_trace = false,
             "--readonly-mode" => o.readonly = true,
             "--read-write-mode" => {

@@ -31,27 +31,36 @@ pub fn main(argv: Vec<String>) -> u8 {
         }
     };
     // The store writes in the background: wait for it, and fail on a write that failed.
+    let flush_started = std::time::Instant::now();
     if let Err(e) = nix_builtins::store::flush_store(&mut ev) {
         eprintln!("error: {}", e);
         code = 1;
     }
+    let flush_time = flush_started.elapsed();
     if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
-        print_stats(&ev, started.elapsed());
+        print_stats(&ev, started.elapsed(), flush_time);
     }
     code
 }
 
-/// `NIX_SHOW_STATS=1`: work counters, time and peak memory on stderr, as JSON.
-fn print_stats(ev: &Eval, elapsed: std::time::Duration) {
+/// `NIX_SHOW_STATS=1`: work counters, time per phase and peak memory on stderr, as JSON.
+/// Phases: parsing and lowering files, evaluating (the rest, which includes computing
+/// and queueing store paths), and waiting at the end for the store writes still queued.
+fn print_stats(ev: &Eval, elapsed: std::time::Duration, flush_time: std::time::Duration) {
     let peak_kib = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     let st = &ev.stats;
+    let eval_time = elapsed.saturating_sub(st.parse_time).saturating_sub(flush_time);
     eprintln!(
-        "{{\"cpuTime\": {:.3}, \"nrThunks\": {}, \"nrFunctionCalls\": {}, \"nrAttrsets\": {}, \"nrEnvs\": {}, \"peakRssKiB\": {}}}",
+        "{{\"cpuTime\": {:.3}, \"time\": {{\"parse\": {:.3}, \"eval\": {:.3}, \"storeFlush\": {:.3}}}, \"nrFilesParsed\": {}, \"nrThunks\": {}, \"nrFunctionCalls\": {}, \"nrAttrsets\": {}, \"nrEnvs\": {}, \"peakRssKiB\": {}}}",
         elapsed.as_secs_f64(),
+        st.parse_time.as_secs_f64(),
+        eval_time.as_secs_f64(),
+        flush_time.as_secs_f64(),
+        st.files_parsed,
         st.thunks,
         st.calls,
         st.attrsets,
@@ -93,6 +102,7 @@ fn build_evaluator(opts: &Options) -> Eval {
     }
     settings.experimental_features = opts.experimental.clone();
     settings.lints = opts.lints.clone();
+    settings.trace_function_calls = opts.trace_function_calls;
     let flakes = opts.experimental.iter().any(|f| f == "flakes");
     let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
     let store = open_store(opts);
