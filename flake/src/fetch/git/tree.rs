@@ -62,9 +62,13 @@ pub(super) fn add_commit(
     if store.exists(&sp) {
         return Ok((sp, hash));
     }
+    // Unique per export: two fetches of the same tree (threads of one process) must not
+    // share, and delete, each other's checkout.
+    static EXPORTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = std::env::temp_dir().join(format!(
-        "rnix-git-{}-{}",
+        "rnix-git-{}-{}-{}",
         std::process::id(),
+        EXPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         &hash.to_nix32()[..12]
     ));
     let _ = std::fs::remove_dir_all(&tmp);
