@@ -109,6 +109,14 @@ impl Eval {
         apply(self)
     }
 
+    /// The name in "function 'NAME' called with ..." messages.
+    fn plain_lambda_name(lam: &crate::ast::LambdaExpr) -> String {
+        match lam.name {
+            Some(n) => n.to_string(),
+            None => "anonymous lambda".into(),
+        }
+    }
+
     fn lambda_name(c: &Closure) -> String {
         match c.lambda.name {
             Some(n) => format!("'{}'", n),
@@ -145,10 +153,7 @@ impl Eval {
                 }
                 None if f.default.is_some() => missing_defaults = true,
                 None => {
-                    let name = match lam.name {
-                        Some(n) => n.to_string(),
-                        None => "anonymous lambda".into(),
-                    };
+                    let name = Self::plain_lambda_name(lam);
                     // As the reference: at the lambda, the call site comes from the caller's frame.
                     return Err(EvalError::at(
                         ErrorKind::Type,
@@ -161,10 +166,7 @@ impl Eval {
         if !formals.ellipsis && set.len() > used {
             for a in set.sorted() {
                 if !formals.entries.iter().any(|f| f.name == a.name) {
-                    let name = match lam.name {
-                        Some(n) => n.to_string(),
-                        None => "anonymous lambda".into(),
-                    };
+                    let name = Self::plain_lambda_name(lam);
                     return Err(EvalError::at(
                         ErrorKind::Type,
                         lam.pos,

@@ -13,7 +13,7 @@ use super::Value;
 use crate::source::Pos;
 use crate::symbol::Symbol;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::Cell;
+use super::count::RefCount;
 use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -27,7 +27,7 @@ pub struct Attr {
 
 #[repr(C)]
 struct Header {
-    rc: Cell<u32>,
+    rc: RefCount,
     len: u32,
 }
 
@@ -60,7 +60,7 @@ impl Attrs {
         // SAFETY: freshly allocated and aligned; `fill` initialises the `len` attributes
         // that follow the header before anyone reads them.
         unsafe {
-            ptr.as_ptr().write(Header { rc: Cell::new(1), len: len32 });
+            ptr.as_ptr().write(Header { rc: RefCount::one(), len: len32 });
             fill((ptr.as_ptr() as *mut u8).add(offset) as *mut Attr);
         }
         Attrs { ptr, _marker: PhantomData }
@@ -231,8 +231,7 @@ fn merged_len(a: &[Attr], b: &[Attr]) -> usize {
 impl Clone for Attrs {
     #[inline]
     fn clone(&self) -> Attrs {
-        let h = self.header();
-        h.rc.set(h.rc.get().checked_add(1).expect("attribute set reference count overflow"));
+        self.header().rc.inc();
         Attrs { ptr: self.ptr, _marker: PhantomData }
     }
 }
@@ -240,10 +239,7 @@ impl Clone for Attrs {
 impl Drop for Attrs {
     #[inline]
     fn drop(&mut self) {
-        let h = self.header();
-        let rc = h.rc.get() - 1;
-        h.rc.set(rc);
-        if rc == 0 {
+        if self.header().rc.dec() {
             self.free();
         }
     }

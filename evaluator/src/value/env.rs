@@ -10,13 +10,14 @@
 
 use super::Value;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::{Cell, UnsafeCell};
+use super::count::RefCount;
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 #[repr(C)]
 struct Header {
-    rc: Cell<u32>,
+    rc: RefCount,
     len: u32,
     up: Option<Env>,
 }
@@ -74,7 +75,7 @@ impl Env {
         let p = unsafe { alloc(l) } as *mut Header;
         let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
         // SAFETY: freshly allocated, properly aligned for Header.
-        unsafe { ptr.as_ptr().write(Header { rc: Cell::new(1), len: n as u32, up }) };
+        unsafe { ptr.as_ptr().write(Header { rc: RefCount::one(), len: n as u32, up }) };
         Env { ptr, _marker: PhantomData }
     }
 
@@ -159,8 +160,7 @@ impl Env {
 impl Clone for Env {
     #[inline]
     fn clone(&self) -> Env {
-        let h = self.header();
-        h.rc.set(h.rc.get().checked_add(1).expect("environment reference count overflow"));
+        self.header().rc.inc();
         Env { ptr: self.ptr, _marker: PhantomData }
     }
 }
@@ -172,9 +172,7 @@ impl Drop for Env {
         let mut cur = Some(Env { ptr: self.ptr, _marker: PhantomData });
         while let Some(e) = cur.take() {
             let h = e.header();
-            let rc = h.rc.get() - 1;
-            h.rc.set(rc);
-            if rc > 0 {
+            if !h.rc.dec() {
                 std::mem::forget(e);
                 break;
             }

@@ -5,6 +5,7 @@
 //! user-visible kind (`builtins.typeOf`), kept apart from the representation.
 
 mod attrs;
+mod count;
 mod env;
 mod string;
 mod thunk;

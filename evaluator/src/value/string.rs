@@ -6,7 +6,7 @@
 //! its whole closure), `!out!/nix/store/….drv` (one output of a derivation).
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::cell::Cell;
+use super::count::RefCount;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -17,7 +17,7 @@ pub type Context = BTreeSet<Box<str>>;
 /// short strings (`substring`, interpolation), so one allocation instead of two matters.
 #[repr(C)]
 struct Header {
-    rc: Cell<u32>,
+    rc: RefCount,
     len: usize,
     context: Option<Box<Context>>,
 }
@@ -51,7 +51,7 @@ impl NixString {
         let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
         // SAFETY: freshly allocated and aligned; the bytes go right after the header.
         unsafe {
-            ptr.as_ptr().write(Header { rc: Cell::new(1), len: bytes.len(), context });
+            ptr.as_ptr().write(Header { rc: RefCount::one(), len: bytes.len(), context });
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), (p as *mut u8).add(offset), bytes.len());
         }
         NixString { ptr, _marker: PhantomData }
@@ -95,8 +95,7 @@ impl NixString {
 impl Clone for NixString {
     #[inline]
     fn clone(&self) -> NixString {
-        let h = self.header();
-        h.rc.set(h.rc.get().checked_add(1).expect("string reference count overflow"));
+        self.header().rc.inc();
         NixString { ptr: self.ptr, _marker: PhantomData }
     }
 }
@@ -104,10 +103,7 @@ impl Clone for NixString {
 impl Drop for NixString {
     #[inline]
     fn drop(&mut self) {
-        let h = self.header();
-        let rc = h.rc.get() - 1;
-        h.rc.set(rc);
-        if rc == 0 {
+        if self.header().rc.dec() {
             self.free();
         }
     }

@@ -13,7 +13,8 @@ use super::{Env, Value};
 use crate::ast::ExprRef;
 use crate::eval::Eval;
 use crate::error::{EvalError, Result};
-use std::cell::{Cell, UnsafeCell};
+use super::count::RefCount;
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -42,7 +43,7 @@ pub struct Thunk {
 }
 
 pub struct ThunkCell {
-    rc: Cell<u32>,
+    rc: RefCount,
     /// Read and replaced only by the methods below, which never hand out a reference into
     /// it (same discipline as the slots of an `Env`).
     state: UnsafeCell<ThunkState>,
@@ -51,8 +52,7 @@ pub struct ThunkCell {
 impl Clone for Thunk {
     #[inline]
     fn clone(&self) -> Thunk {
-        let c = self.cell();
-        c.rc.set(c.rc.get().checked_add(1).expect("thunk reference count overflow"));
+        self.cell().rc.inc();
         Thunk { ptr: self.ptr, _marker: PhantomData }
     }
 }
@@ -60,10 +60,7 @@ impl Clone for Thunk {
 impl Drop for Thunk {
     #[inline]
     fn drop(&mut self) {
-        let c = self.cell();
-        let rc = c.rc.get() - 1;
-        c.rc.set(rc);
-        if rc == 0 {
+        if self.cell().rc.dec() {
             self.free();
         }
     }
@@ -80,7 +77,7 @@ impl Thunk {
 
 impl Thunk {
     pub fn new(state: ThunkState) -> Thunk {
-        let b = Box::new(ThunkCell { rc: Cell::new(1), state: UnsafeCell::new(state) });
+        let b = Box::new(ThunkCell { rc: RefCount::one(), state: UnsafeCell::new(state) });
         // SAFETY: Box::into_raw never returns null.
         Thunk { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
     }
