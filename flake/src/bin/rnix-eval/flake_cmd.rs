@@ -136,8 +136,7 @@ pub fn dispatch(argv: &[String]) -> Option<u8> {
         }
     };
     // The store writes in the background: wait for it, and fail on a write that failed.
-    if let Err(e) = nix_builtins::store::flush_store(&mut ev) {
-        eprintln!("error: {}", e);
+    if !crate::run::flush_store_or_report(&mut ev) {
         code = 1;
     }
     Some(code)
@@ -207,13 +206,7 @@ fn store_root(opts: &FlakeOpts) -> PathBuf {
     match &opts.store {
         Some(d) if d.starts_with('/') => PathBuf::from(nix_eval::lower::canon_path(d)),
         Some(d) => PathBuf::from(nix_eval::lower::canon_path(&format!("{}/{d}", cwd().display()))),
-        None => {
-            let data = std::env::var("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-                .unwrap_or_else(|_| PathBuf::from("/tmp"));
-            data.join("rnix-eval")
-        }
+        None => crate::run::default_store_root(),
     }
 }
 

@@ -32,8 +32,7 @@ pub fn main(argv: Vec<String>) -> u8 {
     };
     // The store writes in the background: wait for it, and fail on a write that failed.
     let flush_started = std::time::Instant::now();
-    if let Err(e) = nix_builtins::store::flush_store(&mut ev) {
-        eprintln!("error: {}", e);
+    if !flush_store_or_report(&mut ev) {
         code = 1;
     }
     let flush_time = flush_started.elapsed();
@@ -120,13 +119,7 @@ fn open_store(opts: &Options) -> Rc<dyn Store> {
         || (opts.command == Command::Instantiate && (opts.eval_only || opts.parse_only) && !opts.read_write);
     let root = match &opts.store {
         Some(dir) => PathBuf::from(absolute(dir)),
-        None => {
-            let data = std::env::var("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-                .unwrap_or_else(|_| PathBuf::from("/tmp"));
-            data.join("rnix-eval")
-        }
+        None => default_store_root(),
     };
     if read_only {
         return Rc::new(ReadOnlyStore::over(root));
@@ -136,6 +129,27 @@ fn open_store(opts: &Options) -> Rc<dyn Store> {
         return Rc::new(ReadOnlyStore::over(root));
     }
     Rc::new(DirStore::new(root))
+}
+
+/// The store used without `--store`: `$XDG_DATA_HOME/rnix-eval` (or
+/// `~/.local/share/rnix-eval`).
+pub fn default_store_root() -> PathBuf {
+    let data = std::env::var("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|_| PathBuf::from("/tmp"));
+    data.join("rnix-eval")
+}
+
+/// Waits for the store writes still queued; false (after printing the error) if one failed.
+pub fn flush_store_or_report(ev: &mut Eval) -> bool {
+    match nix_builtins::store::flush_store(ev) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {}", e);
+            false
+        }
+    }
 }
 
 fn cwd() -> PathBuf {
