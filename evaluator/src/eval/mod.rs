@@ -381,8 +381,9 @@ impl Eval {
             Expr::BinOp { pos, op, lhs, rhs } => {
                 // The reference's parser turns these operators into calls of `__sub`,
                 // `__mul`, `__div` and `__lessThan`, which its call trace shows.
-                let is_call = matches!(op, BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge);
-                if is_call && self.settings.trace_function_calls {
+                if self.settings.trace_function_calls
+                    && matches!(op, BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge)
+                {
                     let (pos, op) = (*pos, *op);
                     return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, env));
                 }
