@@ -6,6 +6,7 @@
 //! are always at least 8-aligned) and only stricter alignments take the aligned path.
 //! Freed memory stays in the process (see [`tune`]).
 
+use crate::prefault;
 use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
@@ -25,18 +26,18 @@ unsafe impl GlobalAlloc for Allocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.align() <= MIN_ALIGN {
-            mi::mi_malloc(layout.size()) as *mut u8
+            prefault::note(mi::mi_malloc(layout.size()) as *mut u8, layout.size())
         } else {
-            mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+            prefault::note(mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8, layout.size())
         }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if layout.align() <= MIN_ALIGN {
-            mi::mi_zalloc(layout.size()) as *mut u8
+            prefault::note(mi::mi_zalloc(layout.size()) as *mut u8, layout.size())
         } else {
-            mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+            prefault::note(mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8, layout.size())
         }
     }
 
@@ -48,9 +49,9 @@ unsafe impl GlobalAlloc for Allocator {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if layout.align() <= MIN_ALIGN {
-            mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
+            prefault::note(mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8, new_size)
         } else {
-            mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+            prefault::note(mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8, new_size)
         }
     }
 }
@@ -76,3 +77,4 @@ pub fn tune() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
+

@@ -5,6 +5,7 @@
 //! a crash.
 
 mod alloc;
+mod prefault;
 mod args;
 mod check;
 mod flake_cmd;
@@ -23,6 +24,7 @@ const STACK_MARGIN: usize = 16 << 20;
 
 fn main() -> ExitCode {
     alloc::tune();
+    prefault::start();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = std::thread::Builder::new()
         .name("eval".into())
