@@ -17,8 +17,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
@@ -51,10 +51,27 @@ struct Task {
     job: Job,
 }
 
-/// Progress shared between the submitting side and the writer thread.
+/// Queued jobs wake the writer once this many are waiting.
+const BATCH: usize = 32;
+
+/// The jobs not yet taken by the writer thread.
+#[derive(Default)]
+struct Queue {
+    tasks: VecDeque<Task>,
+    /// No more jobs will come: the writer ends once the queue is empty.
+    closed: bool,
+    /// The writer is asleep, waiting for `work`.
+    idle: bool,
+}
+
+/// The queue and the progress shared between the submitting side and the writer thread.
 #[derive(Default)]
 struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when jobs are queued for a sleeping writer, or the queue is closed.
+    work: Condvar,
     state: Mutex<Progress>,
+    /// Signalled when a job is done and somebody waits for it.
     changed: Condvar,
     /// Set with `Progress::error`, so submitting needs no lock while all is well.
     failed: AtomicBool,
@@ -65,6 +82,8 @@ struct Shared {
 #[derive(Default)]
 struct Progress {
     done: Ticket,
+    /// Somebody waits in [`Writer::wait`].
+    waiting: bool,
     /// The first write error not yet reported to a caller.
     error: Option<StoreError>,
 }
@@ -72,6 +91,17 @@ struct Progress {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Progress> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the writer if it sleeps and has work (or must see that the queue closed).
+    fn wake(&self, q: &Queue) {
+        if q.idle && (!q.tasks.is_empty() || q.closed) {
+            self.work.notify_one();
+        }
     }
 
     fn take_error(&self) -> Result<(), StoreError> {
@@ -86,7 +116,6 @@ impl Shared {
 
 /// A thread writing into one store directory, and the queue feeding it.
 pub(crate) struct Writer {
-    tx: Option<Sender<Task>>,
     thread: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     submitted: Ticket,
@@ -95,14 +124,12 @@ pub(crate) struct Writer {
 impl Writer {
     /// Starts a writer for the (existing) physical store directory `dir`.
     pub(crate) fn spawn(dir: PathBuf) -> io::Result<Writer> {
-        let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(&dir, rx, &theirs))?;
+            .spawn(move || run(&dir, &theirs))?;
         Ok(Writer {
-            tx: Some(tx),
             thread: Some(thread),
             shared,
             submitted: 0,
@@ -117,10 +144,15 @@ impl Writer {
             base_name: base_name.to_owned(),
             job,
         };
-        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(task).is_ok());
-        if !sent {
+        if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
             return Err(StoreError::Io(io::Error::other("the store writer has stopped")));
         }
+        let mut q = self.shared.queue();
+        q.tasks.push_back(task);
+        if q.tasks.len() >= BATCH {
+            self.shared.wake(&q);
+        }
+        drop(q);
         self.submitted += 1;
         Ok(self.submitted)
     }
@@ -128,6 +160,11 @@ impl Writer {
     /// Blocks until the job of `ticket` (and every earlier one) is finished.
     pub(crate) fn wait(&self, ticket: Ticket) {
         let mut p = self.shared.lock();
+        if p.done >= ticket {
+            return;
+        }
+        p.waiting = true;
+        self.shared.wake(&self.shared.queue());
         while p.done < ticket {
             p = self
                 .shared
@@ -135,6 +172,7 @@ impl Writer {
                 .wait(p)
                 .unwrap_or_else(|e| e.into_inner());
         }
+        p.waiting = false;
     }
 
     /// The first write error not reported yet.
@@ -157,7 +195,10 @@ impl Writer {
 impl Drop for Writer {
     /// Finishes every queued write; an error nobody was told about goes to stderr.
     fn drop(&mut self) {
-        drop(self.tx.take());
+        let mut q = self.shared.queue();
+        q.closed = true;
+        self.shared.wake(&q);
+        drop(q);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -175,11 +216,27 @@ impl std::fmt::Debug for Writer {
     }
 }
 
+/// The next job, sleeping while there is none; `None` once the queue is closed and empty.
+fn next_task(shared: &Shared) -> Option<Task> {
+    let mut q = shared.queue();
+    loop {
+        if let Some(t) = q.tasks.pop_front() {
+            return Some(t);
+        }
+        if q.closed {
+            return None;
+        }
+        q.idle = true;
+        q = shared.work.wait(q).unwrap_or_else(|e| e.into_inner());
+        q.idle = false;
+    }
+}
+
 /// The writer thread: one task after the other until the queue is closed.
-fn run(dir: &Path, rx: Receiver<Task>, shared: &Shared) {
+fn run(dir: &Path, shared: &Shared) {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let pid = std::process::id();
-    for task in rx {
+    while let Some(task) = next_task(shared) {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".tmp-rnix-{pid}-{n}"));
         let dest = dir.join(&task.base_name);
@@ -208,8 +265,11 @@ fn run(dir: &Path, rx: Receiver<Task>, shared: &Shared) {
                 shared.failed.store(true, Ordering::Release);
             }
         }
+        let waiting = p.waiting;
         drop(p);
-        shared.changed.notify_all();
+        if waiting {
+            shared.changed.notify_all();
+        }
     }
 }
 
