@@ -69,7 +69,9 @@ pub enum Origin {
 pub struct SourceFile {
     pub origin: Origin,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Offsets where lines start, computed when a position is first shown: most files
+    /// never need it, and scanning all 12 MB of a NixOS system's sources costs time.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
@@ -80,48 +82,53 @@ impl SourceFile {
             Origin::Stdin => "«stdin»".into(),
         }
     }
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            let bytes = self.text.as_bytes();
+            for (i, &b) in bytes.iter().enumerate() {
+                // Nix counts "\r\n", "\n" and a bare "\r" as line ends.
+                if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    starts.push(i as u32 + 1);
+                }
+            }
+            starts
+        })
+    }
     /// 1-based line and column of a byte offset (columns count bytes, as Nix does).
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.line_starts();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        (line as u32 + 1, offset - self.line_starts[line] + 1)
+        (line as u32 + 1, offset - starts[line] + 1)
     }
     /// The text of a 1-based line, without its terminator.
     pub fn line_text(&self, line: u32) -> Option<&str> {
         let i = line.checked_sub(1)? as usize;
-        let start = *self.line_starts.get(i)? as usize;
-        let end = self.line_starts.get(i + 1).map(|&e| e as usize).unwrap_or(self.text.len());
+        let starts = self.line_starts();
+        let start = *starts.get(i)? as usize;
+        let end = starts.get(i + 1).map(|&e| e as usize).unwrap_or(self.text.len());
         let s = &self.text[start..end];
         Some(s.trim_end_matches(['\n', '\r']))
     }
     pub fn line_count(&self) -> u32 {
-        self.line_starts.len() as u32
+        self.line_starts().len() as u32
     }
 }
 
 static SOURCES: LazyLock<RwLock<Vec<Arc<SourceFile>>>> = LazyLock::new(Default::default);
 
 pub fn add_source(origin: Origin, text: Arc<str>) -> FileId {
-    let mut line_starts = vec![0u32];
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        // Nix counts "\r\n", "\n" and a bare "\r" as line ends.
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            line_starts.push(i as u32 + 1);
-        }
-    }
-    let len = text.len() as u32;
     let mut w = SOURCES.write().unwrap();
     let mut bases = BASES.write().unwrap();
     let base = match (bases.last(), w.last()) {
         (Some(&b), Some(prev)) => b.saturating_add(prev.text.len() as u32).saturating_add(1),
         _ => 0,
     };
-    let _ = len;
     bases.push(base);
-    w.push(Arc::new(SourceFile { origin, text, line_starts }));
+    w.push(Arc::new(SourceFile { origin, text, line_starts: std::sync::OnceLock::new() }));
     FileId(w.len() as u32 - 1)
 }
 
@@ -191,7 +198,8 @@ fn push_normalized(out: &mut String, s: &str) {
 /// A string literal's value: the private-use stand-ins of [`normalize_source`] become the
 /// raw bytes they stand for.
 pub fn source_string(t: String) -> crate::value::NixString {
-    if !t.chars().any(|c| c as u32 >= RAW_BYTE_BASE) {
+    // Every stand-in is encoded with the lead byte 0xF4; most strings have none.
+    if !t.as_bytes().contains(&0xF4) || !t.chars().any(|c| c as u32 >= RAW_BYTE_BASE) {
         return crate::value::NixString::from(t);
     }
     let mut b = Vec::with_capacity(t.len());

@@ -11,6 +11,9 @@ use std::borrow::Cow;
 
 /// Nix's `canonPath`: absolute, no `.`/`..` components, no repeated or trailing slashes.
 pub fn canon_path(p: &str) -> String {
+    if is_canonical(p) {
+        return p.to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in p.split('/') {
         match c {
@@ -30,6 +33,20 @@ pub fn canon_path(p: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// True if `p` is already what [`canon_path`] makes of it (the usual case).
+fn is_canonical(p: &str) -> bool {
+    let b = p.as_bytes();
+    if b == b"/" {
+        return true;
+    }
+    if b.first() != Some(&b'/') || b.last() == Some(&b'/') {
+        return false;
+    }
+    // No empty, `.` or `..` component: every '/' is followed by something other than
+    // '/', "./" or "../" (and the path does not end in "/." or "/..").
+    b.split(|&c| c == b'/').skip(1).all(|c| !matches!(c, b"" | b"." | b".."))
 }
 
 /// The value of a string literal without interpolation (for static attribute names).
@@ -158,5 +175,28 @@ impl<'a> Lowerer<'a> {
             s.push('/');
         }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canon_path;
+
+    /// Expected values are what `nix-instantiate --eval -E '/. + "P"'` (Nix 2.8) prints.
+    #[test]
+    fn canonical_paths_as_nix() {
+        for (p, nix) in [
+            ("/a/./b/../c//d/", "/a/c/d"),
+            ("/", "/"),
+            ("//", "/"),
+            ("/..", "/"),
+            ("/a/..", "/"),
+            ("/a/b", "/a/b"),
+            ("/a/.b/..c", "/a/.b/..c"),
+            ("/a/b/.", "/a/b"),
+            ("/a/b/..", "/a"),
+        ] {
+            assert_eq!(canon_path(p), nix, "{p}");
+        }
     }
 }

@@ -69,7 +69,11 @@ impl NixString {
     }
     /// The text, with invalid UTF-8 replaced (for messages and names).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(self.as_bytes())
+        // `from_utf8` checks a word at a time; the lossy scan goes byte by byte.
+        match std::str::from_utf8(self.as_bytes()) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(self.as_bytes()),
+        }
     }
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.as_bytes()).ok()
