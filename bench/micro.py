@@ -27,16 +27,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import (REPO, find_rnix, fmt_mib, fmt_progress, fmt_ratio, fmt_s,  # noqa: E402
+                      print_table, ratios, run_alternating, run_once, summarise_runs)
+
 SHARED_MICRO = REPO.parent / "shared" / "bench" / "micro"
 
 GENERATED = {
@@ -75,60 +73,6 @@ let
 in builtins.foldl' (a: b: a + b) 0 (builtins.attrValues merged)
 """,
 }
-
-
-def find_rnix(explicit):
-    if explicit:
-        return explicit
-    if os.environ.get("RNIX_EVAL"):
-        return os.environ["RNIX_EVAL"]
-    for profile in ("release", "debug"):
-        p = REPO / "target" / profile / "rnix-eval"
-        if p.exists():
-            return str(p)
-    return None
-
-
-def run_once(cmd, cwd, timeout):
-    """Run cmd; return (exit, wall_s, cpu_s, maxrss_kib, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NIX_")}
-    env["HOME"] = env.get("BENCH_HOME", "/fake-home")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                             env=env, start_new_session=True)
-        timed_out = []
-
-        def kill():
-            timed_out.append(True)
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        exit_desc = "timeout" if timed_out else p.returncode
-        return (exit_desc, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss,
-                out.read(), err.read().decode(errors="replace"))
-
-
-def fmt_s(x):
-    return "-" if x is None else (f"{x:.3f}" if x < 10 else f"{x:.2f}")
-
-
-def fmt_mib(kib):
-    return "-" if kib is None else f"{kib / 1024:.0f}"
-
-
-def fmt_ratio(a, b):
-    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
 
 def main():
@@ -180,43 +124,13 @@ def main():
             "rnix": [rnix, "instantiate", "--eval", "--strict", str(w)],
             "nix": [args.nix, "--eval", "--strict", str(w)],
         }
-        res = {"rnix": [], "nix": []}
-        for i in range(args.runs):
-            order = ("rnix", "nix") if i % 2 == 0 else ("nix", "rnix")
-            for side in order:
-                res[side].append(run_once(sides[side], str(w.parent), args.timeout))
-        row = {"workload": w.name}
-        for side in ("rnix", "nix"):
-            ok = [r for r in res[side] if r[0] == 0]
-            row[side] = {
-                "ok_runs": len(ok),
-                "exits": sorted({str(r[0]) for r in res[side]}),
-                "median_s": statistics.median(r[1] for r in ok) if ok else None,
-                "min_s": min(r[1] for r in ok) if ok else None,
-                "median_cpu_s": statistics.median(r[2] for r in ok) if ok else None,
-                "median_maxrss_kib": statistics.median(r[3] for r in ok) if ok else None,
-                "stderr": (res[side][0][5].strip().splitlines() or [""])[-1][:200],
-            }
-        a, b = res["rnix"][0], res["nix"][0]
-        if a[0] != 0:
-            row["output"] = f"rnix failed ({a[0]})"
-        elif b[0] != 0:
-            row["output"] = f"nix failed ({b[0]})"
-        else:
-            row["output"] = "match" if a[4] == b[4] else "DIFFERENT"
-        row["time_ratio"] = (row["rnix"]["median_s"] / row["nix"]["median_s"]
-                             if row["rnix"]["median_s"] and row["nix"]["median_s"] else None)
-        row["rss_ratio"] = (row["rnix"]["median_maxrss_kib"] / row["nix"]["median_maxrss_kib"]
-                            if row["rnix"]["median_maxrss_kib"] and row["nix"]["median_maxrss_kib"] else None)
+        res = run_alternating(args.runs, lambda side, i: run_once(sides[side], str(w.parent), args.timeout))
+        row = {"workload": w.name, **summarise_runs(res)}
+        row.update(ratios(row))
         rows.append(row)
-        r, n = row["rnix"], row["nix"]
-        print(f"{w.name:32} rnix {fmt_s(r['median_s']):>7}s {fmt_mib(r['median_maxrss_kib']):>5}MiB | "
-              f"nix {fmt_s(n['median_s']):>7}s {fmt_mib(n['median_maxrss_kib']):>5}MiB | "
-              f"time {fmt_ratio(r['median_s'], n['median_s']):>7} rss "
-              f"{fmt_ratio(r['median_maxrss_kib'], n['median_maxrss_kib']):>6} | {row['output']}",
-              file=sys.stderr, flush=True)
+        print(f"{w.name:32} {fmt_progress(row, 7)} | {row['output']}", file=sys.stderr, flush=True)
         if row["output"].startswith("rnix failed"):
-            print(f"    rnix stderr: {r['stderr']}", file=sys.stderr)
+            print(f"    rnix stderr: {row['rnix']['stderr']}", file=sys.stderr)
 
     shutil.rmtree(tmp, ignore_errors=True)
 
@@ -226,17 +140,7 @@ def main():
               fmt_mib(row["rnix"]["median_maxrss_kib"]), fmt_mib(row["nix"]["median_maxrss_kib"]),
               fmt_ratio(row["rnix"]["median_maxrss_kib"], row["nix"]["median_maxrss_kib"]),
               row["output"]] for row in rows]
-    print()
-    if args.markdown:
-        print("| " + " | ".join(hdr) + " |")
-        print("|" + "|".join("---" for _ in hdr) + "|")
-        for t in table:
-            print("| " + " | ".join(t) + " |")
-    else:
-        widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(hdr)]
-        print("  ".join(h.ljust(wd) for h, wd in zip(hdr, widths)))
-        for t in table:
-            print("  ".join(c.ljust(wd) for c, wd in zip(t, widths)))
+    print_table(hdr, table, args.markdown)
     print(f"\nmedian of {args.runs} runs each (wall time; peak RSS from wait4); "
           f"A/B alternated; ratio < 1 means rnix-eval is faster/smaller")
     if args.json:

@@ -30,15 +30,14 @@ import argparse
 import datetime
 import json
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from micro import find_rnix, fmt_mib, fmt_ratio, fmt_s, run_once  # noqa: E402
+from benchlib import (REPO, SIDES, find_rnix, fmt_mib, fmt_progress, fmt_ratio, fmt_s,  # noqa: E402
+                      print_table, ratios, run_alternating, run_once, summarise_runs)
 
-REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 NIXOS = SHARED / "nixpkgs" / "nixos-20.09" / "nixos"
 CONFIGS = SHARED / "configs"
@@ -77,18 +76,16 @@ def normalise(stdout):
 
 
 def bench_one(args, sides, mode, config, tmp):
-    res = {"rnix": [], "nix": []}
-    for i in range(args.runs):
-        order = ("rnix", "nix") if i % 2 == 0 else ("nix", "rnix")
-        for side in order:
-            # A new directory per run, removed only at the end of the whole benchmark:
-            # after mass deletions ext4 skips the just-freed inodes for minutes, scanning
-            # them on every file creation, which would make the next runs (of both sides)
-            # measure the file system rather than the evaluators.
-            store = tmp / f"store-{config.stem}-{side}-{i}"
-            argv = command(side, sides[side], mode, config, store)
-            res[side].append(run_once(argv, str(tmp), args.timeout))
-    return res
+    def run(side, i):
+        # A new directory per run, removed only at the end of the whole benchmark:
+        # after mass deletions ext4 skips the just-freed inodes for minutes, scanning
+        # them on every file creation, which would make the next runs (of both sides)
+        # measure the file system rather than the evaluators.
+        store = tmp / f"store-{config.stem}-{side}-{i}"
+        argv = command(side, sides[side], mode, config, store)
+        return run_once(argv, str(tmp), args.timeout)
+
+    return run_alternating(args.runs, run)
 
 
 def remove_store(path):
@@ -105,34 +102,14 @@ def remove_store(path):
 
 
 def summarise(res, golden):
-    row = {}
-    for side in ("rnix", "nix"):
-        ok = [r for r in res[side] if r[0] == 0]
-        row[side] = {
-            "ok_runs": len(ok),
-            "exits": sorted({str(r[0]) for r in res[side]}),
-            "median_s": statistics.median(r[1] for r in ok) if ok else None,
-            "min_s": min(r[1] for r in ok) if ok else None,
-            "median_cpu_s": statistics.median(r[2] for r in ok) if ok else None,
-            "median_maxrss_kib": statistics.median(r[3] for r in ok) if ok else None,
-            "stdout": normalise(res[side][0][4]),
-            "stderr": (res[side][0][5].strip().splitlines() or [""])[-1][:200],
-        }
-    a, b = res["rnix"][0], res["nix"][0]
-    if a[0] != 0:
-        row["output"] = f"rnix failed ({a[0]})"
-    elif b[0] != 0:
-        row["output"] = f"nix failed ({b[0]})"
-    else:
-        row["output"] = "match" if normalise(a[4]) == normalise(b[4]) else "DIFFERENT"
-    if golden and a[0] == 0:
+    """The row of one config and mode: stdouts compared normalised, and whether rnix-eval's
+    is the golden drv path."""
+    row = summarise_runs(res, normalise)
+    if golden and res["rnix"][0][0] == 0:
         row["golden"] = "yes" if row["rnix"]["stdout"] == golden else "NO"
     else:
         row["golden"] = "-"
-    r, n = row["rnix"], row["nix"]
-    row["time_ratio"] = r["median_s"] / n["median_s"] if r["median_s"] and n["median_s"] else None
-    row["rss_ratio"] = (r["median_maxrss_kib"] / n["median_maxrss_kib"]
-                        if r["median_maxrss_kib"] and n["median_maxrss_kib"] else None)
+    row.update(ratios(row))
     return row
 
 
@@ -178,14 +155,9 @@ def main():
                 res = bench_one(args, sides, mode, config, tmp)
                 row = {"config": config.stem, "mode": mode, **summarise(res, goldens.get(config.stem))}
                 rows.append(row)
-                r, n = row["rnix"], row["nix"]
-                print(f"{config.stem:10} {mode:5} rnix {fmt_s(r['median_s']):>6}s "
-                      f"{fmt_mib(r['median_maxrss_kib']):>5}MiB | nix {fmt_s(n['median_s']):>6}s "
-                      f"{fmt_mib(n['median_maxrss_kib']):>5}MiB | time "
-                      f"{fmt_ratio(r['median_s'], n['median_s']):>6} rss "
-                      f"{fmt_ratio(r['median_maxrss_kib'], n['median_maxrss_kib']):>6} | "
+                print(f"{config.stem:10} {mode:5} {fmt_progress(row, 6)} | "
                       f"{row['output']}, golden {row['golden']}", file=sys.stderr, flush=True)
-                for side in ("rnix", "nix"):
+                for side in SIDES:
                     if row["output"].startswith(f"{side} failed"):
                         print(f"    {side} stderr: {row[side]['stderr']}", file=sys.stderr)
     finally:
@@ -199,17 +171,7 @@ def main():
               fmt_mib(row["rnix"]["median_maxrss_kib"]), fmt_mib(row["nix"]["median_maxrss_kib"]),
               fmt_ratio(row["rnix"]["median_maxrss_kib"], row["nix"]["median_maxrss_kib"]),
               row["output"], row["golden"]] for row in rows]
-    print()
-    if args.markdown:
-        print("| " + " | ".join(hdr) + " |")
-        print("|" + "|".join("---" for _ in hdr) + "|")
-        for t in table:
-            print("| " + " | ".join(t) + " |")
-    else:
-        widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(hdr)]
-        print("  ".join(h.ljust(wd) for h, wd in zip(hdr, widths)))
-        for t in table:
-            print("  ".join(c.ljust(wd) for c, wd in zip(t, widths)))
+    print_table(hdr, table, args.markdown)
     print(f"\n{started:%Y-%m-%d}: median of {args.runs} runs each (wall time; user+sys CPU and peak RSS from wait4); "
           f"A/B alternated; ratio < 1 means rnix-eval is faster/smaller")
     goals = []

@@ -7,8 +7,6 @@ mod common;
 
 use common::*;
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
@@ -27,8 +25,7 @@ fn fixtures(step: &str) {
 
 #[test]
 fn lock_and_update_against_the_reference() {
-    if !bin().exists() {
-        eprintln!("skipping: the rnix-eval binary is absent (cargo build --release first)");
+    if !bin_built() {
         return;
     }
     fixtures("0");
@@ -72,70 +69,18 @@ fn lock_and_update_against_the_reference() {
     assert_eq!(lock(), data("lock-initial.lock"));
 }
 
-const REV: &str = "0123456789abcdef0123456789abcdef01234567";
-/// `nix hash path` (2.8) of the tree in [`tarball`].
-const NAR: &str = "sha256-+gklZlLAudjsO97Sc6Jc4C17rVNsj1lmoO/CPXeIsJI=";
-const PATH: &str = "/nix/store/3v85ap2fwcik8qhf4x0rifm57q562gjh-source";
-
-fn tarball() -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
-    let mut b = tar::Builder::new(gz);
-    let mut add = |path: &str, kind: tar::EntryType, mode: u32, data: &[u8], link: Option<&str>| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_mtime(1609459200);
-        h.set_size(data.len() as u64);
-        if let Some(l) = link {
-            h.set_link_name(l).unwrap();
-        }
-        b.append_data(&mut h, path, data).unwrap();
-    };
-    add("owner-repo-0123456/", tar::EntryType::Directory, 0o755, b"", None);
-    add("owner-repo-0123456/a.txt", tar::EntryType::Regular, 0o644, b"hello\n", None);
-    add("owner-repo-0123456/sub/", tar::EntryType::Directory, 0o755, b"", None);
-    add("owner-repo-0123456/sub/run.sh", tar::EntryType::Regular, 0o755, b"#!/bin/sh\n", None);
-    add("owner-repo-0123456/l", tar::EntryType::Symlink, 0o777, b"", Some("a.txt"));
-    b.into_inner().unwrap().finish().unwrap()
-}
-
-fn serve(routes: HashMap<String, Vec<u8>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut req = vec![];
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_owned();
-            let path = line.split(' ').nth(1).unwrap_or("").to_owned();
-            let (status, body) = match routes.get(&path) {
-                Some(b) => ("200 OK", b.clone()),
-                None => ("404 Not Found", b"not found".to_vec()),
-            };
-            let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = s.write_all(&body);
-        }
-    });
-    base
-}
-
 #[test]
 fn github_input_fetched_locked_and_verified() {
-    if !bin().exists() {
-        eprintln!("skipping: the rnix-eval binary is absent (cargo build --release first)");
+    if !bin_built() {
         return;
     }
-    let base = serve(HashMap::from([
-        ("/repos/owner/repo/commits/HEAD".to_owned(), format!(r#"{{"sha":"{REV}"}}"#).into_bytes()),
-        (format!("/repos/owner/repo/tarball/{REV}"), tarball()),
-    ]));
+    let base = serve(
+        HashMap::from([
+            ("/repos/owner/repo/commits/HEAD".to_owned(), format!(r#"{{"sha":"{REV}"}}"#).into_bytes()),
+            (format!("/repos/owner/repo/tarball/{REV}"), tarball(false)),
+        ]),
+        usize::MAX,
+    );
     let dir = scratch("github");
     let top = dir.join("top");
     std::fs::create_dir_all(&top).unwrap();

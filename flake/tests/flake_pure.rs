@@ -28,8 +28,7 @@ const FLAKE: &str = r#"{
 
 #[test]
 fn pure_mode_as_the_reference() {
-    if !bin().exists() {
-        eprintln!("skipping: the rnix-eval binary is absent (cargo build --release first)");
+    if !bin_built() {
         return;
     }
     let base = scratch("pure");

@@ -1,6 +1,9 @@
 //! Git inputs against values CppNix 2.8 computed (`nix flake metadata --json`) for the
 //! repositories `tests/data/make-git-fixtures.sh` builds. Skips when `git` is missing.
 
+mod common;
+
+use common::remove_with_store;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -209,11 +212,7 @@ fn bare_repository_through_the_cache_and_store_copy() {
         "{e}"
     );
     assert!(e.message().ends_with("expected 'sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=', got 'sha256-CNL/Pt/rC1m9eHOFm44+Pp/OJ9Mf1c9qnOsfvYqIF7o='"), "{e}");
-    let _ = Command::new("chmod")
-        .args(["-R", "u+w"])
-        .arg(&root)
-        .status();
-    let _ = std::fs::remove_dir_all(&d);
+    remove_with_store(&d);
 }
 
 #[test]

@@ -1,44 +1,22 @@
 //! The fixtures' `self` values from `../shared/golden/flakes.tsv` (CppNix 2.8), recomputed by
 //! parsing `.` in a committed fixture and fetching it. Skips when `../shared` is absent.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use common::{golden, remove_with_store, shared_data};
 
 use nix_flake::fetch::{fetch, FetchOptions};
 use nix_flake::flakeref::{FlakeRef, ParseOptions};
 use nix_flake::source_info::{SourceInfo, SourceValue};
 use nix_store_core::{DirStore, ReadOnlyStore};
 
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("RNIX_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    p.join("golden/flakes.tsv").exists().then_some(p)
-}
-
-fn golden(shared: &Path, fixture: &str, field: &str) -> String {
-    let tsv = std::fs::read_to_string(shared.join("golden/flakes.tsv")).unwrap();
-    tsv.lines()
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .find(|c| c.len() == 3 && c[0] == fixture && c[1] == field)
-        .map(|c| c[2].to_owned())
-        .unwrap_or_else(|| panic!("no golden {fixture} {field}"))
-}
-
 fn check_fixture(fixture: &str) {
-    let Some(shared) = shared() else {
+    let Some(shared) = shared_data() else {
         eprintln!("skipping: ../shared (golden values and fixtures) is absent");
         return;
     };
     let dest = std::env::temp_dir().join(format!("rnix-golden-{}-{fixture}", std::process::id()));
-    let ok = Command::new("bash")
-        .arg(shared.join("flakes/make-fixture.sh"))
-        .arg(fixture)
-        .arg(&dest)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "make-fixture.sh {fixture} failed");
+    common::fixture(&shared, fixture, &dest);
     let r = FlakeRef::parse(
         ".",
         ParseOptions {
@@ -75,11 +53,7 @@ fn check_fixture(fixture: &str) {
     let on_disk = store_dir.join(sp.trim_start_matches('/'));
     let h = nix_store_core::nar::nar_hash_path(&on_disk, &mut |_, _| true).unwrap();
     assert_eq!(h.to_sri(), golden(&shared, fixture, "self.narHash"));
-    let _ = Command::new("chmod")
-        .args(["-R", "u+w"])
-        .arg(&store_dir)
-        .status();
-    let _ = std::fs::remove_dir_all(&store_dir);
+    remove_with_store(&store_dir);
     let _ = std::fs::remove_dir_all(&dest);
 }
 

@@ -1,6 +1,9 @@
 //! `path:` inputs against `tests/data/follows.lock` (CppNix 2.8 locked `/tmp/lx/raw`, a
 //! directory holding `data.txt` = "raw data\n", both with mtime 2024-03-01).
 
+mod common;
+
+use common::remove_with_store;
 use std::fs::File;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -80,9 +83,5 @@ fn path_input_hash_and_last_modified() {
             f.store_path
         )
     );
-    let _ = std::process::Command::new("chmod")
-        .args(["-R", "u+w"])
-        .arg(&dir)
-        .status();
-    let _ = std::fs::remove_dir_all(&dir);
+    remove_with_store(&dir);
 }

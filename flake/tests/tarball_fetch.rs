@@ -1,112 +1,17 @@
-//! Tarballs and the github archive API, served from 127.0.0.1 by a tiny server in the test
-//! (never the internet). Expected hashes: `nix hash path` / `nix store add-path` (2.8) on the
-//! same tree unpacked by hand.
+//! Tarballs and the github archive API, served from 127.0.0.1 by the tiny server of
+//! `common` (never the internet). Expected hashes: `nix hash path` / `nix store add-path` (2.8)
+//! on the same tree unpacked by hand.
 
+mod common;
+
+use common::{serve, tarball, NAR, PATH, REV};
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
 
 use nix_flake::fetch::{fetch, FetchOptions};
 use nix_flake::flakeref::{FlakeRef, ParseOptions};
 use nix_flake::source_info::SourceInfo;
 use nix_store_core::ReadOnlyStore;
-
-const REV: &str = "0123456789abcdef0123456789abcdef01234567";
-const NAR: &str = "sha256-+gklZlLAudjsO97Sc6Jc4C17rVNsj1lmoO/CPXeIsJI=";
-const PATH: &str = "/nix/store/3v85ap2fwcik8qhf4x0rifm57q562gjh-source";
-
-/// `owner-repo-0123456/{a.txt, sub/run.sh (executable), l -> a.txt}`, top dir mtime 2021-01-01.
-fn tarball(extra_top: bool) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
-    let mut b = tar::Builder::new(gz);
-    let mut add = |path: &str, kind: tar::EntryType, mode: u32, data: &[u8], link: Option<&str>| {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(kind);
-        h.set_mode(mode);
-        h.set_mtime(1609459200);
-        h.set_size(data.len() as u64);
-        if let Some(l) = link {
-            h.set_link_name(l).unwrap();
-        }
-        b.append_data(&mut h, path, data).unwrap();
-    };
-    add(
-        "owner-repo-0123456/",
-        tar::EntryType::Directory,
-        0o755,
-        b"",
-        None,
-    );
-    add(
-        "owner-repo-0123456/a.txt",
-        tar::EntryType::Regular,
-        0o644,
-        b"hello\n",
-        None,
-    );
-    add(
-        "owner-repo-0123456/sub/",
-        tar::EntryType::Directory,
-        0o755,
-        b"",
-        None,
-    );
-    add(
-        "owner-repo-0123456/sub/run.sh",
-        tar::EntryType::Regular,
-        0o755,
-        b"#!/bin/sh\n",
-        None,
-    );
-    add(
-        "owner-repo-0123456/l",
-        tar::EntryType::Symlink,
-        0o777,
-        b"",
-        Some("a.txt"),
-    );
-    if extra_top {
-        add("stray.txt", tar::EntryType::Regular, 0o644, b"x", None);
-    }
-    b.into_inner().unwrap().finish().unwrap()
-}
-
-/// Serves `routes` (path → body) on 127.0.0.1 for at most `max` requests; returns the base URL.
-fn serve(routes: HashMap<String, Vec<u8>>, max: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(max) {
-            let Ok(mut s) = stream else { continue };
-            let mut req = vec![];
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let line = String::from_utf8_lossy(&req)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_owned();
-            let path = line.split(' ').nth(1).unwrap_or("").to_owned();
-            let (status, body) = match routes.get(&path) {
-                Some(b) => ("200 OK", b.clone()),
-                None => ("404 Not Found", b"not found".to_vec()),
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(&body);
-        }
-    });
-    base
-}
 
 fn tmp(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("rnix-tarball-{}-{tag}", std::process::id()))

@@ -221,25 +221,22 @@ impl Store for DirStore {
         filter: &mut PathFilter<'_>,
     ) -> Result<(String, Hash), StoreError> {
         let src = src.to_owned();
-        if method != FileIngestionMethod::Recursive {
-            let hash = flat_hash(&src)?;
-            let sp = flat_path(name, method, &hash)?;
-            return Ok((self.put(&sp, || Job::Flat { src, hash })?, hash));
-        }
         // The filter runs once per entry, here; the copy replays its answers.
         let mut rejected = HashSet::new();
-        let hash = nar_hash_path(&src, &mut |p: &Path, t: FileType| {
+        let (sp, hash) = source_path(name, &src, method, &mut |p: &Path, t: FileType| {
             let keep = filter(p, t);
             if !keep {
                 rejected.insert(p.to_owned());
             }
             keep
         })?;
-        let sp = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
-        let job = || Job::Tree {
-            src,
-            rejected,
-            hash,
+        let job = || match method {
+            FileIngestionMethod::Recursive => Job::Tree {
+                src,
+                rejected,
+                hash,
+            },
+            _ => Job::Flat { src, hash },
         };
         Ok((self.put(&sp, job)?, hash))
     }
@@ -307,17 +304,7 @@ impl Store for ReadOnlyStore {
         method: FileIngestionMethod,
         filter: &mut PathFilter<'_>,
     ) -> Result<(String, Hash), StoreError> {
-        let (sp, hash) = match method {
-            FileIngestionMethod::Recursive => {
-                let hash = nar_hash_path(src, filter)?;
-                let sp = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
-                (sp, hash)
-            }
-            _ => {
-                let hash = flat_hash(src)?;
-                (flat_path(name, method, &hash)?, hash)
-            }
-        };
+        let (sp, hash) = source_path(name, src, method, filter)?;
         Ok((sp.to_absolute(), hash))
     }
 
@@ -342,12 +329,22 @@ fn physical(root: &Path, logical: &str) -> PathBuf {
     root.join(logical.trim_start_matches('/'))
 }
 
-fn flat_path(
+/// The path [`Store::add_path`] gives `src`, and the sha256 it is made from: the NAR hash
+/// of the tree as `filter` lets it through for `Recursive`, the file's bytes otherwise
+/// (`filter` is not asked then). Every store names a source this one way, whether or not
+/// it goes on to copy it.
+fn source_path(
     name: &str,
+    src: &Path,
     method: FileIngestionMethod,
-    hash: &Hash,
-) -> Result<StorePath, StorePathError> {
-    make_fixed_output_path(method, hash, name, &BTreeSet::new())
+    filter: &mut PathFilter<'_>,
+) -> Result<(StorePath, Hash), StoreError> {
+    let hash = match method {
+        FileIngestionMethod::Recursive => nar_hash_path(src, filter)?,
+        _ => flat_hash(src)?,
+    };
+    let sp = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
+    Ok((sp, hash))
 }
 
 /// sha256 of a regular file's bytes.

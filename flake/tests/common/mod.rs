@@ -1,6 +1,10 @@
-//! Helpers for the command-line flake tests: the binary, the shared data, fixtures, runs.
+//! Helpers for the flake tests: the binary, the shared data, fixtures, runs, and a github
+//! archive served from 127.0.0.1.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,16 +15,32 @@ pub fn bin() -> PathBuf {
     })
 }
 
-/// `../shared` (or `$RNIX_SHARED`) if it holds the flake fixtures, else `None` (tests skip).
-pub fn shared() -> Option<PathBuf> {
+/// True if the rnix-eval binary is built; else says the test skips.
+pub fn bin_built() -> bool {
+    let built = bin().exists();
+    if !built {
+        eprintln!("skipping: the rnix-eval binary is absent (cargo build --release first)");
+    }
+    built
+}
+
+/// `../shared` (or `$RNIX_SHARED`) if it holds the flake fixtures and their goldens.
+/// Silent: for tests that need no binary and say themselves why they skip.
+pub fn shared_data() -> Option<PathBuf> {
     let p = std::env::var_os("RNIX_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if p.join("golden/flakes.tsv").exists() && bin().exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: ../shared (flake fixtures) or the rnix-eval binary is absent (cargo build --release first)");
-        None
+    p.join("golden/flakes.tsv").exists().then_some(p)
+}
+
+/// [`shared_data`] if the rnix-eval binary is built too, else `None` (tests skip).
+pub fn shared() -> Option<PathBuf> {
+    match shared_data() {
+        Some(p) if bin().exists() => Some(p),
+        _ => {
+            eprintln!("skipping: ../shared (flake fixtures) or the rnix-eval binary is absent (cargo build --release first)");
+            None
+        }
     }
 }
 
@@ -35,6 +55,12 @@ pub fn scratch(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Removes `dir`, which holds store copies: they are read-only, so it makes them writable first.
+pub fn remove_with_store(dir: &Path) {
+    let _ = Command::new("chmod").args(["-R", "u+w"]).arg(dir).status();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `make-fixture.sh FIXTURE DEST`.
@@ -85,4 +111,67 @@ pub fn golden(shared: &Path, fixture: &str, field: &str) -> String {
         .find(|c| c.len() == 3 && c[0] == fixture && c[1] == field)
         .map(|c| c[2].to_owned())
         .unwrap_or_else(|| panic!("no golden {fixture} {field}"))
+}
+
+/// The commit of the github repository `owner/repo` that [`tarball`] archives.
+pub const REV: &str = "0123456789abcdef0123456789abcdef01234567";
+/// `nix hash path` (2.8) of the tree in [`tarball`].
+pub const NAR: &str = "sha256-+gklZlLAudjsO97Sc6Jc4C17rVNsj1lmoO/CPXeIsJI=";
+/// `nix store add-path` (2.8) of the tree in [`tarball`].
+pub const PATH: &str = "/nix/store/3v85ap2fwcik8qhf4x0rifm57q562gjh-source";
+
+/// The github archive of [`REV`]: `owner-repo-0123456/{a.txt, sub/run.sh (executable),
+/// l -> a.txt}`, mtime 2021-01-01; with `extra_top`, also a stray top-level file.
+pub fn tarball(extra_top: bool) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    let mut b = tar::Builder::new(gz);
+    let mut add = |path: &str, kind: tar::EntryType, mode: u32, data: &[u8], link: Option<&str>| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_mtime(1609459200);
+        h.set_size(data.len() as u64);
+        if let Some(l) = link {
+            h.set_link_name(l).unwrap();
+        }
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    add("owner-repo-0123456/", tar::EntryType::Directory, 0o755, b"", None);
+    add("owner-repo-0123456/a.txt", tar::EntryType::Regular, 0o644, b"hello\n", None);
+    add("owner-repo-0123456/sub/", tar::EntryType::Directory, 0o755, b"", None);
+    add("owner-repo-0123456/sub/run.sh", tar::EntryType::Regular, 0o755, b"#!/bin/sh\n", None);
+    add("owner-repo-0123456/l", tar::EntryType::Symlink, 0o777, b"", Some("a.txt"));
+    if extra_top {
+        add("stray.txt", tar::EntryType::Regular, 0o644, b"x", None);
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+/// Serves `routes` (path → body, else 404) on 127.0.0.1 for at most `max` requests
+/// (`usize::MAX`: as long as the test runs), never the internet; returns the base URL.
+pub fn serve(routes: HashMap<String, Vec<u8>>, max: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max) {
+            let Ok(mut s) = stream else { continue };
+            let mut req = vec![];
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&req).lines().next().unwrap_or("").to_owned();
+            let path = line.split(' ').nth(1).unwrap_or("").to_owned();
+            let (status, body) = match routes.get(&path) {
+                Some(b) => ("200 OK", b.clone()),
+                None => ("404 Not Found", b"not found".to_vec()),
+            };
+            let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = s.write_all(&body);
+        }
+    });
+    base
 }
