@@ -524,6 +524,12 @@ fn deep_operator_chains_1e5() {
         ("lambdas", format!("{}1\n", "x: ".repeat(n)), None),
         ("lets", format!("{}a\n", "let a = 1; in ".repeat(n)), Some("1".to_string())),
         ("nots", format!("{}true\n", "!".repeat(n)), Some("true".to_string())),
+        ("negations", format!("{}1\n", "-".repeat(n)), None),
+        // rnix (which reports errors) used to be quadratic on these: its tree interner
+        // rehashed whole subtrees, its tokenizer rescanned runs of path characters.
+        ("application-error", format!("f{}\n", " 1".repeat(n)), None),
+        ("select-path", format!("{{ }}.a{} or 1\n", ".b".repeat(n)), Some("1".to_string())),
+        ("select-syntax-error", format!("a{} )\n", ".b".repeat(n)), None),
     ];
     for (name, src, want) in cases {
         let (out, cmd) = eval_source(name, &src, DEEP_TIMEOUT);

@@ -468,25 +468,12 @@ impl Eval {
                 let l = self.eval_operand(lhs, env)?;
                 self.add_values(pos, l, rhs, env)
             }
+            BinOp::Concat => self.eval_concat_chain(pos, lhs, rhs, env),
             _ => {
                 let l = self.eval_operand(lhs, env)?;
                 let r = self.eval_operand(rhs, env)?;
                 match op {
                     BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
-                    BinOp::Concat => {
-                        let a = self.expect_list(&l, pos).trace(pos, || "in the left operand of the list concatenation (++) operator".into())?;
-                        let b = self.expect_list(&r, pos).trace(pos, || "in the right operand of the list concatenation (++) operator".into())?;
-                        if a.is_empty() {
-                            return Ok(Value::List(b));
-                        }
-                        if b.is_empty() {
-                            return Ok(Value::List(a));
-                        }
-                        let mut v = Vec::with_capacity(a.len() + b.len());
-                        v.extend(a.iter().cloned());
-                        v.extend(b.iter().cloned());
-                        Ok(Value::list(v))
-                    }
                     BinOp::Update => {
                         let a = self.expect_attrs(&l, pos).trace(pos, || "in the left operand of the update (//) operator".into())?;
                         let b = self.expect_attrs(&r, pos).trace(pos, || "in the right operand of the update (//) operator".into())?;
@@ -502,6 +489,43 @@ impl Eval {
                 }
             }
         }
+    }
+
+    /// `a ++ b ++ … ++ z` (right-associative) as one concatenation: each list is copied once
+    /// instead of once per operator to its left, and a long chain does not recurse. Operands
+    /// are evaluated left to right and their types checked in the order the nested
+    /// operators would check them (innermost pair first), so errors are the same.
+    fn eval_concat_chain(&mut self, pos: Pos, lhs: ExprRef, rhs: ExprRef, env: &Env) -> Result<Value> {
+        const LEFT: &str = "in the left operand of the list concatenation (++) operator";
+        const RIGHT: &str = "in the right operand of the list concatenation (++) operator";
+        let mut lefts: Vec<(Pos, Value)> = vec![(pos, self.eval_operand(lhs, env)?)];
+        let mut last = rhs;
+        while let Expr::BinOp { pos, op: BinOp::Concat, lhs, rhs } = last {
+            lefts.push((*pos, self.eval_operand(lhs, env)?));
+            last = rhs;
+        }
+        let last = self.eval_operand(last, env)?;
+        // Checked innermost pair first (its left, then its right), then outwards.
+        let mut lists = Vec::with_capacity(lefts.len() + 1);
+        let (inner_pos, inner_left) = lefts.pop().expect("at least one left operand");
+        let inner_left = self.expect_list(&inner_left, inner_pos).trace(inner_pos, || LEFT.into())?;
+        lists.push(self.expect_list(&last, inner_pos).trace(inner_pos, || RIGHT.into())?);
+        lists.push(inner_left);
+        for (pos, v) in lefts.iter().rev() {
+            lists.push(self.expect_list(v, *pos).trace(*pos, || LEFT.into())?);
+        }
+        // `lists` is in reverse source order.
+        let mut non_empty = lists.iter().filter(|l| !l.is_empty());
+        match (non_empty.next(), non_empty.next()) {
+            (None, _) => return Ok(Value::List(lists.swap_remove(0))),
+            (Some(only), None) => return Ok(Value::List(only.clone())),
+            _ => {}
+        }
+        let mut out = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        for l in lists.iter().rev() {
+            out.extend(l.iter().cloned());
+        }
+        Ok(Value::list(out))
     }
 
     // ---- typed access used by the evaluator and the builtins -------------------------------
