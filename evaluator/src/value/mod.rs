@@ -100,23 +100,24 @@ impl ValueType {
 }
 
 impl Clone for Value {
-    /// Inlined everywhere: cloning a value is a tag test and at most one count increment,
-    /// and the evaluator does it on every variable read and attribute selection.
+    /// Inlined everywhere: cloning a value is a tag test, at most one count increment and
+    /// one 16-byte copy; the evaluator does it on every variable read and attribute
+    /// selection. (Rebuilding the variant instead made the compiler copy the payload in
+    /// pieces through the stack, stalling on store forwarding: `//` in a loop ran 3x slower.)
     #[inline(always)]
     fn clone(&self) -> Value {
         match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
-            Value::String(s) => Value::String(s.clone()),
-            Value::Path(s) => Value::Path(s.clone()),
-            Value::Attrs(a) => Value::Attrs(a.clone()),
-            Value::List(l) => Value::List(l.clone()),
-            Value::Lambda(c) => Value::Lambda(c.clone()),
-            Value::Builtin(b) => Value::Builtin(b.clone()),
-            Value::Thunk(t) => Value::Thunk(t.clone()),
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            Value::String(s) | Value::Path(s) => std::mem::forget(s.clone()),
+            Value::Attrs(a) => std::mem::forget(a.clone()),
+            Value::List(l) => std::mem::forget(l.clone()),
+            Value::Lambda(c) => std::mem::forget(c.clone()),
+            Value::Builtin(b) => std::mem::forget(b.clone()),
+            Value::Thunk(t) => std::mem::forget(t.clone()),
         }
+        // SAFETY: the reference count of the payload, if any, was incremented above and
+        // that count now belongs to the copy, exactly as for a variant-wise clone.
+        unsafe { std::ptr::read(self) }
     }
 }
 
