@@ -25,8 +25,13 @@ def find_rnix(explicit):
         return explicit
     if os.environ.get("RNIX_EVAL"):
         return os.environ["RNIX_EVAL"]
-    for profile in ("release", "debug"):
-        p = REPO / "target" / profile / "rnix-eval"
+    # The profile-guided build (bench/pgo-build) when it is at least as new as the plain
+    # release build; otherwise the newest plain build.
+    candidates = [REPO / "target" / p / "rnix-eval" for p in ("pgo", "release", "debug")]
+    pgo, release = candidates[0], candidates[1]
+    if pgo.exists() and (not release.exists() or pgo.stat().st_mtime >= release.stat().st_mtime):
+        return str(pgo)
+    for p in candidates[1:]:
         if p.exists():
             return str(p)
     return None
