@@ -21,7 +21,10 @@ enum PVal<'s> {
 
 struct PEntry<'s> {
     name: Symbol,
+    /// The attribute's position (its key).
     pos: Pos,
+    /// Where the binding that defined it starts: what "already defined at" shows.
+    def_pos: Pos,
     val: PVal<'s>,
 }
 
@@ -127,9 +130,10 @@ impl<'a> Lowerer<'a> {
                             return self.err(pos, "dynamic attributes not allowed in inherit");
                         };
                         if let Some(i) = set.find(name) {
-                            return self.dup(name.as_str(), pos, set.statics[i].pos);
+                            let shown = self.with_prefix(name.as_str().to_string());
+                            return self.dup(&shown, pos, set.statics[i].def_pos);
                         }
-                        set.add(PEntry { name, pos, val: PVal::Inherit(from) });
+                        set.add(PEntry { name, pos, def_pos: pos, val: PVal::Inherit(from) });
                     }
                 }
                 Entry::Value { pos, path, value } => {
@@ -141,16 +145,28 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    /// How the reference shows `path[..=k]` in a duplicate-attribute error.
-    fn shown(&self, path: &[Attr], k: usize) -> String {
-        let names: Vec<String> = path[..=k]
+    /// The names of `path[..=k]` as the reference shows them in a duplicate-attribute error.
+    fn shown(&self, path: &[Attr], k: usize) -> Vec<String> {
+        path[..=k]
             .iter()
             .map(|a| match self.static_name(a) {
                 Some(n) => n.as_str().to_string(),
                 None => "\"${...}\"".to_string(),
             })
-            .collect();
-        names.join(".")
+            .collect()
+    }
+
+    /// `path` behind the attribute path being merged into, if any.
+    fn with_prefix(&self, path: String) -> String {
+        if self.merge_prefix.is_empty() {
+            return path;
+        }
+        format!("{}.{}", self.merge_prefix.join("."), path)
+    }
+
+    /// The duplicate-attribute error for `path[..=k]`, defined by the binding at `pos`.
+    fn dup_path<T>(&self, path: &[Attr], k: usize, pos: Pos, prev: Pos) -> LResult<T> {
+        self.dup(&self.with_prefix(self.shown(path, k).join(".")), pos, prev)
     }
 
     /// Define `path[k..] = value` in `set`.
@@ -179,27 +195,36 @@ impl<'a> Lowerer<'a> {
                 } else {
                     PVal::Expr(value)
                 };
-                set.add(PEntry { name, pos: key_pos, val });
+                set.add(PEntry { name, pos: key_pos, def_pos: pos, val });
             }
             Some(i) => {
-                let prev_pos = set.statics[i].pos;
-                // Turn an existing literal set into a nested definition we can extend.
+                let (prev_pos, prev_def) = (set.statics[i].pos, set.statics[i].def_pos);
+                // Turn an existing literal set into a nested definition we can extend. (Its
+                // own duplicates are errors of that set alone, as when the reference parsed it.)
                 if let PVal::Expr(e) = set.statics[i].val {
                     if let Some((rec, entries)) = as_attrset(e) {
                         let mut ps = PSet::new(prev_pos, rec);
-                        self.collect(entries, &mut ps)?;
+                        let outer = std::mem::take(&mut self.merge_prefix);
+                        let r = self.collect(entries, &mut ps);
+                        self.merge_prefix = outer;
+                        r?;
                         set.statics[i].val = PVal::Nested(Box::new(ps));
                     }
                 }
                 let PVal::Nested(nested) = &mut set.statics[i].val else {
-                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
+                    return self.dup_path(path, k, pos, prev_def);
                 };
                 if !last {
                     self.insert(nested, path, k + 1, value, pos)?;
                 } else if let Some((_, entries)) = as_attrset(value) {
-                    self.collect(entries, nested)?;
+                    let depth = self.merge_prefix.len();
+                    let names = self.shown(path, k);
+                    self.merge_prefix.extend(names);
+                    let r = self.collect(entries, nested);
+                    self.merge_prefix.truncate(depth);
+                    r?;
                 } else {
-                    return self.dup(&self.shown(path, k), key_pos, prev_pos);
+                    return self.dup_path(path, k, pos, prev_def);
                 }
             }
         }

@@ -31,19 +31,141 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
     use rnix::ParseError as E;
     let at = |r: rowan::TextRange| Pos::new(file, u32::from(r.start()));
     let eof = Pos::new(file, text.len() as u32);
-    let tok = |r: rowan::TextRange| -> String {
-        let s = &text[r];
-        format!("'{}'", s)
+    let unexpected = |r: rowan::TextRange, kind: Option<SyntaxKind>| -> String {
+        let start = usize::from(r.start());
+        match kind.or_else(|| token_at(text, start).map(|(k, _)| k)) {
+            Some(kind) => describe_token(kind, token_at(text, start).map_or("", |(_, t)| t)),
+            None => "end of file".into(),
+        }
     };
     match err {
-        E::Unexpected(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", tok(*r)) },
-        E::UnexpectedExtra(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}, expecting end of file", tok(*r)) },
-        E::UnexpectedWanted(_, r, _) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", tok(*r)) },
+        E::Unexpected(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", unexpected(*r, None)) },
+        E::UnexpectedExtra(r) => ParseError {
+            pos: at(*r),
+            msg: format!("syntax error, unexpected {}, expecting end of file", unexpected(*r, None)),
+        },
+        E::UnexpectedWanted(got, r, wanted) => {
+            let start = usize::from(r.start());
+            // An unterminated string: rnix stops at an error token at the very end.
+            if wanted.contains(&SyntaxKind::TOKEN_STRING_END) && usize::from(r.end()) >= text.trim_end().len() {
+                let (open, indented) = open_string(text, start).unwrap_or((start, false));
+                if indented {
+                    // An indented string where an attribute name goes is the first error.
+                    let wanted = [SyntaxKind::TOKEN_IDENT, SyntaxKind::TOKEN_OR, SyntaxKind::TOKEN_CUR_POS];
+                    if let Some(expecting) = expecting(&wanted, previous_token(text, open)) {
+                        return ParseError {
+                            pos: Pos::new(file, open as u32),
+                            msg: format!("syntax error, unexpected start of an indented string, expecting {expecting}"),
+                        };
+                    }
+                }
+                let quote = if indented { "end of an indented string" } else { "'\"'" };
+                return ParseError { pos: eof, msg: format!("syntax error, unexpected end of file, expecting {quote}") };
+            }
+            let mut msg = format!("syntax error, unexpected {}", unexpected(*r, Some(*got)));
+            if let Some(expecting) = expecting(wanted, previous_token(text, start)) {
+                msg.push_str(", expecting ");
+                msg.push_str(expecting);
+            }
+            ParseError { pos: at(*r), msg }
+        }
         E::UnexpectedDoubleBind(r) => ParseError { pos: at(*r), msg: "syntax error, unexpected '@'".into() },
         E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() },
         E::DuplicatedArgs(r, name) => ParseError { pos: at(*r), msg: format!("duplicate formal function argument '{}'", name) },
         E::RecursionLimitExceeded => ParseError { pos: eof, msg: "syntax error, expression nested too deeply".into() },
         other => ParseError { pos: eof, msg: format!("syntax error, {}", other) },
+    }
+}
+
+/// The (non-trivia) token of `text` that starts at byte `offset`, if any.
+fn token_at(text: &str, offset: usize) -> Option<(SyntaxKind, &str)> {
+    let mut pos = 0;
+    for (kind, t) in rnix::tokenize(text) {
+        if pos == offset && !kind.is_trivia() {
+            return Some((kind, t));
+        }
+        pos += t.len();
+        if pos > offset {
+            return None;
+        }
+    }
+    None
+}
+
+/// The last non-trivia token ending at or before byte `offset`.
+fn previous_token(text: &str, offset: usize) -> Option<SyntaxKind> {
+    let mut pos = 0;
+    let mut last = None;
+    for (kind, t) in rnix::tokenize(text) {
+        if pos + t.len() > offset {
+            break;
+        }
+        pos += t.len();
+        if !kind.is_trivia() {
+            last = Some(kind);
+        }
+    }
+    last
+}
+
+/// The start of the string that is open at `offset` and whether it is an indented (`''`) one.
+fn open_string(text: &str, offset: usize) -> Option<(usize, bool)> {
+    let mut pos = 0;
+    let mut open = None;
+    for (kind, t) in rnix::tokenize(text) {
+        if pos >= offset {
+            break;
+        }
+        match kind {
+            SyntaxKind::TOKEN_STRING_START => open = Some((pos, t == "''")),
+            SyntaxKind::TOKEN_STRING_END => open = None,
+            _ => {}
+        }
+        pos += t.len();
+    }
+    open
+}
+
+/// How the reference's parser (Nix 2.36, bison) names a token in "unexpected …".
+fn describe_token(kind: SyntaxKind, text: &str) -> String {
+    use SyntaxKind as K;
+    match kind {
+        K::TOKEN_IDENT => "identifier".into(),
+        K::TOKEN_INTEGER => "integer".into(),
+        K::TOKEN_FLOAT => "floating-point literal".into(),
+        K::TOKEN_PATH_ABS | K::TOKEN_PATH_REL => "path".into(),
+        K::TOKEN_PATH_HOME => "'~/…' path".into(),
+        K::TOKEN_PATH_SEARCH => "'<…>' path".into(),
+        K::TOKEN_URI => "URI".into(),
+        K::TOKEN_ERROR => "invalid token".into(),
+        K::TOKEN_STRING_START if text == "''" => "start of an indented string".into(),
+        K::TOKEN_STRING_END if text == "''" => "end of an indented string".into(),
+        K::TOKEN_STRING_CONTENT => "string".into(),
+        _ => format!("'{}'", text),
+    }
+}
+
+/// The reference's "expecting …" list for the tokens rnix wanted, where the parser state
+/// (read off the previous token) makes it certain; `None` where the reference lists
+/// nothing or we cannot tell.
+fn expecting(wanted: &[SyntaxKind], previous: Option<SyntaxKind>) -> Option<&'static str> {
+    use SyntaxKind as K;
+    match (wanted, previous) {
+        // An attribute name after `.` or `?`.
+        ([K::TOKEN_IDENT, K::TOKEN_OR, K::TOKEN_CUR_POS], Some(K::TOKEN_DOT | K::TOKEN_QUESTION)) => {
+            Some("identifier or 'or' or '${' or '\"'")
+        }
+        // The start of a binding in `{ … }` or `let … in`.
+        ([K::TOKEN_IDENT, K::TOKEN_OR, K::TOKEN_CUR_POS], Some(K::TOKEN_L_BRACE | K::TOKEN_SEMICOLON | K::TOKEN_LET)) => {
+            Some("'inherit'")
+        }
+        // After an attribute name in a binding.
+        ([K::TOKEN_ASSIGN], Some(K::TOKEN_IDENT | K::TOKEN_OR | K::TOKEN_STRING_END | K::TOKEN_INTERPOL_END)) => {
+            Some("'.' or '='")
+        }
+        ([K::TOKEN_THEN], _) => Some("'then'"),
+        ([K::TOKEN_ELSE], _) => Some("'else'"),
+        _ => None,
     }
 }
 
@@ -240,9 +362,29 @@ impl<'a> Conv<'a> {
         let pos = off(&a);
         Ok(match a {
             rast::Attr::Ident(id) => Attr::Ident(pos, self.ident(&id)),
-            rast::Attr::Str(s) => Attr::Str(pos, self.string(&s)?),
+            rast::Attr::Str(s) => {
+                if s.syntax().first_token().is_some_and(|t| t.text() == "''") {
+                    return Err(self.indented_string_attr(&s, pos));
+                }
+                Attr::Str(pos, self.string(&s)?)
+            }
             rast::Attr::Dynamic(d) => Attr::Dynamic(pos, self.sub(d.expr(), pos)?),
         })
+    }
+
+    /// rnix takes an indented string as an attribute name; the reference's grammar does not.
+    fn indented_string_attr(&self, s: &rast::Str, pos: u32) -> ParseError {
+        let mut prev = s.syntax().first_token().and_then(|t| t.prev_token());
+        while let Some(t) = prev.as_ref().filter(|t| t.kind().is_trivia()) {
+            prev = t.prev_token();
+        }
+        let wanted = [SyntaxKind::TOKEN_IDENT, SyntaxKind::TOKEN_OR, SyntaxKind::TOKEN_CUR_POS];
+        let mut msg = "syntax error, unexpected start of an indented string".to_string();
+        if let Some(expecting) = expecting(&wanted, prev.map(|t| t.kind())) {
+            msg.push_str(", expecting ");
+            msg.push_str(expecting);
+        }
+        ParseError { pos: Pos::new(self.file, pos), msg }
     }
 
     fn entries(&self, node: &impl HasEntry) -> LResult<&'a [Entry<'a>]> {

@@ -77,6 +77,9 @@ struct Lowerer<'a> {
     /// that nest deeper go to rnix instead, so lowering never runs out of stack on them.
     depth: u32,
     max_depth: u32,
+    /// While a literal set is merged into an attribute defined earlier (`a.b = 1; a = { … };`),
+    /// the path of that attribute, which duplicate-attribute errors show in front.
+    merge_prefix: Vec<String>,
 }
 
 /// Deepest tree from the fast parser that is lowered (deeper ones take the rnix path).
@@ -127,7 +130,7 @@ fn lower_file(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd, scratch
     };
     let bump: &'static Bump = ARENA.with(|a| *a);
     let max_depth = if front == FrontEnd::Fast { FAST_MAX_DEPTH } else { u32::MAX };
-    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new(), depth: 0, max_depth };
+    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new(), depth: 0, max_depth, merge_prefix: Vec::new() };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
     }

@@ -439,6 +439,8 @@ impl<'a, 't> Parser<'a, 't> {
                 self.expect(T::InterpEnd)?;
                 Attr::Dynamic(pos, e)
             }
+            // An indented string is no attribute name (rnix reports it).
+            T::StrStart if self.src.as_bytes()[pos as usize] == b'\'' => return None,
             T::StrStart => Attr::Str(pos, self.string()?),
             T::Ident | T::KwOr => {
                 let t = self.bump();
