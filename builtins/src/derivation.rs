@@ -152,6 +152,10 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
         j.push('}');
         drv.env.insert("__json".into(), j);
     }
+    // Checked while the reference reads the attributes, before the required ones.
+    if let Some(m) = special.output_hash_mode.as_deref().filter(|m| !matches!(*m, "flat" | "recursive" | "nar")) {
+        return Err(err(pos, format!("invalid value '{}' for 'outputHashMode' attribute", m)));
+    }
     let builder = special.builder.clone().unwrap_or_default();
     if builder.is_empty() {
         return Err(err(pos, "required attribute 'builder' missing"));

@@ -88,6 +88,9 @@ pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
     }
     let store = store(ev);
     let real = crate::store_io::real_path(&ev.ext::<StoreState>().source_map, store.as_ref(), Path::new(path));
+    if std::fs::symlink_metadata(&real).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Err(EvalError::new(ErrorKind::Other, format!("path '{}' does not exist", path)));
+    }
     let (sp, _) = store
         .add_path_deferred(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
         .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
@@ -204,8 +207,9 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("filterSource", args, pos);
-    let filter = a.function(ev, 0)?;
+    // The path first, as the reference evaluates them.
     let src = a.path(ev, 1)?;
+    let filter = a.function(ev, 0)?;
     let name = src.rsplit('/').next().unwrap_or("").to_string();
     let (p, _) = add_filtered(ev, &name, &src, Some(filter), FileIngestionMethod::Recursive, pos)?;
     Ok(string_with_path_context(p))

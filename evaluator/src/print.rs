@@ -90,6 +90,12 @@ pub struct Printer {
     seen: FxHashSet<usize>,
     /// Depth beyond which sets and lists are elided (error messages).
     pub max_depth: Option<usize>,
+    /// Error-message style (the reference's `errorPrintOptions`): at most this many
+    /// attributes and this many list items in all, the rest elided; functions shown with
+    /// their name and position.
+    pub max_items: Option<usize>,
+    attrs_printed: usize,
+    list_items_printed: usize,
     next_unique: usize,
 }
 
@@ -115,6 +121,21 @@ impl Printer {
             Value::Float(f) => out.push_str(&fmt_float(*f)),
             Value::String(s) => escape_string(out, s.as_bytes()),
             Value::Path(p) => out.push_str(&p.to_str_lossy()),
+            Value::Lambda(c) if self.max_items.is_some() => {
+                out.push_str("«lambda");
+                if let Some(name) = c.lambda.name {
+                    out.push(' ');
+                    out.push_str(name.as_str());
+                }
+                if let Some(l) = c.lambda.pos.resolve() {
+                    let _ = write!(out, " @ {}:{}:{}", l.file.name(), l.line, l.column);
+                }
+                out.push('»');
+            }
+            Value::Builtin(b) if self.max_items.is_some() => {
+                let applied = if b.args.is_empty() { "" } else { "partially applied " };
+                let _ = write!(out, "«{applied}primop {}»", b.def.name);
+            }
             Value::Lambda(_) => out.push_str("<LAMBDA>"),
             Value::Builtin(b) => out.push_str(if b.args.is_empty() { "<PRIMOP>" } else { "<PRIMOP-APP>" }),
             Value::Attrs(a) => {
@@ -131,11 +152,16 @@ impl Printer {
                     return;
                 }
                 out.push_str("{ ");
-                for attr in a.sorted() {
+                for (k, attr) in a.sorted().into_iter().enumerate() {
+                    if self.max_items.is_some_and(|m| self.attrs_printed >= m) {
+                        elided(out, a.len() - k, "attribute", "attributes");
+                        break;
+                    }
                     attr_name(out, attr.name.as_str());
                     out.push_str(" = ");
                     self.value(out, &attr.value, None, depth + 1);
                     out.push_str("; ");
+                    self.attrs_printed += 1;
                 }
                 out.push('}');
             }
@@ -161,9 +187,14 @@ impl Printer {
                     return;
                 }
                 out.push_str("[ ");
-                for x in l.iter() {
+                for (k, x) in l.iter().enumerate() {
+                    if self.max_items.is_some_and(|m| self.list_items_printed >= m) {
+                        elided(out, l.len() - k, "item", "items");
+                        break;
+                    }
                     self.value(out, x, None, depth + 1);
                     out.push(' ');
+                    self.list_items_printed += 1;
                 }
                 out.push(']');
             }
@@ -178,10 +209,15 @@ pub fn to_string(v: &Value) -> String {
     out
 }
 
-/// A value shown in an error message: shallow.
+fn elided(out: &mut String, n: usize, one: &str, many: &str) {
+    let _ = write!(out, "«{n} {} elided» ", if n == 1 { one } else { many });
+}
+
+/// A value shown in an error message, as the reference's error printer shows it: ten
+/// levels deep, ten attributes and ten list items in all.
 pub fn short(v: &Value) -> String {
     let mut out = String::new();
-    let mut p = Printer { max_depth: Some(1), ..Default::default() };
+    let mut p = Printer { max_depth: Some(10), max_items: Some(10), ..Default::default() };
     p.print(&mut out, v);
     out
 }

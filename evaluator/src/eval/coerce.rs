@@ -53,13 +53,6 @@ impl Eval {
                     let f = f.clone();
                     let r = self.call(&f, v.clone(), pos)?;
                     let r = self.force(&r)?;
-                    if !matches!(r, Value::String(_) | Value::Path(_) | Value::Attrs(_)) && !opts.coerce_more {
-                        return Err(EvalError::at(
-                            ErrorKind::Type,
-                            pos,
-                            format!("`__toString` should return a string, but got {}: {}", r.ty().describe(), print::short(&r)),
-                        ));
-                    }
                     self.coerce_into(out, &r, pos, opts)
                         .trace(pos, || "while using the result of the `__toString` attribute".into())?;
                 } else if let Some(p) = a.get(sym::OUT_PATH) {

@@ -8,6 +8,7 @@
 mod attrs;
 mod call;
 mod coerce;
+mod explain;
 mod import;
 mod ops;
 
@@ -369,6 +370,16 @@ impl Eval {
                 let c = self.eval(cond, env)?;
                 let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating the condition of the assertion".into())?;
                 if !c {
+                    // `assert a == b`: say why the two sides differ, as the reference does.
+                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs } = cond {
+                        let l = self.eval(lhs, env)?;
+                        let r = self.eval(rhs, env)?;
+                        if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
+                            return Err(e).trace(*pos, || {
+                                format!("while evaluating the condition of the assertion '{}'", explain::show_expr(cond))
+                            });
+                        }
+                    }
                     return Err(EvalError::at(ErrorKind::Assert, *pos, format!("assertion '{}' failed", source_text(cond))));
                 }
                 self.eval(body, env)

@@ -206,7 +206,7 @@ fn as_f64(v: &Value) -> f64 {
 }
 
 /// The same value object: shared thunk, list, set or function.
-fn same_value(a: &Value, b: &Value) -> bool {
+pub(super) fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Thunk(x), Value::Thunk(y)) => Thunk::ptr_eq(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),

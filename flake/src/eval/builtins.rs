@@ -172,8 +172,24 @@ fn fetch_args(
     let Some(url) = url else {
         return Err(err(pos, "'url' argument required".into()));
     };
+    let name_passed = name != default_name;
     if name.is_empty() {
         name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+-._?=".contains(c);
+    if let Some(c) = name.chars().find(|&c| !allowed(c)) {
+        let resolution = if name_passed {
+            format!("Please change the value for the 'name' attribute passed to '{who}', so that it can create a valid store path.")
+        } else if matches!(v, Value::Attrs(_)) {
+            format!("Please add a valid 'name' attribute to the argument for '{who}', so that it can create a valid store path.")
+        } else {
+            // (Two spaces, as the reference has them.)
+            format!("Please pass an attribute set with 'url' and 'name' attributes to '{who}',  so that it can create a valid store path.")
+        };
+        return Err(err(
+            pos,
+            format!("invalid store path name when fetching URL '{url}': name '{name}' contains illegal character '{c}'. {resolution}"),
+        ));
     }
     if ev.settings.pure && hash.is_none() {
         return Err(EvalError::new(

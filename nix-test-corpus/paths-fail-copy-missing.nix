@@ -1,0 +1,2 @@
+# Interpolating a path that does not exist.
+"${./does-not-exist}/x"

@@ -1,0 +1,2 @@
+# Interpolation coerces what `__toString` returns; null cannot be.
+"${{ __toString = self: null; }}"
