@@ -38,6 +38,17 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
             None => "end of file".into(),
         }
     };
+    // A path ending in `/` is one error token to rnix; the reference's lexer stops after the
+    // slash.
+    if let E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedWanted(_, r, _) = err {
+        let start = usize::from(r.start());
+        if let Some((SyntaxKind::TOKEN_ERROR, t)) = token_at(text, start) {
+            let is_path_char = |c: char| c.is_ascii_alphanumeric() || "._-+~/".contains(c);
+            if t.len() > 1 && t.ends_with('/') && t.chars().all(is_path_char) {
+                return ParseError { pos: Pos::new(file, (start + t.len()) as u32), msg: "path has a trailing slash".into() };
+            }
+        }
+    }
     match err {
         E::Unexpected(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", unexpected(*r, None)) },
         E::UnexpectedExtra(r) => ParseError {

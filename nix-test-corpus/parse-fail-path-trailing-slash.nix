@@ -1,0 +1,2 @@
+# A path cannot end in a slash; the reference reports it after the slash.
+let p = a/b/; in p
