@@ -356,10 +356,14 @@ impl<'a> Lowerer<'a> {
         if let Some(p) = pattern {
             for entry in p.entries {
                 let n = Symbol::new(entry.name);
-                if names[first_formal..].contains(&n) || arg == Some(n) {
+                if names[first_formal..].contains(&n) {
                     return self.err(self.pos(entry.pos), format!("duplicate formal function argument '{}'", n));
                 }
                 names.push(n);
+            }
+            // The `@` name among the formals: reported at the function, after the above.
+            if let Some(a) = arg.filter(|a| names[first_formal..].contains(a)) {
+                return self.err(pos, format!("duplicate formal function argument '{}'", a));
             }
         }
         self.scopes.push_names(names.iter().copied());
