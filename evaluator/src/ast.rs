@@ -52,6 +52,29 @@ pub enum BinOp {
     Impl,
 }
 
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Concat => "++",
+            BinOp::Update => "//",
+            BinOp::Eq => "==",
+            BinOp::NEq => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "&&",
+            BinOp::Or => "||",
+            BinOp::Impl => "->",
+        }
+    }
+}
+
 pub enum Var {
     /// Bound by an enclosing `let`, `rec`, lambda or inherit-from: `depth` environments up.
     Local { pos: Pos, name: Symbol, depth: u32, slot: u32 },

@@ -5,7 +5,7 @@
 //! `«repeated»`. As in the reference, a list of at most two elements is stored inside the value
 //! that holds it, so its identity is that of the thunk it was reached through.
 
-use crate::ast::{BinOp, Expr, ExprRef, Var};
+use crate::ast::{Expr, ExprRef, Var};
 use crate::value::{NixString, Value};
 use rustc_hash::FxHashSet;
 use std::fmt::Write;
@@ -248,23 +248,9 @@ fn summarize(out: &mut String, e: ExprRef, depth: usize) {
         Expr::BinOp { op, lhs, rhs, .. } => {
             out.push('(');
             summarize(out, lhs, depth + 1);
-            out.push_str(match op {
-                BinOp::Add => " + ",
-                BinOp::Sub => " - ",
-                BinOp::Mul => " * ",
-                BinOp::Div => " / ",
-                BinOp::Concat => " ++ ",
-                BinOp::Update => " // ",
-                BinOp::Eq => " == ",
-                BinOp::NEq => " != ",
-                BinOp::Lt => " < ",
-                BinOp::Le => " <= ",
-                BinOp::Gt => " > ",
-                BinOp::Ge => " >= ",
-                BinOp::And => " && ",
-                BinOp::Or => " || ",
-                BinOp::Impl => " -> ",
-            });
+            out.push(' ');
+            out.push_str(op.symbol());
+            out.push(' ');
             summarize(out, rhs, depth + 1);
             out.push(')');
         }

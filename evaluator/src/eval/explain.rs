@@ -495,16 +495,9 @@ fn show_expr_into(out: &mut String, e: ExprRef) {
                 _ => {
                     out.push('(');
                     show_expr_into(out, lhs);
-                    out.push_str(match op {
-                        BinOp::Add => " + ",
-                        BinOp::Concat => " ++ ",
-                        BinOp::Update => " // ",
-                        BinOp::Eq => " == ",
-                        BinOp::NEq => " != ",
-                        BinOp::And => " && ",
-                        BinOp::Or => " || ",
-                        _ => " -> ",
-                    });
+                    out.push(' ');
+                    out.push_str(op.symbol());
+                    out.push(' ');
                     show_expr_into(out, rhs);
                     out.push(')');
                 }

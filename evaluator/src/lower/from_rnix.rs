@@ -31,10 +31,11 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
     use rnix::ParseError as E;
     let at = |r: rowan::TextRange| Pos::new(file, u32::from(r.start()));
     let eof = Pos::new(file, text.len() as u32);
+    let tokens = Tokens::new(text);
     let unexpected = |r: rowan::TextRange, kind: Option<SyntaxKind>| -> String {
-        let start = usize::from(r.start());
-        match kind.or_else(|| token_at(text, start).map(|(k, _)| k)) {
-            Some(kind) => describe_token(kind, token_at(text, start).map_or("", |(_, t)| t)),
+        let token = tokens.at(usize::from(r.start()));
+        match kind.or(token.map(|(k, _)| k)) {
+            Some(kind) => describe_token(kind, token.map_or("", |(_, t)| t)),
             None => "end of file".into(),
         }
     };
@@ -42,7 +43,7 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
     // slash.
     if let E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedWanted(_, r, _) = err {
         let start = usize::from(r.start());
-        if let Some((SyntaxKind::TOKEN_ERROR, t)) = token_at(text, start) {
+        if let Some((SyntaxKind::TOKEN_ERROR, t)) = tokens.at(start) {
             let is_path_char = |c: char| c.is_ascii_alphanumeric() || "._-+~/".contains(c);
             if t.len() > 1 && t.ends_with('/') && t.chars().all(is_path_char) {
                 return ParseError { pos: Pos::new(file, (start + t.len()) as u32), msg: "path has a trailing slash".into() };
@@ -59,26 +60,16 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
             let start = usize::from(r.start());
             // An unterminated string: rnix stops at an error token at the very end.
             if wanted.contains(&SyntaxKind::TOKEN_STRING_END) && usize::from(r.end()) >= text.trim_end().len() {
-                let (open, indented) = open_string(text, start).unwrap_or((start, false));
-                if indented {
-                    // An indented string where an attribute name goes is the first error.
-                    let wanted = [SyntaxKind::TOKEN_IDENT, SyntaxKind::TOKEN_OR, SyntaxKind::TOKEN_CUR_POS];
-                    if let Some(expecting) = expecting(&wanted, previous_token(text, open)) {
-                        return ParseError {
-                            pos: Pos::new(file, open as u32),
-                            msg: format!("syntax error, unexpected start of an indented string, expecting {expecting}"),
-                        };
-                    }
+                let (open, indented) = tokens.open_string(start).unwrap_or((start, false));
+                // An indented string where an attribute name goes is the first error.
+                if indented && expecting(&ATTR_NAME, tokens.previous(open)).is_some() {
+                    return ParseError { pos: Pos::new(file, open as u32), msg: indented_string_attr(tokens.previous(open)) };
                 }
                 let quote = if indented { "end of an indented string" } else { "'\"'" };
                 return ParseError { pos: eof, msg: format!("syntax error, unexpected end of file, expecting {quote}") };
             }
-            let mut msg = format!("syntax error, unexpected {}", unexpected(*r, Some(*got)));
-            if let Some(expecting) = expecting(wanted, previous_token(text, start)) {
-                msg.push_str(", expecting ");
-                msg.push_str(expecting);
-            }
-            ParseError { pos: at(*r), msg }
+            let what = unexpected(*r, Some(*got));
+            ParseError { pos: at(*r), msg: syntax_error(&what, expecting(wanted, tokens.previous(start))) }
         }
         E::UnexpectedDoubleBind(r) => ParseError { pos: at(*r), msg: "syntax error, unexpected '@'".into() },
         E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() },
@@ -88,53 +79,62 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
     }
 }
 
-/// The (non-trivia) token of `text` that starts at byte `offset`, if any.
-fn token_at(text: &str, offset: usize) -> Option<(SyntaxKind, &str)> {
-    let mut pos = 0;
-    for (kind, t) in rnix::tokenize(text) {
-        if pos == offset && !kind.is_trivia() {
-            return Some((kind, t));
-        }
-        pos += t.len();
-        if pos > offset {
-            return None;
-        }
+/// What rnix wants where an attribute name goes.
+const ATTR_NAME: [SyntaxKind; 3] = [SyntaxKind::TOKEN_IDENT, SyntaxKind::TOKEN_OR, SyntaxKind::TOKEN_CUR_POS];
+
+/// `syntax error, unexpected WHAT[, expecting …]`.
+fn syntax_error(what: &str, expecting: Option<&str>) -> String {
+    match expecting {
+        Some(e) => format!("syntax error, unexpected {what}, expecting {e}"),
+        None => format!("syntax error, unexpected {what}"),
     }
-    None
 }
 
-/// The last non-trivia token ending at or before byte `offset`.
-fn previous_token(text: &str, offset: usize) -> Option<SyntaxKind> {
-    let mut pos = 0;
-    let mut last = None;
-    for (kind, t) in rnix::tokenize(text) {
-        if pos + t.len() > offset {
-            break;
-        }
-        pos += t.len();
-        if !kind.is_trivia() {
-            last = Some(kind);
-        }
-    }
-    last
+/// The message for an indented string where an attribute name goes (after `previous`).
+fn indented_string_attr(previous: Option<SyntaxKind>) -> String {
+    syntax_error("start of an indented string", expecting(&ATTR_NAME, previous))
 }
 
-/// The start of the string that is open at `offset` and whether it is an indented (`''`) one.
-fn open_string(text: &str, offset: usize) -> Option<(usize, bool)> {
-    let mut pos = 0;
-    let mut open = None;
-    for (kind, t) in rnix::tokenize(text) {
-        if pos >= offset {
-            break;
-        }
-        match kind {
-            SyntaxKind::TOKEN_STRING_START => open = Some((pos, t == "''")),
-            SyntaxKind::TOKEN_STRING_END => open = None,
-            _ => {}
-        }
-        pos += t.len();
+/// The file's tokens with their offsets, for describing where rnix stopped (tokenized once
+/// per error).
+struct Tokens<'t>(Vec<(usize, SyntaxKind, &'t str)>);
+
+impl<'t> Tokens<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut pos = 0;
+        Tokens(
+            rnix::tokenize(text)
+                .map(|(kind, t)| {
+                    pos += t.len();
+                    (pos - t.len(), kind, t)
+                })
+                .collect(),
+        )
     }
-    open
+
+    /// The non-trivia token that starts at byte `offset`, if any.
+    fn at(&self, offset: usize) -> Option<(SyntaxKind, &'t str)> {
+        let i = self.0.partition_point(|&(start, _, _)| start < offset);
+        self.0.get(i).filter(|&&(start, kind, _)| start == offset && !kind.is_trivia()).map(|&(_, k, t)| (k, t))
+    }
+
+    /// The last non-trivia token ending at or before byte `offset`.
+    fn previous(&self, offset: usize) -> Option<SyntaxKind> {
+        self.0.iter().take_while(|&&(start, _, t)| start + t.len() <= offset).filter(|(_, k, _)| !k.is_trivia()).last().map(|&(_, k, _)| k)
+    }
+
+    /// The start of the string that is open at `offset` and whether it is an indented (`''`) one.
+    fn open_string(&self, offset: usize) -> Option<(usize, bool)> {
+        let mut open = None;
+        for &(start, kind, t) in self.0.iter().take_while(|&&(start, _, _)| start < offset) {
+            match kind {
+                SyntaxKind::TOKEN_STRING_START => open = Some((start, t == "''")),
+                SyntaxKind::TOKEN_STRING_END => open = None,
+                _ => {}
+            }
+        }
+        open
+    }
 }
 
 /// How the reference's parser (Nix 2.36, bison) names a token in "unexpected …".
@@ -389,13 +389,7 @@ impl<'a> Conv<'a> {
         while let Some(t) = prev.as_ref().filter(|t| t.kind().is_trivia()) {
             prev = t.prev_token();
         }
-        let wanted = [SyntaxKind::TOKEN_IDENT, SyntaxKind::TOKEN_OR, SyntaxKind::TOKEN_CUR_POS];
-        let mut msg = "syntax error, unexpected start of an indented string".to_string();
-        if let Some(expecting) = expecting(&wanted, prev.map(|t| t.kind())) {
-            msg.push_str(", expecting ");
-            msg.push_str(expecting);
-        }
-        ParseError { pos: Pos::new(self.file, pos), msg }
+        ParseError { pos: Pos::new(self.file, pos), msg: indented_string_attr(prev.map(|t| t.kind())) }
     }
 
     fn entries(&self, node: &impl HasEntry) -> LResult<&'a [Entry<'a>]> {
