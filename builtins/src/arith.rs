@@ -36,33 +36,34 @@ enum Op {
 fn arith(ev: &mut Eval, args: &[Value], pos: Pos, op: Op) -> Result<Value> {
     let a = ev.force(&args[0])?;
     let b = ev.force(&args[1])?;
-    let (fl1, fl2, in1, in2, verb, sign): (&'static str, &'static str, &'static str, &'static str, &str, &str) = match op {
-        Op::Add => (
-            "while evaluating the first argument of the addition",
-            "while evaluating the second argument of the addition",
-            "while evaluating the first argument of the addition",
-            "while evaluating the second argument of the addition",
-            "adding",
-            "+",
-        ),
-        Op::Sub => (
-            "while evaluating the first argument of the subtraction",
-            "while evaluating the second argument of the subtraction",
-            "while evaluating the first argument of the subtraction",
-            "while evaluating the second argument of the subtraction",
-            "subtracting",
-            "-",
-        ),
-        Op::Mul => (
-            // sic: the reference's wording.
-            "while evaluating the first of the multiplication",
-            "while evaluating the second argument of the multiplication",
-            "while evaluating the first argument of the multiplication",
-            "while evaluating the second argument of the multiplication",
-            "multiplying",
-            "*",
-        ),
-    };
+    let (fl1, fl2, in1, in2, verb, sign): (&'static str, &'static str, &'static str, &'static str, &str, &str) =
+        match op {
+            Op::Add => (
+                "while evaluating the first argument of the addition",
+                "while evaluating the second argument of the addition",
+                "while evaluating the first argument of the addition",
+                "while evaluating the second argument of the addition",
+                "adding",
+                "+",
+            ),
+            Op::Sub => (
+                "while evaluating the first argument of the subtraction",
+                "while evaluating the second argument of the subtraction",
+                "while evaluating the first argument of the subtraction",
+                "while evaluating the second argument of the subtraction",
+                "subtracting",
+                "-",
+            ),
+            Op::Mul => (
+                // sic: the reference's wording.
+                "while evaluating the first of the multiplication",
+                "while evaluating the second argument of the multiplication",
+                "while evaluating the first argument of the multiplication",
+                "while evaluating the second argument of the multiplication",
+                "multiplying",
+                "*",
+            ),
+        };
     if matches!(a, Value::Float(_)) || matches!(b, Value::Float(_)) {
         let x = ctx(ev.expect_float(&a, pos), pos, fl1)?;
         let y = ctx(ev.expect_float(&b, pos), pos, fl2)?;
@@ -127,7 +128,10 @@ fn bit_and(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         ev,
         args,
         pos,
-        ["while evaluating the first argument passed to builtins.bitAnd", "while evaluating the second argument passed to builtins.bitAnd"],
+        [
+            "while evaluating the first argument passed to builtins.bitAnd",
+            "while evaluating the second argument passed to builtins.bitAnd",
+        ],
         |a, b| a & b,
     )
 }
@@ -137,7 +141,10 @@ fn bit_or(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         ev,
         args,
         pos,
-        ["while evaluating the first argument passed to builtins.bitOr", "while evaluating the second argument passed to builtins.bitOr"],
+        [
+            "while evaluating the first argument passed to builtins.bitOr",
+            "while evaluating the second argument passed to builtins.bitOr",
+        ],
         |a, b| a | b,
     )
 }
@@ -147,7 +154,10 @@ fn bit_xor(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         ev,
         args,
         pos,
-        ["while evaluating the first argument passed to builtins.bitXor", "while evaluating the second argument passed to builtins.bitXor"],
+        [
+            "while evaluating the first argument passed to builtins.bitXor",
+            "while evaluating the second argument passed to builtins.bitXor",
+        ],
         |a, b| a ^ b,
     )
 }
@@ -182,7 +192,11 @@ fn round(ev: &mut Eval, args: &[Value], pos: Pos, name: &'static str, f: fn(f64)
             ),
         ));
     } else {
-        return Err(EvalError::at(ErrorKind::Other, pos, format!("NixFloat argument {} is not in the range of NixInt", fmt_float(x))));
+        return Err(EvalError::at(
+            ErrorKind::Other,
+            pos,
+            format!("NixFloat argument {} is not in the range of NixInt", fmt_float(x)),
+        ));
     };
     if let Value::Int(i) = v {
         if i != res {

@@ -104,11 +104,16 @@ fn attr_values(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn get_attr(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let name = string_no_ctx(ev, &args[0], pos, "while evaluating the first argument passed to builtins.getAttr")?;
-    let a = ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.getAttr")?;
+    let a =
+        ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.getAttr")?;
     let v = match lookup_sym(&name).and_then(|s| a.get(s)) {
         Some(v) => v.clone(),
         None => {
-            let e = EvalError::at(ErrorKind::MissingAttr, Pos::NONE, format!("attribute '{}' missing", name.to_str_lossy()));
+            let e = EvalError::at(
+                ErrorKind::MissingAttr,
+                Pos::NONE,
+                format!("attribute '{}' missing", name.to_str_lossy()),
+            );
             return ctx(Err(e), Pos::NONE, "in the attribute set under consideration");
         }
     };
@@ -117,13 +122,19 @@ fn get_attr(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn has_attr(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let name = string_no_ctx(ev, &args[0], pos, "while evaluating the first argument passed to builtins.hasAttr")?;
-    let a = ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.hasAttr")?;
+    let a =
+        ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.hasAttr")?;
     Ok(Value::Bool(lookup_sym(&name).is_some_and(|s| a.contains(s))))
 }
 
 fn unsafe_get_attr_pos(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let name = string_no_ctx(ev, &args[0], pos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos")?;
-    let a = ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.unsafeGetAttrPos")?;
+    let name =
+        string_no_ctx(ev, &args[0], pos, "while evaluating the first argument passed to builtins.unsafeGetAttrPos")?;
+    let a = ctx(
+        ev.expect_attrs(&args[1], pos),
+        pos,
+        "while evaluating the second argument passed to builtins.unsafeGetAttrPos",
+    )?;
     match lookup_sym(&name).and_then(|s| a.get_attr(s)) {
         Some(at) => {
             let p = at.pos;
@@ -134,11 +145,18 @@ fn unsafe_get_attr_pos(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value>
 }
 
 fn remove_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let a = ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the first argument passed to builtins.removeAttrs")?;
-    let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.removeAttrs")?;
+    let a =
+        ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the first argument passed to builtins.removeAttrs")?;
+    let l =
+        ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.removeAttrs")?;
     let mut names: Vec<Symbol> = Vec::with_capacity(l.len());
     for x in l.iter() {
-        let s = string_no_ctx(ev, x, pos, "while evaluating the values of the second argument passed to builtins.removeAttrs")?;
+        let s = string_no_ctx(
+            ev,
+            x,
+            pos,
+            "while evaluating the values of the second argument passed to builtins.removeAttrs",
+        )?;
         if let Some(sym) = lookup_sym(&s) {
             names.push(sym);
         }
@@ -172,7 +190,11 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     // Pass 1, in list order: every element is a set with a string `name`.
     let mut items: Vec<(Symbol, Attrs)> = Vec::with_capacity(l.len());
     for x in l.iter() {
-        let e = ctx(ev.expect_attrs(x, pos), pos, "while evaluating an element of the list passed to builtins.listToAttrs")?;
+        let e = ctx(
+            ev.expect_attrs(x, pos),
+            pos,
+            "while evaluating an element of the list passed to builtins.listToAttrs",
+        )?;
         let Some(n) = e.get_attr(sym::NAME) else {
             let err = EvalError::at(ErrorKind::MissingAttr, Pos::NONE, "attribute 'name' missing");
             return ctx(Err(err), Pos::NONE, "in a {name=...; value=...;} pair");
@@ -203,8 +225,16 @@ fn list_to_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn intersect_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let left = ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the first argument passed to builtins.intersectAttrs")?;
-    let right = ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.intersectAttrs")?;
+    let left = ctx(
+        ev.expect_attrs(&args[0], pos),
+        pos,
+        "while evaluating the first argument passed to builtins.intersectAttrs",
+    )?;
+    let right = ctx(
+        ev.expect_attrs(&args[1], pos),
+        pos,
+        "while evaluating the second argument passed to builtins.intersectAttrs",
+    )?;
     if left.is_empty() || right.is_empty() {
         return Ok(Value::Attrs(Attrs::from_sorted(Vec::new())));
     }
@@ -230,7 +260,8 @@ fn intersect_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn cat_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let name = string_no_ctx(ev, &args[0], pos, "while evaluating the first argument passed to builtins.catAttrs")?;
-    let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.catAttrs")?;
+    let l =
+        ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.catAttrs")?;
     let sym = lookup_sym(&name);
     let mut out = Vec::new();
     for x in l.iter() {
@@ -266,7 +297,8 @@ fn function_args(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn map_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let a = ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.mapAttrs")?;
+    let a =
+        ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.mapAttrs")?;
     let f = &args[0];
     let out: Vec<Attr> = a
         .iter()
@@ -280,8 +312,16 @@ fn map_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.zipAttrsWith")?;
-    let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.zipAttrsWith")?;
+    let f = ctx(
+        ev.expect_function(&args[0], pos),
+        pos,
+        "while evaluating the first argument passed to builtins.zipAttrsWith",
+    )?;
+    let l = ctx(
+        ev.expect_list(&args[1], pos),
+        pos,
+        "while evaluating the second argument passed to builtins.zipAttrsWith",
+    )?;
     let mut sets = Vec::with_capacity(l.len());
     let mut total = 0;
     for x in l.iter() {
@@ -318,12 +358,18 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn group_by(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.groupBy")?;
+    let f =
+        ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.groupBy")?;
     let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.groupBy")?;
     let mut items: Vec<(Symbol, Value)> = Vec::with_capacity(l.len());
     for x in l.iter() {
         let r = ev.call(&f, x.clone(), pos)?;
-        let name = string_no_ctx(ev, &r, pos, "while evaluating the return value of the grouping function passed to builtins.groupBy")?;
+        let name = string_no_ctx(
+            ev,
+            &r,
+            pos,
+            "while evaluating the return value of the grouping function passed to builtins.groupBy",
+        )?;
         items.push((intern(&name), x.clone()));
     }
     items.sort_by_key(|(s, _)| *s);

@@ -18,7 +18,12 @@ pub const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "appendContext", arity: 2, global: false, func: append_context },
     BuiltinDef { name: "hasContext", arity: 1, global: false, func: has_context },
     BuiltinDef { name: "unsafeDiscardStringContext", arity: 1, global: false, func: unsafe_discard_string_context },
-    BuiltinDef { name: "unsafeDiscardOutputDependency", arity: 1, global: false, func: unsafe_discard_output_dependency },
+    BuiltinDef {
+        name: "unsafeDiscardOutputDependency",
+        arity: 1,
+        global: false,
+        func: unsafe_discard_output_dependency,
+    },
     BuiltinDef { name: "addDrvOutputDependencies", arity: 1, global: false, func: add_drv_output_dependencies },
 ];
 
@@ -134,11 +139,19 @@ fn append_context(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     for attr in set.iter() {
         let name = attr.name.as_str();
         if !is_store_path(ev, name) {
-            return Err(EvalError::at(ErrorKind::Other, attr.pos, format!("context key '{}' is not a store path", name)));
+            return Err(EvalError::at(
+                ErrorKind::Other,
+                attr.pos,
+                format!("context key '{}' is not a store path", name),
+            ));
         }
-        let info = ev.expect_attrs(&attr.value, attr.pos).trace(attr.pos, || "while evaluating the value of a string context".into())?;
+        let info = ev
+            .expect_attrs(&attr.value, attr.pos)
+            .trace(attr.pos, || "while evaluating the value of a string context".into())?;
         if let Some(a) = info.get_attr(s_path) {
-            let b = ev.expect_bool(&a.value, a.pos).trace(a.pos, || "while evaluating the `path` attribute of a string context".into())?;
+            let b = ev
+                .expect_bool(&a.value, a.pos)
+                .trace(a.pos, || "while evaluating the `path` attribute of a string context".into())?;
             if b {
                 context.insert(ContextElem::Opaque(name).encode());
             }
@@ -166,7 +179,10 @@ fn append_context(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
                 return Err(EvalError::at(
                     ErrorKind::Other,
                     attr.pos,
-                    format!("tried to add derivation output context of {}, which is not a derivation, to a string", name),
+                    format!(
+                        "tried to add derivation output context of {}, which is not a derivation, to a string",
+                        name
+                    ),
                 ));
             }
             for x in list.iter() {

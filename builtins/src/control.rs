@@ -37,7 +37,9 @@ fn abort(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn try_eval(ev: &mut Eval, args: &[Value], _pos: Pos) -> Result<Value> {
     match ev.force(&args[0]) {
         Ok(v) => Ok(make_attrs(vec![("success", Value::Bool(true)), ("value", v)])),
-        Err(e) if e.kind.is_catchable() => Ok(make_attrs(vec![("success", Value::Bool(false)), ("value", Value::Bool(false))])),
+        Err(e) if e.kind.is_catchable() => {
+            Ok(make_attrs(vec![("success", Value::Bool(false)), ("value", Value::Bool(false))]))
+        }
         Err(e) => Err(e),
     }
 }

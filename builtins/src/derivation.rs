@@ -15,7 +15,8 @@ use nix_store_core::{Derivation, DerivationOutput, FileIngestionMethod, Hash, Ha
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-pub const BUILTINS: &[BuiltinDef] = &[BuiltinDef { name: "derivationStrict", arity: 1, global: true, func: derivation_strict }];
+pub const BUILTINS: &[BuiltinDef] =
+    &[BuiltinDef { name: "derivationStrict", arity: 1, global: true, func: derivation_strict }];
 
 pub const DERIVATION_NIX: &str = include_str!("nix/derivation.nix");
 pub const FETCHURL_NIX: &str = include_str!("nix/fetchurl.nix");
@@ -36,11 +37,14 @@ struct Special {
 }
 
 fn derivation_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let attrs = ev.expect_attrs(&args[0], pos).trace(pos, || "while evaluating the argument passed to builtins.derivationStrict".into())?;
+    let attrs = ev
+        .expect_attrs(&args[0], pos)
+        .trace(pos, || "while evaluating the argument passed to builtins.derivationStrict".into())?;
     let Some(name_v) = attrs.get(nix_eval::sym::NAME).cloned() else {
         return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'name' missing"));
     };
-    let name = ev.expect_string(&name_v, pos).trace(pos, || "while evaluating the derivation attribute 'name'".into())?;
+    let name =
+        ev.expect_string(&name_v, pos).trace(pos, || "while evaluating the derivation attribute 'name'".into())?;
     if name.has_context() {
         return Err(err(pos, format!("the string '{}' is not allowed to refer to a store path", name.to_str_lossy())));
     }
@@ -54,7 +58,13 @@ fn check_name(name: &str, pos: Pos) -> Result<()> {
         return Err(err(pos, "derivation names are not allowed to end in '.drv'"));
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || "+-._?=".contains(*c))) {
-        return Err(err(pos, format!("invalid derivation name: name '{}' contains illegal character '{}'. Please pass a different 'name'.", name, c)));
+        return Err(err(
+            pos,
+            format!(
+                "invalid derivation name: name '{}' contains illegal character '{}'. Please pass a different 'name'.",
+                name, c
+            ),
+        ));
     }
     if name.is_empty() {
         return Err(err(pos, "invalid derivation name: name '' is empty. Please pass a different 'name'."));
@@ -88,11 +98,19 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
         }
         if key == "__contentAddressed" || key == "__impure" {
             if ev.expect_bool(&v, pos)? {
-                return Err(err(pos, format!("experimental Nix feature '{}' is disabled", if key == "__impure" { "impure-derivations" } else { "ca-derivations" })));
+                return Err(err(
+                    pos,
+                    format!(
+                        "experimental Nix feature '{}' is disabled",
+                        if key == "__impure" { "impure-derivations" } else { "ca-derivations" }
+                    ),
+                ));
             }
             continue;
         }
-        let traced = |r: Result<()>| r.trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name));
+        let traced = |r: Result<()>| {
+            r.trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))
+        };
         if key == "args" {
             let list = ev.expect_list(&v, pos)?;
             for x in list.iter() {
@@ -125,9 +143,9 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
                 _ => {}
             }
         } else {
-            let s = ev.coerce_to_string(&v, pos, CoerceOpts::TO_STRING).trace(attr.pos, || {
-                format!("while evaluating the attribute '{}' of derivation '{}'", key, name)
-            })?;
+            let s = ev
+                .coerce_to_string(&v, pos, CoerceOpts::TO_STRING)
+                .trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))?;
             absorb(&mut ctx, &s);
             let text = s.to_str_lossy().into_owned();
             if key == "outputs" {
@@ -186,7 +204,9 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
             Some("recursive") | Some("nar") => FileIngestionMethod::Recursive,
             Some(m) => return Err(err(pos, format!("invalid value '{}' for 'outputHashMode' attribute", m))),
         };
-        let path = make_fixed_output_path(method, &hash, name, &BTreeSet::new()).map_err(|e| store_error(pos, e))?.to_absolute();
+        let path = make_fixed_output_path(method, &hash, name, &BTreeSet::new())
+            .map_err(|e| store_error(pos, e))?
+            .to_absolute();
         drv.env.insert("out".into(), path.clone());
         drv.outputs.insert("out".into(), DerivationOutput::fixed(path.clone(), method, &hash));
         out_paths.push(("out".to_string(), path));
@@ -235,7 +255,11 @@ fn set_special(sp: &mut Special, key: &str, v: String, _pos: Pos) -> Result<()> 
 fn check_outputs(outs: Vec<String>, pos: Pos) -> Result<Vec<String>> {
     let mut seen = BTreeSet::new();
     for o in &outs {
-        if o == "drv" || o == "drvPath" || o.is_empty() || !o.chars().all(|c| c.is_ascii_alphanumeric() || "+-._?=".contains(c)) {
+        if o == "drv"
+            || o == "drvPath"
+            || o.is_empty()
+            || !o.chars().all(|c| c.is_ascii_alphanumeric() || "+-._?=".contains(c))
+        {
             return Err(err(pos, format!("invalid derivation output name '{}'", o)));
         }
         if !seen.insert(o.clone()) {
@@ -262,7 +286,10 @@ pub(crate) fn load_drv(ev: &mut Eval, path: &str) -> Result<Rc<Derivation>> {
     let st = store(ev);
     let real = st.real_path(path).unwrap_or_else(|| std::path::PathBuf::from(path));
     let bytes = std::fs::read(&real).map_err(|e| err(Pos::NONE, format!("reading derivation '{}': {}", path, e)))?;
-    let d = Rc::new(Derivation::parse_aterm(&bytes).map_err(|e| err(Pos::NONE, format!("error parsing derivation '{}': {}", path, e)))?);
+    let d = Rc::new(
+        Derivation::parse_aterm(&bytes)
+            .map_err(|e| err(Pos::NONE, format!("error parsing derivation '{}': {}", path, e)))?,
+    );
     ev.ext::<StoreState>().drvs.insert(path.to_string(), d.clone());
     Ok(d)
 }

@@ -2,10 +2,10 @@
 //! Nix's own base32 "nix32", base64, SRI).
 
 use crate::strings::{force_string, force_string_no_ctx};
-use nix_store_core::{nixbase32, HashAlgo};
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{BuiltinDef, Eval, Symbol, Value};
+use nix_store_core::{nixbase32, HashAlgo};
 use std::path::Path;
 
 pub const BUILTINS: &[BuiltinDef] = &[
@@ -146,7 +146,9 @@ fn parse_any_hash(ev: &Eval, original: &str, algo: Option<HashAlgo>, pos: Pos) -
                 rest
             )))
         }
-        (Some(p), Some(a)) if p != a => return Err(bad(format!("hash '{}' should have type '{}'", original, a.name()))),
+        (Some(p), Some(a)) if p != a => {
+            return Err(bad(format!("hash '{}' should have type '{}'", original, a.name())))
+        }
         (Some(p), _) => p,
         (None, Some(a)) => a,
     };
@@ -225,7 +227,10 @@ fn convert_hash(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let missing = |name: &str, ctx: &str| {
         EvalError::at(ErrorKind::MissingAttr, pos, format!("attribute '{}' missing", name)).trace_frame(ctx.to_string())
     };
-    let hash_v = attrs.get(Symbol::new("hash")).cloned().ok_or_else(|| missing("hash", "while locating the attribute 'hash'"))?;
+    let hash_v = attrs
+        .get(Symbol::new("hash"))
+        .cloned()
+        .ok_or_else(|| missing("hash", "while locating the attribute 'hash'"))?;
     let hash = force_string_no_ctx(ev, &hash_v, pos, || "while evaluating the attribute 'hash'".into())?;
     let algo = match attrs.get(Symbol::new("hashAlgo")).cloned() {
         Some(v) => {

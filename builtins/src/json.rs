@@ -610,7 +610,8 @@ impl<'a> Lexer<'a> {
                                     return Tok::ParseError;
                                 }
                             } else if (0xDC00..=0xDFFF).contains(&cp1) {
-                                self.error_message = "invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF";
+                                self.error_message =
+                                    "invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF";
                                 return Tok::ParseError;
                             }
                             self.push_codepoint(cp);
@@ -682,7 +683,13 @@ impl<'a> Lexer<'a> {
         let mut c = self.current;
         self.token_buffer.push(c as u8);
         // States of nlohmann's number automaton.
-        let mut state = if c == b'-' as i32 { 1 } else if c == b'0' as i32 { 2 } else { 3 };
+        let mut state = if c == b'-' as i32 {
+            1
+        } else if c == b'0' as i32 {
+            2
+        } else {
+            3
+        };
         loop {
             match state {
                 // minus
@@ -979,7 +986,11 @@ pub fn json_to_value(j: &serde_json::Value, pos: Pos) -> Result<Value> {
             if let Some(i) = n.as_i64() {
                 Value::Int(i)
             } else if n.as_u64().is_some() {
-                return Err(EvalError::at(ErrorKind::Other, pos, format!("unsigned json number {} outside of Nix integer range", n)));
+                return Err(EvalError::at(
+                    ErrorKind::Other,
+                    pos,
+                    format!("unsigned json number {} outside of Nix integer range", n),
+                ));
             } else {
                 Value::Float(n.as_f64().unwrap_or(0.0))
             }

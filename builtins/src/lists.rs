@@ -55,12 +55,17 @@ fn filter(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if l.is_empty() {
         return Ok(Value::List(l));
     }
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.filter")?;
+    let f =
+        ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.filter")?;
     let mut out = Vec::new();
     let mut same = true;
     for x in l.iter() {
         let r = ev.call(&f, x.clone(), Pos::NONE)?;
-        if ctx(ev.expect_bool(&r, pos), pos, "while evaluating the return value of the filtering function passed to builtins.filter")? {
+        if ctx(
+            ev.expect_bool(&r, pos),
+            pos,
+            "while evaluating the return value of the filtering function passed to builtins.filter",
+        )? {
             out.push(x.clone());
         } else {
             same = false;
@@ -73,8 +78,13 @@ fn filter(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn foldl_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.foldlStrict")?;
-    let l = ctx(ev.expect_list(&args[2], pos), pos, "while evaluating the third argument passed to builtins.foldlStrict")?;
+    let f = ctx(
+        ev.expect_function(&args[0], pos),
+        pos,
+        "while evaluating the first argument passed to builtins.foldlStrict",
+    )?;
+    let l =
+        ctx(ev.expect_list(&args[2], pos), pos, "while evaluating the third argument passed to builtins.foldlStrict")?;
     if l.is_empty() {
         return ev.force(&args[1]);
     }
@@ -137,7 +147,11 @@ fn gen_list(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if n < 0 {
         return Err(EvalError::at(ErrorKind::Other, pos, format!("cannot create list of size {}", n)));
     }
-    let f = ctx(ev.expect_function(&args[0], Pos::NONE), Pos::NONE, "while evaluating the first argument passed to builtins.genList")?;
+    let f = ctx(
+        ev.expect_function(&args[0], Pos::NONE),
+        Pos::NONE,
+        "while evaluating the first argument passed to builtins.genList",
+    )?;
     let n = n as usize;
     let mut out = Vec::new();
     if out.try_reserve_exact(n).is_err() {
@@ -175,19 +189,29 @@ fn join(forced: Vec<List>, len: usize) -> Result<Value> {
 }
 
 fn concat_lists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let l = ctx(ev.expect_list(&args[0], pos), pos, "while evaluating the first argument passed to builtins.concatLists")?;
+    let l =
+        ctx(ev.expect_list(&args[0], pos), pos, "while evaluating the first argument passed to builtins.concatLists")?;
     concat(ev, &l, pos, "while evaluating a value of the list passed to builtins.concatLists")
 }
 
 fn concat_map(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.concatMap")?;
-    let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.concatMap")?;
+    let f = ctx(
+        ev.expect_function(&args[0], pos),
+        pos,
+        "while evaluating the first argument passed to builtins.concatMap",
+    )?;
+    let l =
+        ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.concatMap")?;
     let fpos = fn_pos(&f, pos);
     let mut forced: Vec<List> = Vec::with_capacity(l.len());
     let mut len = 0;
     for x in l.iter() {
         let r = ev.call(&f, x.clone(), pos)?;
-        let r = ctx(ev.expect_list(&r, fpos), fpos, "while evaluating the return value of the function passed to builtins.concatMap")?;
+        let r = ctx(
+            ev.expect_list(&r, fpos),
+            fpos,
+            "while evaluating the return value of the function passed to builtins.concatMap",
+        )?;
         len += r.len();
         forced.push(r);
     }
@@ -250,7 +274,11 @@ fn sort(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         peeksort(&mut v, &mut |a: &Value, b: &Value| {
             let g = ev.call(&f, a.clone(), Pos::NONE)?;
             let r = ev.call(&g, b.clone(), Pos::NONE)?;
-            ctx(ev.expect_bool(&r, pos), pos, "while evaluating the return value of the sorting function passed to builtins.sort")
+            ctx(
+                ev.expect_bool(&r, pos),
+                pos,
+                "while evaluating the return value of the sorting function passed to builtins.sort",
+            )
         })?;
     }
     Ok(Value::list(v))
@@ -369,7 +397,14 @@ fn insertion_sort(v: &mut [Value], begin: usize, end: usize, comp: &mut Cmp) -> 
     Ok(())
 }
 
-fn merge_runs(v: &mut [Value], begin: usize, middle: usize, end: usize, buf: &mut Vec<Value>, comp: &mut Cmp) -> Result<()> {
+fn merge_runs(
+    v: &mut [Value],
+    begin: usize,
+    middle: usize,
+    end: usize,
+    buf: &mut Vec<Value>,
+    comp: &mut Cmp,
+) -> Result<()> {
     buf.clear();
     buf.extend_from_slice(&v[begin..end]);
     let mid = middle - begin;
@@ -397,13 +432,22 @@ fn merge_runs(v: &mut [Value], begin: usize, middle: usize, end: usize, buf: &mu
 }
 
 fn partition(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.partition")?;
-    let l = ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.partition")?;
+    let f = ctx(
+        ev.expect_function(&args[0], pos),
+        pos,
+        "while evaluating the first argument passed to builtins.partition",
+    )?;
+    let l =
+        ctx(ev.expect_list(&args[1], pos), pos, "while evaluating the second argument passed to builtins.partition")?;
     let (mut right, mut wrong) = (Vec::new(), Vec::new());
     for x in l.iter() {
         ev.force(x)?;
         let r = ev.call(&f, x.clone(), pos)?;
-        if ctx(ev.expect_bool(&r, pos), pos, "while evaluating the return value of the partition function passed to builtins.partition")? {
+        if ctx(
+            ev.expect_bool(&r, pos),
+            pos,
+            "while evaluating the return value of the partition function passed to builtins.partition",
+        )? {
             right.push(x.clone());
         } else {
             wrong.push(x.clone());
@@ -439,7 +483,11 @@ impl KeySet {
 }
 
 fn generic_closure(ev: &mut Eval, args: &[Value], _pos: Pos) -> Result<Value> {
-    let a = ctx(ev.expect_attrs(&args[0], Pos::NONE), Pos::NONE, "while evaluating the first argument passed to builtins.genericClosure")?;
+    let a = ctx(
+        ev.expect_attrs(&args[0], Pos::NONE),
+        Pos::NONE,
+        "while evaluating the first argument passed to builtins.genericClosure",
+    )?;
     let missing = |name: &str| {
         ctx::<()>(
             Err(EvalError::at(ErrorKind::MissingAttr, Pos::NONE, format!("attribute '{}' missing", name))),

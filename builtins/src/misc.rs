@@ -27,10 +27,8 @@ pub const CONSTANTS: &[ConstantDef] = &[
 pub const IMPURE_ONLY: &[&str] = &["currentTime", "currentSystem"];
 
 fn current_time(_ev: &mut Eval) -> Value {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let secs =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     Value::Int(secs)
 }
 
@@ -113,7 +111,12 @@ pub(crate) mod flakeref {
         if !chars.all(|c| c.is_ascii_alphanumeric() || "_./@+-".contains(c)) {
             return false;
         }
-        !(s.contains("..") || s.contains("@{") || s.ends_with('.') || s.ends_with('/') || s.ends_with(".lock") || s.contains("//"))
+        !(s.contains("..")
+            || s.contains("@{")
+            || s.ends_with('.')
+            || s.ends_with('/')
+            || s.ends_with(".lock")
+            || s.contains("//"))
     }
 
     fn is_rev(s: &str) -> bool {
@@ -122,7 +125,8 @@ pub(crate) mod flakeref {
 
     fn is_flake_id(s: &str) -> bool {
         let mut chars = s.chars();
-        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }
 
     fn percent_decode(s: &str) -> String {
@@ -205,7 +209,9 @@ pub(crate) mod flakeref {
                 let q: Vec<String> = self
                     .query
                     .iter()
-                    .map(|(k, v)| format!("{}={}", percent_encode(k, "!$'()*+,;:@/?"), percent_encode(v, "!$'()*+,;:@/?")))
+                    .map(|(k, v)| {
+                        format!("{}={}", percent_encode(k, "!$'()*+,;:@/?"), percent_encode(v, "!$'()*+,;:@/?"))
+                    })
                     .collect();
                 out.push_str(&q.join("&"));
             }
@@ -247,7 +253,10 @@ pub(crate) mod flakeref {
                         } else if is_ref_name(path[2]) {
                             r#ref = Some(path[2].to_string());
                         } else {
-                            return Err(err(pos, format!("in URL '{}', '{}' is not a commit hash or branch/tag name", text, path[2])));
+                            return Err(err(
+                                pos,
+                                format!("in URL '{}', '{}' is not a commit hash or branch/tag name", text, path[2]),
+                            ));
                         }
                     }
                     n if n > 3 => {
@@ -283,7 +292,10 @@ pub(crate) mod flakeref {
                     }
                 }
                 if let (Some(r), Some(h)) = (&r#ref, &rev) {
-                    return Err(err(pos, format!("URL '{}' contains both a commit hash and a branch/tag name {} {}", text, r, h)));
+                    return Err(err(
+                        pos,
+                        format!("URL '{}' contains both a commit hash and a branch/tag name {} {}", text, r, h),
+                    ));
                 }
                 a.insert("type".into(), s(&url.scheme));
                 a.insert("owner".into(), s(path[0]));
@@ -314,11 +326,17 @@ pub(crate) mod flakeref {
                     } else if is_ref_name(path[1]) {
                         a.insert("ref".into(), s(path[1]));
                     } else {
-                        return Err(err(pos, format!("in flake URL '{}', '{}' is not a commit hash or branch/tag name", text, path[1])));
+                        return Err(err(
+                            pos,
+                            format!("in flake URL '{}', '{}' is not a commit hash or branch/tag name", text, path[1]),
+                        ));
                     }
                 } else if path.len() == 3 {
                     if !is_ref_name(path[1]) {
-                        return Err(err(pos, format!("in flake URL '{}', '{}' is not a branch/tag name", text, path[1])));
+                        return Err(err(
+                            pos,
+                            format!("in flake URL '{}', '{}' is not a branch/tag name", text, path[1]),
+                        ));
                     }
                     if !is_rev(path[2]) {
                         return Err(err(pos, format!("in flake URL '{}', '{}' is not a commit hash", text, path[2])));
@@ -329,7 +347,14 @@ pub(crate) mod flakeref {
             }
             "path" => {
                 if url.authority.as_deref().is_some_and(|x| !x.is_empty()) {
-                    return Err(err(pos, format!("path URL '{}' should not have an authority ('{}')", text, url.authority.as_deref().unwrap_or(""))));
+                    return Err(err(
+                        pos,
+                        format!(
+                            "path URL '{}' should not have an authority ('{}')",
+                            text,
+                            url.authority.as_deref().unwrap_or("")
+                        ),
+                    ));
                 }
                 a.insert("type".into(), s("path"));
                 a.insert("path".into(), s(&url.path));
@@ -342,7 +367,9 @@ pub(crate) mod flakeref {
                             Ok(n) => {
                                 a.insert(k.clone(), FAttr::Int(n));
                             }
-                            Err(_) => return Err(err(pos, format!("path URL '{}' has invalid parameter '{}'", text, k))),
+                            Err(_) => {
+                                return Err(err(pos, format!("path URL '{}' has invalid parameter '{}'", text, k)))
+                            }
                         },
                         _ => return Err(err(pos, format!("path URL '{}' has unsupported parameter '{}'", text, k))),
                     }
@@ -380,7 +407,9 @@ pub(crate) mod flakeref {
                     ("file", b)
                 } else if matches!(sc, "http" | "https" | "file") {
                     let p = url.path.to_ascii_lowercase();
-                    let tarball = [".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"].iter().any(|e| p.ends_with(e));
+                    let tarball = [".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"]
+                        .iter()
+                        .any(|e| p.ends_with(e));
                     (if tarball { "tarball" } else { "file" }, sc)
                 } else {
                     return Err(err(pos, format!("input '{}' is unsupported", text)));
@@ -420,7 +449,13 @@ pub(crate) mod flakeref {
         let (main, _fragment) = text.split_once('#').unwrap_or((text, ""));
         let parts: Vec<&str> = main.split('/').collect();
         if is_flake_id(parts[0]) && !main.contains(':') && parts.len() <= 3 && parts.iter().all(|p| !p.is_empty()) {
-            let url = Url { scheme: "flake".into(), authority: None, path: main.to_string(), query: BTreeMap::new(), fragment: String::new() };
+            let url = Url {
+                scheme: "flake".into(),
+                authority: None,
+                path: main.to_string(),
+                query: BTreeMap::new(),
+                fragment: String::new(),
+            };
             return input_from_url(&url, text, pos);
         }
         if let Some(mut url) = Url::parse(text).filter(|u| u.scheme.len() > 1 || !text.starts_with('/')) {
@@ -499,7 +534,12 @@ pub(crate) mod flakeref {
         let ty = str_attr(&a, "type", pos)?.to_string();
         let mut url = match ty.as_str() {
             "github" | "gitlab" | "sourcehut" => {
-                check_allowed(&a, &["type", "owner", "repo", "ref", "rev", "narHash", "lastModified", "host", "treeHash"], &ty, pos)?;
+                check_allowed(
+                    &a,
+                    &["type", "owner", "repo", "ref", "rev", "narHash", "lastModified", "host", "treeHash"],
+                    &ty,
+                    pos,
+                )?;
                 let mut path = format!("{}/{}", str_attr(&a, "owner", pos)?, str_attr(&a, "repo", pos)?);
                 if let Some(r) = opt_str(&a, "ref", pos)? {
                     path.push('/');
@@ -568,7 +608,9 @@ pub(crate) mod flakeref {
                     url.query.insert("narHash".into(), h.to_string());
                 }
                 let p = url.path.to_ascii_lowercase();
-                let looks_tarball = [".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"].iter().any(|e| p.ends_with(e));
+                let looks_tarball = [".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"]
+                    .iter()
+                    .any(|e| p.ends_with(e));
                 if (ty == "tarball") != looks_tarball || !matches!(url.scheme.as_str(), "http" | "https" | "file") {
                     url.scheme = format!("{}+{}", ty, url.scheme);
                 }

@@ -117,7 +117,11 @@ fn to_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             return Err(EvalError::at(
                 ErrorKind::Other,
                 pos,
-                format!("files created by builtins.toFile may not reference derivations, but {} references {}", name, c.trim_start_matches('=')),
+                format!(
+                    "files created by builtins.toFile may not reference derivations, but {} references {}",
+                    name,
+                    c.trim_start_matches('=')
+                ),
             ));
         }
         refs.insert(c.to_string());
@@ -183,7 +187,11 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             "recursive" => recursive = ev.expect_bool(&attr.value, pos)?,
             "sha256" => expected = Some(ev.expect_string(&attr.value, pos)?.to_str_lossy().into_owned()),
             other => {
-                return Err(EvalError::at(ErrorKind::Other, pos, format!("unsupported argument '{}' to 'addPath'", other)));
+                return Err(EvalError::at(
+                    ErrorKind::Other,
+                    pos,
+                    format!("unsupported argument '{}' to 'addPath'", other),
+                ));
             }
         }
     }
@@ -199,7 +207,11 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             .map_err(|e| store_error(pos, e))?
             .to_absolute();
         if want != p {
-            return Err(EvalError::at(ErrorKind::Other, pos, format!("store path mismatch in (possibly filtered) path added from '{}'", src)));
+            return Err(EvalError::at(
+                ErrorKind::Other,
+                pos,
+                format!("store path mismatch in (possibly filtered) path added from '{}'", src),
+            ));
         }
     }
     Ok(string_with_path_context(p))
@@ -218,7 +230,11 @@ fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("storePath", args, pos);
     if ev.settings.pure {
-        return Err(EvalError::at(ErrorKind::Restricted, pos, "'builtins.storePath' is not allowed in pure evaluation mode"));
+        return Err(EvalError::at(
+            ErrorKind::Restricted,
+            pos,
+            "'builtins.storePath' is not allowed in pure evaluation mode",
+        ));
     }
     let p = a.path(ev, 0)?;
     let Ok((sp, _)) = StorePath::parse_prefix(&p) else {

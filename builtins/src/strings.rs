@@ -91,7 +91,8 @@ fn to_string(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn string_length(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let s = coerce_default(ev, &args[0], pos, || "while evaluating the argument passed to builtins.stringLength".into())?;
+    let s =
+        coerce_default(ev, &args[0], pos, || "while evaluating the argument passed to builtins.stringLength".into())?;
     Ok(Value::Int(s.len() as i64))
 }
 
@@ -102,9 +103,9 @@ fn substring(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if start < 0 {
         return Err(EvalError::at(ErrorKind::Other, pos, "negative start position in 'substring'"));
     }
-    let len = ev
-        .expect_int(&args[1], pos)
-        .trace(pos, || "while evaluating the second argument (the substring length) passed to builtins.substring".into())?;
+    let len = ev.expect_int(&args[1], pos).trace(pos, || {
+        "while evaluating the second argument (the substring length) passed to builtins.substring".into()
+    })?;
     let third = || "while evaluating the third argument (the string) passed to builtins.substring".to_string();
     // An empty substring keeps the context without looking at (or coercing) a string.
     if len == 0 {
@@ -140,7 +141,8 @@ fn concat_strings_sep(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> 
         "while evaluating the first argument (the separator string) passed to builtins.concatStringsSep".into()
     })?;
     let list = ev.expect_list(&args[1], pos).trace(pos, || {
-        "while evaluating the second argument (the list of strings to concat) passed to builtins.concatStringsSep".into()
+        "while evaluating the second argument (the list of strings to concat) passed to builtins.concatStringsSep"
+            .into()
     })?;
     let mut b = StringBuilder::default();
     // The separator's context is kept even when the separator is never used.

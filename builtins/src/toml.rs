@@ -19,9 +19,8 @@ fn from_toml(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("fromTOML", args, pos);
     let s = crate::json::string_no_ctx(ev, &a, 0)?;
     let fail = |msg: String| EvalError::at(ErrorKind::Other, pos, format!("while parsing TOML: {}", msg));
-    let text = std::str::from_utf8(s.as_bytes()).map_err(|e| {
-        fail(format!("[error] toml::parse: invalid UTF-8 byte at offset {}", e.valid_up_to()))
-    })?;
+    let text = std::str::from_utf8(s.as_bytes())
+        .map_err(|e| fail(format!("[error] toml::parse: invalid UTF-8 byte at offset {}", e.valid_up_to())))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| fail(toml11_error(text, &e)))?;
     let timestamps = ev.settings.experimental_features.iter().any(|f| f == "parse-toml-timestamps");
     convert_table(&table, timestamps).map_err(fail)
@@ -41,7 +40,9 @@ fn convert_table(t: &toml::Table, timestamps: bool) -> std::result::Result<Value
 fn convert(v: &toml::Value, timestamps: bool) -> std::result::Result<Value, String> {
     Ok(match v {
         toml::Value::Table(t) => convert_table(t, timestamps)?,
-        toml::Value::Array(a) => Value::list(a.iter().map(|x| convert(x, timestamps)).collect::<std::result::Result<_, _>>()?),
+        toml::Value::Array(a) => {
+            Value::list(a.iter().map(|x| convert(x, timestamps)).collect::<std::result::Result<_, _>>()?)
+        }
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Integer(i) => Value::Int(*i),
         toml::Value::Float(f) => Value::Float(*f),

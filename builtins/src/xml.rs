@@ -235,7 +235,13 @@ fn write_value(
     Ok(())
 }
 
-fn write_attrs(ev: &mut Eval, a: &Attrs, w: &mut XmlWriter, ctx: &mut Context, seen: &mut HashSet<Vec<u8>>) -> Result<()> {
+fn write_attrs(
+    ev: &mut Eval,
+    a: &Attrs,
+    w: &mut XmlWriter,
+    ctx: &mut Context,
+    seen: &mut HashSet<Vec<u8>>,
+) -> Result<()> {
     for attr in a.sorted() {
         let mut xattrs: Vec<(&'static str, Vec<u8>)> = vec![("name", attr.name.as_str().as_bytes().to_vec())];
         if w.location && !attr.pos.is_none() {

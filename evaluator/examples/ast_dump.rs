@@ -40,7 +40,8 @@ fn main() {
     for (path, text, file) in &files {
         let dir = Path::new(path).parent().unwrap();
         loop {
-            let ctx = LowerCtx { globals: &globals, base_dir: dir, home: Some("/home/u"), outer_names: &[], lints: &[] };
+            let ctx =
+                LowerCtx { globals: &globals, base_dir: dir, home: Some("/home/u"), outer_names: &[], lints: &[] };
             match parse_and_lower(text, *file, &ctx) {
                 Err(err) => match err.msg.strip_prefix("undefined variable '").and_then(|s| s.strip_suffix('\'')) {
                     Some(name) => {

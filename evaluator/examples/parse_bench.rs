@@ -41,7 +41,30 @@ fn main() {
     eprintln!("read {} files, {:.1} MB in {:.1?}", files.len(), bytes as f64 / 1e6, t.elapsed());
     // Free variables resolve to globals; a name never seen is an error either way.
     let mut globals: FxHashMap<Symbol, u32> = FxHashMap::default();
-    for (i, n) in ["true", "false", "null", "builtins", "import", "__findFile", "__nixPath", "map", "toString", "derivation", "abort", "throw", "baseNameOf", "dirOf", "isNull", "removeAttrs", "fetchTarball", "placeholder", "scopedImport"].iter().enumerate() {
+    for (i, n) in [
+        "true",
+        "false",
+        "null",
+        "builtins",
+        "import",
+        "__findFile",
+        "__nixPath",
+        "map",
+        "toString",
+        "derivation",
+        "abort",
+        "throw",
+        "baseNameOf",
+        "dirOf",
+        "isNull",
+        "removeAttrs",
+        "fetchTarball",
+        "placeholder",
+        "scopedImport",
+    ]
+    .iter()
+    .enumerate()
+    {
         globals.insert(Symbol::new(n), i as u32);
     }
     let fronts: &[FrontEnd] = match which.as_str() {
@@ -51,24 +74,33 @@ fn main() {
     };
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     for &front in fronts {
-      let mut best = std::time::Duration::MAX;
-      for _ in 0..rounds {
-        let ids: Vec<_> = files.iter().map(|(p, t)| add_source(Origin::File(p.display().to_string()), Arc::from(t.as_str()))).collect();
-        let t = Instant::now();
-        let c = cpu_ns();
-        let mut errors = 0;
-        for ((path, text), id) in files.iter().zip(ids) {
-            let ctx = LowerCtx { globals: &globals, base_dir: path.parent().unwrap_or(Path::new("/")), home: None, outer_names: &[], lints: &[] };
-            if parse_and_lower_with(text, id, &ctx, front).is_err() {
-                errors += 1;
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..rounds {
+            let ids: Vec<_> = files
+                .iter()
+                .map(|(p, t)| add_source(Origin::File(p.display().to_string()), Arc::from(t.as_str())))
+                .collect();
+            let t = Instant::now();
+            let c = cpu_ns();
+            let mut errors = 0;
+            for ((path, text), id) in files.iter().zip(ids) {
+                let ctx = LowerCtx {
+                    globals: &globals,
+                    base_dir: path.parent().unwrap_or(Path::new("/")),
+                    home: None,
+                    outer_names: &[],
+                    lints: &[],
+                };
+                if parse_and_lower_with(text, id, &ctx, front).is_err() {
+                    errors += 1;
+                }
+            }
+            let _ = t;
+            best = best.min(std::time::Duration::from_nanos(cpu_ns() - c));
+            if errors > 0 {
+                eprintln!("{} errors", errors);
             }
         }
-        let _ = t;
-        best = best.min(std::time::Duration::from_nanos(cpu_ns() - c));
-        if errors > 0 {
-            eprintln!("{} errors", errors);
-        }
-      }
-      eprintln!("{:?}: best of {} rounds {:.1?} CPU; RSS now {:.0} MB", front, rounds, best, rss_mb());
+        eprintln!("{:?}: best of {} rounds {:.1?} CPU; RSS now {:.0} MB", front, rounds, best, rss_mb());
     }
 }

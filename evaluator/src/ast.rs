@@ -16,20 +16,58 @@ pub enum Expr {
     /// Literals, including path literals already made absolute.
     Const(Value),
     Var(Var),
-    Select { pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef> },
-    HasAttr { pos: Pos, expr: ExprRef, path: &'static [AttrKey] },
+    Select {
+        pos: Pos,
+        expr: ExprRef,
+        path: &'static [AttrKey],
+        default: Option<ExprRef>,
+    },
+    HasAttr {
+        pos: Pos,
+        expr: ExprRef,
+        path: &'static [AttrKey],
+    },
     Attrs(&'static AttrsExpr),
     Let(&'static LetExpr),
     List(&'static [ExprRef]),
     Lambda(&'static LambdaExpr),
-    Apply { pos: Pos, func: ExprRef, args: &'static [ExprRef] },
-    If { pos: Pos, cond: ExprRef, then: ExprRef, else_: ExprRef },
-    Assert { pos: Pos, cond: ExprRef, body: ExprRef },
-    With { pos: Pos, namespace: ExprRef, body: ExprRef },
-    BinOp { pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef },
-    Not { pos: Pos, expr: ExprRef },
+    Apply {
+        pos: Pos,
+        func: ExprRef,
+        args: &'static [ExprRef],
+    },
+    If {
+        pos: Pos,
+        cond: ExprRef,
+        then: ExprRef,
+        else_: ExprRef,
+    },
+    Assert {
+        pos: Pos,
+        cond: ExprRef,
+        body: ExprRef,
+    },
+    With {
+        pos: Pos,
+        namespace: ExprRef,
+        body: ExprRef,
+    },
+    BinOp {
+        pos: Pos,
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+    },
+    Not {
+        pos: Pos,
+        expr: ExprRef,
+    },
     /// String or path interpolation: `"a${b}c"`, `./a/${b}`.
-    Interp { pos: Pos, parts: &'static [ExprRef], is_path: bool },
+    Interp {
+        pos: Pos,
+        parts: &'static [ExprRef],
+        is_path: bool,
+    },
     CurPos(Pos),
 }
 

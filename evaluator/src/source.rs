@@ -45,7 +45,11 @@ impl Pos {
     }
     /// A position a few bytes further on in the same file.
     pub fn shifted(self, by: u32) -> Pos {
-        if self.is_none() { self } else { Pos(self.0.saturating_add(by)) }
+        if self.is_none() {
+            self
+        } else {
+            Pos(self.0.saturating_add(by))
+        }
     }
 }
 

@@ -60,7 +60,8 @@ impl Lowering {
     /// still lower), which is only done on the rnix pass.
     fn lower(&mut self, text: &str, file: FileId, dir: &Path, front: FrontEnd) -> Result<String, String> {
         loop {
-            let ctx = LowerCtx { globals: &self.globals, base_dir: dir, home: Some("/home/u"), outer_names: &[], lints: &[] };
+            let ctx =
+                LowerCtx { globals: &self.globals, base_dir: dir, home: Some("/home/u"), outer_names: &[], lints: &[] };
             match parse_and_lower_with(text, file, &ctx, front) {
                 Ok(e) => return Ok(dump(e)),
                 Err(err) => {
@@ -115,14 +116,18 @@ fn fast_parser_matches_rnix() {
                 let fast = l.lower(&text, file, dir, FrontEnd::Fast);
                 match (slow, fast) {
                     (Ok(a), Ok(b)) if a == b => same += 1,
-                    (Ok(a), Ok(b)) => failures.push(format!("{}: ASTs differ\n{}", path.display(), first_difference(&a, &b))),
+                    (Ok(a), Ok(b)) => {
+                        failures.push(format!("{}: ASTs differ\n{}", path.display(), first_difference(&a, &b)))
+                    }
                     (Ok(_), Err(e)) => {
                         declined += 1;
                         if must_accept {
                             failures.push(format!("{}: declined by the fast parser ({})", path.display(), e));
                         }
                     }
-                    (Err(e), Ok(_)) => failures.push(format!("{}: rnix fails ({}) but the fast parser accepts", path.display(), e)),
+                    (Err(e), Ok(_)) => {
+                        failures.push(format!("{}: rnix fails ({}) but the fast parser accepts", path.display(), e))
+                    }
                     (Err(_), Err(_)) => both_fail += 1,
                 }
             }
@@ -225,7 +230,8 @@ fn fast_parser_is_robust() {
             let globals: FxHashMap<Symbol, u32> = FxHashMap::default();
             for (name, text) in pathological() {
                 let file = add_source(Origin::File(name.to_string()), Arc::from(text.as_str()));
-                let ctx = LowerCtx { globals: &globals, base_dir: Path::new("/"), home: None, outer_names: &[], lints: &[] };
+                let ctx =
+                    LowerCtx { globals: &globals, base_dir: Path::new("/"), home: None, outer_names: &[], lints: &[] };
                 let t = std::time::Instant::now();
                 let _ = parse_and_lower_with(&text, file, &ctx, FrontEnd::Fast);
                 assert!(t.elapsed().as_secs() < 2, "{}: {:?}", name, t.elapsed());
@@ -260,7 +266,9 @@ fn fast_parser_matches_rnix_on_mutants() {
                 match (slow, fast) {
                     (Ok(a), Ok(b)) if a == b => accepted += 1,
                     (Ok(a), Ok(b)) => failures.push(format!("{}: ASTs differ\n{}", name, first_difference(&a, &b))),
-                    (Err(e), Ok(_)) => failures.push(format!("{}: rnix fails ({}) but the fast parser accepts", name, e)),
+                    (Err(e), Ok(_)) => {
+                        failures.push(format!("{}: rnix fails ({}) but the fast parser accepts", name, e))
+                    }
                     _ => {}
                 }
             }

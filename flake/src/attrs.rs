@@ -97,17 +97,13 @@ pub fn maybe_get_str<'a>(attrs: &'a Attrs, name: &str) -> Result<Option<&'a str>
     match attrs.get(name) {
         None => Ok(None),
         Some(Attr::Str(s)) => Ok(Some(s)),
-        Some(_) => Err(Error::new(format!(
-            "input attribute '{name}' is not a string {}",
-            attrs_to_json_string(attrs)
-        ))),
+        Some(_) => Err(Error::new(format!("input attribute '{name}' is not a string {}", attrs_to_json_string(attrs)))),
     }
 }
 
 /// A required string attribute.
 pub fn get_str<'a>(attrs: &'a Attrs, name: &str) -> Result<&'a str> {
-    maybe_get_str(attrs, name)?
-        .ok_or_else(|| Error::new(format!("input attribute '{name}' is missing")))
+    maybe_get_str(attrs, name)?.ok_or_else(|| Error::new(format!("input attribute '{name}' is missing")))
 }
 
 /// An integer attribute if present; a non-integer is an error.

@@ -17,18 +17,12 @@ pub struct Error {
 impl Error {
     /// An error with exit status 1.
     pub fn new(message: impl Into<String>) -> Error {
-        Error {
-            message: message.into(),
-            status: 1,
-        }
+        Error { message: message.into(), status: 1 }
     }
 
     /// An error with a specific exit status (102 for hash mismatches).
     pub fn with_status(message: impl Into<String>, status: u8) -> Error {
-        Error {
-            message: message.into(),
-            status,
-        }
+        Error { message: message.into(), status }
     }
 
     /// The message, without the `error: ` prefix.
@@ -38,10 +32,7 @@ impl Error {
 
     /// The same error with `prefix` put before the message.
     pub(crate) fn prefixed(self, prefix: &str) -> Error {
-        Error {
-            message: format!("{prefix}{}", self.message),
-            status: self.status,
-        }
+        Error { message: format!("{prefix}{}", self.message), status: self.status }
     }
 
     /// The process exit status CppNix uses for this error.

@@ -42,11 +42,7 @@ pub struct ParseOptions<'a> {
 
 impl Default for ParseOptions<'_> {
     fn default() -> Self {
-        ParseOptions {
-            base_dir: None,
-            allow_missing: false,
-            is_flake: true,
-        }
+        ParseOptions { base_dir: None, allow_missing: false, is_flake: true }
     }
 }
 
@@ -66,10 +62,7 @@ impl FlakeRef {
     pub fn parse(url: &str, opts: ParseOptions<'_>) -> Result<FlakeRef> {
         let p = FlakeRef::parse_with_fragment(url, opts)?;
         if !p.fragment.is_empty() {
-            bail!(
-                "unexpected fragment '{}' in flake reference '{url}'",
-                p.fragment
-            );
+            bail!("unexpected fragment '{}' in flake reference '{url}'", p.fragment);
         }
         Ok(p.flake_ref)
     }
@@ -77,21 +70,10 @@ impl FlakeRef {
     /// Parses `FLAKEREF[#FRAGMENT]` as 2.8 does.
     pub fn parse_with_fragment(url: &str, opts: ParseOptions<'_>) -> Result<Parsed> {
         if let Some((path, fragment)) = match_shorthand(url) {
-            let parsed = ParsedUrl {
-                url: url.to_owned(),
-                scheme: "flake".into(),
-                path: path.to_owned(),
-                ..Default::default()
-            };
-            let flake_ref = FlakeRef {
-                input: Input::from_url(&parsed)?,
-                subdir: String::new(),
-            };
-            return Ok(Parsed {
-                flake_ref,
-                fragment: percent_decode(fragment)?,
-                notices: vec![],
-            });
+            let parsed =
+                ParsedUrl { url: url.to_owned(), scheme: "flake".into(), path: path.to_owned(), ..Default::default() };
+            let flake_ref = FlakeRef { input: Input::from_url(&parsed)?, subdir: String::new() };
+            return Ok(Parsed { flake_ref, fragment: percent_decode(fragment)?, notices: vec![] });
         }
         if let Some((path, query, fragment)) = match_path_like(url) {
             return parse_path_like(url, path, query, fragment, opts);
@@ -101,11 +83,7 @@ impl FlakeRef {
         let mut input = Input::from_url(&parsed)?;
         input.set_parent(opts.base_dir.map(|d| d.display().to_string()));
         let subdir = parsed.query.get("dir").cloned().unwrap_or_default();
-        Ok(Parsed {
-            flake_ref: FlakeRef { input, subdir },
-            fragment,
-            notices: vec![],
-        })
+        Ok(Parsed { flake_ref: FlakeRef { input, subdir }, fragment, notices: vec![] })
     }
 
     /// The reference an attribute set denotes (`dir` is split off).
@@ -113,18 +91,14 @@ impl FlakeRef {
         let mut a = attrs.clone();
         a.remove("dir");
         let subdir = attrs::maybe_get_str(attrs, "dir")?.unwrap_or("").to_owned();
-        Ok(FlakeRef {
-            input: Input::from_attrs(a)?,
-            subdir,
-        })
+        Ok(FlakeRef { input: Input::from_attrs(a)?, subdir })
     }
 
     /// The attributes (`dir` added when set): a lock file's `original`/`locked`.
     pub fn to_attrs(&self) -> Attrs {
         let mut a = self.input.attrs().clone();
         if !self.subdir.is_empty() {
-            a.entry("dir".into())
-                .or_insert_with(|| self.subdir.as_str().into());
+            a.entry("dir".into()).or_insert_with(|| self.subdir.as_str().into());
         }
         a
     }
@@ -184,7 +158,8 @@ fn match_shorthand(url: &str) -> Option<(&str, &str)> {
         Some(r) if is_rev(r) || is_ref(r) => true,
         // REF/REV where REF may itself contain slashes.
         Some(r) => {
-            r.is_ascii() && r.len() > 41
+            r.is_ascii()
+                && r.len() > 41
                 && r.as_bytes()[r.len() - 41] == b'/'
                 && is_ref(&r[..r.len() - 41])
                 && is_rev(&r[r.len() - 40..])
@@ -208,17 +183,13 @@ fn match_path_like(url: &str) -> Option<(&str, &str, &str)> {
     }
     let inner = path.strip_prefix('/').unwrap_or(path);
     let inner = inner.strip_suffix('/').unwrap_or(inner);
-    let fn_ok = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"-._~!$&'\"()*+,;=".contains(&c))
-    };
+    let fn_ok =
+        |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._~!$&'\"()*+,;=".contains(&c));
     inner.split('/').all(fn_ok).then_some((path, query, frag))
 }
 
 fn lstat(p: &str) -> Result<std::fs::Metadata> {
-    std::fs::symlink_metadata(p)
-        .map_err(|e| Error::from(e).prefixed(&format!("getting status of '{p}': ")))
+    std::fs::symlink_metadata(p).map_err(|e| Error::from(e).prefixed(&format!("getting status of '{p}': ")))
 }
 
 fn exists(p: &str) -> bool {
@@ -234,11 +205,7 @@ fn dir_of(p: &str) -> String {
 
 /// Makes `p` absolute against `base` and canonicalises `.`/`..`/`//` lexically (Nix `absPath`).
 pub(crate) fn abs_path(p: &str, base: &Path) -> String {
-    let joined = if p.starts_with('/') {
-        p.to_owned()
-    } else {
-        format!("{}/{p}", base.display())
-    };
+    let joined = if p.starts_with('/') { p.to_owned() } else { format!("{}/{p}", base.display()) };
     let mut parts: Vec<&str> = vec![];
     for seg in joined.split('/') {
         match seg {
@@ -252,45 +219,27 @@ pub(crate) fn abs_path(p: &str, base: &Path) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn parse_path_like(
-    url: &str,
-    path: &str,
-    query: &str,
-    fragment: &str,
-    opts: ParseOptions<'_>,
-) -> Result<Parsed> {
+fn parse_path_like(url: &str, path: &str, query: &str, fragment: &str, opts: ParseOptions<'_>) -> Result<Parsed> {
     let fragment = percent_decode(fragment)?;
     let mut notices = vec![];
     let path_attrs = |p: String| -> Result<FlakeRef> {
         let mut a = Attrs::new();
         a.insert("type".into(), "path".into());
         a.insert("path".into(), p.into());
-        Ok(FlakeRef {
-            input: Input::from_attrs(a)?,
-            subdir: String::new(),
-        })
+        Ok(FlakeRef { input: Input::from_attrs(a)?, subdir: String::new() })
     };
     let Some(base) = opts.base_dir else {
         if !path.starts_with('/') {
             bail!("flake reference '{url}' is not an absolute path");
         }
         let q = decode_query(query)?;
-        let p = abs_path(
-            &format!("{path}/{}", q.get("dir").map_or("", String::as_str)),
-            Path::new("/"),
-        );
-        return Ok(Parsed {
-            flake_ref: path_attrs(p)?,
-            fragment,
-            notices,
-        });
+        let p = abs_path(&format!("{path}/{}", q.get("dir").map_or("", String::as_str)), Path::new("/"));
+        return Ok(Parsed { flake_ref: path_attrs(p)?, fragment, notices });
     };
     let mut path = abs_path(path, base);
     if opts.is_flake {
         if !opts.allow_missing && !exists(&format!("{path}/flake.nix")) {
-            notices.push(format!(
-                "path '{path}' does not contain a 'flake.nix', searching up"
-            ));
+            notices.push(format!("path '{path}' does not contain a 'flake.nix', searching up"));
             let device = lstat(&path)?.dev();
             let mut found = false;
             while path != "/" {
@@ -339,30 +288,15 @@ fn parse_path_like(
                     fragment: String::new(),
                 };
                 let subdir = parsed.query.get("dir").cloned().unwrap_or_default();
-                let flake_ref = FlakeRef {
-                    input: Input::from_url(&parsed)?,
-                    subdir,
-                };
-                return Ok(Parsed {
-                    flake_ref,
-                    fragment,
-                    notices,
-                });
+                let flake_ref = FlakeRef { input: Input::from_url(&parsed)?, subdir };
+                return Ok(Parsed { flake_ref, fragment, notices });
             }
             let name = root.rsplit('/').next().unwrap_or("").to_owned();
-            subdir = if subdir.is_empty() {
-                name
-            } else {
-                format!("{name}/{subdir}")
-            };
+            subdir = if subdir.is_empty() { name } else { format!("{name}/{subdir}") };
             root = dir_of(&root);
         }
     }
-    Ok(Parsed {
-        flake_ref: path_attrs(path)?,
-        fragment,
-        notices,
-    })
+    Ok(Parsed { flake_ref: path_attrs(path)?, fragment, notices })
 }
 
 #[cfg(test)]

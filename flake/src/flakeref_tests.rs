@@ -10,21 +10,27 @@ fn attrs_and_url(s: &str) -> (String, String) {
 }
 
 fn err(s: &str) -> String {
-    FlakeRef::parse(s, ParseOptions::default())
-        .unwrap_err()
-        .to_string()
+    FlakeRef::parse(s, ParseOptions::default()).unwrap_err().to_string()
 }
 
 #[test]
 fn url_forms() {
     let cases = [
-        ("git+file:///r?dir=sub&ref=main", r#"{"dir":"sub","ref":"main","type":"git","url":"file:///r?dir=sub"}"#, "git+file:///r?dir=sub&ref=main"),
+        (
+            "git+file:///r?dir=sub&ref=main",
+            r#"{"dir":"sub","ref":"main","type":"git","url":"file:///r?dir=sub"}"#,
+            "git+file:///r?dir=sub&ref=main",
+        ),
         (
             "https://x/foo.tar.gz?narHash=sha256-BNNgkiT/gLr%2BaM2Vrm05tVo6Pnfa3VJteZHxEgyWHME%3D&dir=z",
             r#"{"dir":"z","narHash":"sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=","type":"tarball","url":"https://x/foo.tar.gz?dir=z&narHash=sha256-BNNgkiT%2fgLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME="}"#,
             "https://x/foo.tar.gz?dir=z&narHash=sha256-BNNgkiT%2fgLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=",
         ),
-        ("nixpkgs/nixos-20.09", r#"{"id":"nixpkgs","ref":"nixos-20.09","type":"indirect"}"#, "flake:nixpkgs/nixos-20.09"),
+        (
+            "nixpkgs/nixos-20.09",
+            r#"{"id":"nixpkgs","ref":"nixos-20.09","type":"indirect"}"#,
+            "flake:nixpkgs/nixos-20.09",
+        ),
         (
             "git://h/p?allRefs=1&rev=0123456789abcdef0123456789abcdef01234567&shallow=1&submodules=1",
             r#"{"rev":"0123456789abcdef0123456789abcdef01234567","shallow":true,"submodules":true,"type":"git","url":"git://h/p?allRefs=1"}"#,
@@ -45,7 +51,11 @@ fn url_forms() {
             r#"{"id":"x","ref":"r1","rev":"0123456789abcdef0123456789abcdef01234567","type":"indirect"}"#,
             "flake:x/r1/0123456789abcdef0123456789abcdef01234567",
         ),
-        ("github:o/r/release/23.05", r#"{"owner":"o","ref":"release/23.05","repo":"r","type":"github"}"#, "github:o/r/release/23.05"),
+        (
+            "github:o/r/release/23.05",
+            r#"{"owner":"o","ref":"release/23.05","repo":"r","type":"github"}"#,
+            "github:o/r/release/23.05",
+        ),
         ("github:o/r?dir=lib&foo=1", r#"{"dir":"lib","owner":"o","repo":"r","type":"github"}"#, "github:o/r?dir=lib"),
         ("flake:foo?ref=x&dir=d", r#"{"dir":"d","id":"foo","type":"indirect"}"#, "flake:foo?dir=d"),
         ("sourcehut:~u/r/v1.0", r#"{"owner":"~u","ref":"v1.0","repo":"r","type":"sourcehut"}"#, "sourcehut:~u/r/v1.0"),
@@ -59,53 +69,32 @@ fn url_forms() {
             r#"{"shallow":true,"submodules":true,"type":"git","url":"https://example.org/repo?allRefs=1"}"#,
             "git+https://example.org/repo?allRefs=1&shallow=1",
         ),
-        ("git+ssh://git@github.com/owner/repo", r#"{"type":"git","url":"ssh://git@github.com/owner/repo"}"#, "git+ssh://git@github.com/owner/repo"),
+        (
+            "git+ssh://git@github.com/owner/repo",
+            r#"{"type":"git","url":"ssh://git@github.com/owner/repo"}"#,
+            "git+ssh://git@github.com/owner/repo",
+        ),
         ("github:NixOS/nixpkgs", r#"{"owner":"NixOS","repo":"nixpkgs","type":"github"}"#, "github:NixOS/nixpkgs"),
         ("file:///tmp/x.tar.gz", r#"{"type":"tarball","url":"file:///tmp/x.tar.gz"}"#, "file:///tmp/x.tar.gz"),
     ];
     for (input, attrs, url) in cases {
-        assert_eq!(
-            attrs_and_url(input),
-            (attrs.to_owned(), url.to_owned()),
-            "{input}"
-        );
+        assert_eq!(attrs_and_url(input), (attrs.to_owned(), url.to_owned()), "{input}");
     }
 }
 
 #[test]
 fn errors_are_worded_as_2_8() {
-    assert_eq!(
-        err("path:/x?dir=sub"),
-        "path URL 'path:/x?dir=sub' has unsupported parameter 'dir'"
-    );
+    assert_eq!(err("path:/x?dir=sub"), "path URL 'path:/x?dir=sub' has unsupported parameter 'dir'");
     assert_eq!(err("github:owner"), "URL 'github:owner' is invalid");
-    assert_eq!(
-        err("github:o/r/a?ref=b"),
-        "URL 'github:o/r/a?ref=b' contains multiple branch/tag names"
-    );
-    assert_eq!(
-        err("git+file:///r?ref=a..b"),
-        "invalid Git branch/tag name 'a..b'"
-    );
-    assert_eq!(
-        err("github:o/r?rev=abc"),
-        "hash 'abc' has wrong length for hash type 'sha1'"
-    );
-    assert_eq!(
-        err("path:./rel?rev=abc"),
-        "hash 'abc' has wrong length for hash type 'sha1'"
-    );
+    assert_eq!(err("github:o/r/a?ref=b"), "URL 'github:o/r/a?ref=b' contains multiple branch/tag names");
+    assert_eq!(err("git+file:///r?ref=a..b"), "invalid Git branch/tag name 'a..b'");
+    assert_eq!(err("github:o/r?rev=abc"), "hash 'abc' has wrong length for hash type 'sha1'");
+    assert_eq!(err("path:./rel?rev=abc"), "hash 'abc' has wrong length for hash type 'sha1'");
     assert_eq!(err("foo:bar"), "input 'foo:bar' is unsupported");
-    assert_eq!(
-        err("http://x/y.zip#frag"),
-        "unexpected fragment 'frag' in flake reference 'http://x/y.zip#frag'"
-    );
+    assert_eq!(err("http://x/y.zip#frag"), "unexpected fragment 'frag' in flake reference 'http://x/y.zip#frag'");
     assert_eq!(err("/tmp/ex/é"), "'/tmp/ex/é' is not a valid URL");
     assert_eq!(err("path:/tmp/ex/é"), "'path:/tmp/ex/é' is not a valid URL");
-    assert_eq!(
-        err("./rel"),
-        "flake reference './rel' is not an absolute path"
-    );
+    assert_eq!(err("./rel"), "flake reference './rel' is not an absolute path");
 }
 
 #[test]
@@ -126,15 +115,9 @@ fn shorthand_and_fragment() {
     let mut a = Attrs::new();
     a.insert("type".into(), "path".into());
     a.insert("path".into(), "/tmp/ex/é".into());
-    assert_eq!(
-        FlakeRef::from_attrs(&a).unwrap().to_string(),
-        "path:/tmp/ex/é"
-    );
+    assert_eq!(FlakeRef::from_attrs(&a).unwrap().to_string(), "path:/tmp/ex/é");
     a.insert("foo".into(), "1".into());
-    assert_eq!(
-        FlakeRef::from_attrs(&a).unwrap_err().to_string(),
-        "unsupported path input attribute 'foo'"
-    );
+    assert_eq!(FlakeRef::from_attrs(&a).unwrap_err().to_string(), "unsupported path input attribute 'foo'");
 }
 
 #[test]
@@ -150,24 +133,12 @@ fn bare_paths_against_a_base_dir() {
     std::fs::create_dir_all(plain.join("x")).unwrap();
     std::fs::write(plain.join("flake.nix"), "{}").unwrap();
     let at = |base: &Path, s: &str| {
-        FlakeRef::parse_with_fragment(
-            s,
-            ParseOptions {
-                base_dir: Some(base),
-                ..Default::default()
-            },
-        )
+        FlakeRef::parse_with_fragment(s, ParseOptions { base_dir: Some(base), ..Default::default() })
     };
     let r = root.display();
-    assert_eq!(
-        at(&repo, ".").unwrap().flake_ref.to_string(),
-        format!("git+file://{r}/repo")
-    );
+    assert_eq!(at(&repo, ".").unwrap().flake_ref.to_string(), format!("git+file://{r}/repo"));
     let p = at(&repo, "./sub#pkg").unwrap();
-    assert_eq!(
-        p.flake_ref.to_string(),
-        format!("git+file://{r}/repo?dir=sub")
-    );
+    assert_eq!(p.flake_ref.to_string(), format!("git+file://{r}/repo?dir=sub"));
     assert_eq!(p.flake_ref.subdir, "sub");
     assert_eq!(p.fragment, "pkg");
     assert_eq!(
@@ -175,42 +146,23 @@ fn bare_paths_against_a_base_dir() {
         format!(r#"{{"dir":"sub","type":"git","url":"file://{r}/repo?dir=sub"}}"#)
     );
     let p = at(&repo.join("sub/deeper"), ".").unwrap();
-    assert_eq!(
-        p.notices,
-        [format!(
-            "path '{r}/repo/sub/deeper' does not contain a 'flake.nix', searching up"
-        )]
-    );
-    assert_eq!(
-        p.flake_ref.to_string(),
-        format!("git+file://{r}/repo?dir=sub")
-    );
-    assert_eq!(
-        at(&plain, ".").unwrap().flake_ref.to_string(),
-        format!("path:{r}/plain")
-    );
-    assert_eq!(
-        at(&plain.join("x"), ".").unwrap().flake_ref.to_string(),
-        format!("path:{r}/plain")
-    );
+    assert_eq!(p.notices, [format!("path '{r}/repo/sub/deeper' does not contain a 'flake.nix', searching up")]);
+    assert_eq!(p.flake_ref.to_string(), format!("git+file://{r}/repo?dir=sub"));
+    assert_eq!(at(&plain, ".").unwrap().flake_ref.to_string(), format!("path:{r}/plain"));
+    assert_eq!(at(&plain.join("x"), ".").unwrap().flake_ref.to_string(), format!("path:{r}/plain"));
     std::fs::remove_file(repo.join("flake.nix")).unwrap();
     assert_eq!(
         at(&repo, ".").unwrap_err().to_string(),
-        format!("path '{r}/repo' is not part of a flake (neither it nor its parent directories contain a 'flake.nix' file)")
+        format!(
+            "path '{r}/repo' is not part of a flake (neither it nor its parent directories contain a 'flake.nix' file)"
+        )
     );
     assert_eq!(
         at(&root, "./nope").unwrap_err().to_string(),
         format!("getting status of '{r}/nope': No such file or directory")
     );
     // Inputs inside flake.nix: no search, no flake.nix needed.
-    let opts = ParseOptions {
-        base_dir: Some(&plain),
-        allow_missing: true,
-        is_flake: false,
-    };
-    assert_eq!(
-        FlakeRef::parse("./x", opts).unwrap().to_string(),
-        format!("path:{r}/plain/x")
-    );
+    let opts = ParseOptions { base_dir: Some(&plain), allow_missing: true, is_flake: false };
+    assert_eq!(FlakeRef::parse("./x", opts).unwrap().to_string(), format!("path:{r}/plain/x"));
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -101,16 +101,11 @@ mod tests {
 
     #[test]
     fn pretty_matches_nlohmann_layout() {
-        let v: Value =
-            serde_json::from_str(r#"{"b":[1,"x"],"a":{},"c":[],"d":{"z":true,"y":"\u0001é\n"}}"#)
-                .unwrap();
+        let v: Value = serde_json::from_str(r#"{"b":[1,"x"],"a":{},"c":[],"d":{"z":true,"y":"\u0001é\n"}}"#).unwrap();
         assert_eq!(
             to_pretty(&v, 2),
             "{\n  \"a\": {},\n  \"b\": [\n    1,\n    \"x\"\n  ],\n  \"c\": [],\n  \"d\": {\n    \"y\": \"\\u0001é\\n\",\n    \"z\": true\n  }\n}"
         );
-        assert_eq!(
-            to_compact(&v),
-            r#"{"a":{},"b":[1,"x"],"c":[],"d":{"y":"\u0001é\n","z":true}}"#
-        );
+        assert_eq!(to_compact(&v), r#"{"a":{},"b":[1,"x"],"c":[],"d":{"y":"\u0001é\n","z":true}}"#);
     }
 }

@@ -61,9 +61,7 @@ pub struct LockFile {
 
 impl Default for LockFile {
     fn default() -> Self {
-        LockFile {
-            nodes: vec![Node::default()],
-        }
+        LockFile { nodes: vec![Node::default()] }
     }
 }
 
@@ -85,8 +83,8 @@ impl LockFile {
 
     /// Parses lock-file text; `path` only appears in error messages.
     pub fn parse(text: &str, path: &str) -> Result<LockFile> {
-        let json: Value = serde_json::from_str(text)
-            .map_err(|e| Error::new(format!("error parsing lock file '{path}': {e}")))?;
+        let json: Value =
+            serde_json::from_str(text).map_err(|e| Error::new(format!("error parsing lock file '{path}': {e}")))?;
         LockFile::from_json(&json, path)
     }
 
@@ -95,9 +93,7 @@ impl LockFile {
         match std::fs::read_to_string(path) {
             Ok(t) => LockFile::parse(&t, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LockFile::new()),
-            Err(e) => {
-                Err(Error::from(e).prefixed(&format!("reading lock file '{}': ", path.display())))
-            }
+            Err(e) => Err(Error::from(e).prefixed(&format!("reading lock file '{}': ", path.display()))),
         }
     }
 
@@ -108,33 +104,22 @@ impl LockFile {
             bail!("lock file '{path}' has unsupported version {version}");
         }
         let empty = Map::new();
-        let nodes_json = json
-            .get("nodes")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let nodes_json = json.get("nodes").and_then(Value::as_object).unwrap_or(&empty);
         let root_key = json.get("root").and_then(Value::as_str).unwrap_or("root");
         let mut lf = LockFile::new();
-        let mut ids: HashMap<String, NodeId> =
-            HashMap::from([(root_key.to_owned(), LockFile::ROOT)]);
-        let mut todo = vec![(
-            LockFile::ROOT,
-            nodes_json.get(root_key).cloned().unwrap_or(Value::Null),
-        )];
+        let mut ids: HashMap<String, NodeId> = HashMap::from([(root_key.to_owned(), LockFile::ROOT)]);
+        let mut todo = vec![(LockFile::ROOT, nodes_json.get(root_key).cloned().unwrap_or(Value::Null))];
         while let Some((id, node_json)) = todo.pop() {
             let Some(inputs) = node_json.get("inputs").and_then(Value::as_object) else {
                 continue;
             };
             for (name, v) in inputs {
                 let edge = if let Some(arr) = v.as_array() {
-                    Edge::Follows(
-                        arr.iter()
-                            .map(|x| x.as_str().unwrap_or_default().to_owned())
-                            .collect(),
-                    )
+                    Edge::Follows(arr.iter().map(|x| x.as_str().unwrap_or_default().to_owned()).collect())
                 } else {
-                    let key = v.as_str().ok_or_else(|| {
-                        Error::new(format!("lock file '{path}' has an invalid input '{name}'"))
-                    })?;
+                    let key = v
+                        .as_str()
+                        .ok_or_else(|| Error::new(format!("lock file '{path}' has an invalid input '{name}'")))?;
                     let child = match ids.get(key) {
                         Some(&c) => c,
                         None => {
@@ -165,10 +150,7 @@ impl LockFile {
 
     /// Adds an unattached node and returns its id.
     pub fn add_node(&mut self, node: LockedNode) -> NodeId {
-        self.nodes.push(Node {
-            inputs: BTreeMap::new(),
-            locked: Some(node),
-        });
+        self.nodes.push(Node { inputs: BTreeMap::new(), locked: Some(node) });
         self.nodes.len() - 1
     }
 
@@ -236,12 +218,7 @@ impl LockFile {
                 Edge::Follows(_) => None,
             })
             .collect();
-        reachable.iter().all(|&n| {
-            self.node(n)
-                .locked
-                .as_ref()
-                .is_some_and(|l| l.locked.input.is_locked())
-        })
+        reachable.iter().all(|&n| self.node(n).locked.as_ref().is_some_and(|l| l.locked.input.is_locked()))
     }
 
     /// The lock JSON with keys assigned as 2.8 assigns them.
@@ -249,13 +226,7 @@ impl LockFile {
         let mut nodes = Map::new();
         let mut keys_of: HashMap<NodeId, String> = HashMap::new();
         let mut used: HashSet<String> = HashSet::new();
-        let root = self.dump_node(
-            "root".to_owned(),
-            LockFile::ROOT,
-            &mut nodes,
-            &mut keys_of,
-            &mut used,
-        );
+        let root = self.dump_node("root".to_owned(), LockFile::ROOT, &mut nodes, &mut keys_of, &mut used);
         let mut json = Map::new();
         json.insert("nodes".into(), Value::Object(nodes));
         json.insert("root".into(), Value::String(root));
@@ -275,10 +246,7 @@ impl LockFile {
             return k.clone();
         }
         if !used.insert(key.clone()) {
-            key = (2..)
-                .map(|n| format!("{key}_{n}"))
-                .find(|k| !used.contains(k))
-                .unwrap_or_default();
+            key = (2..).map(|n| format!("{key}_{n}")).find(|k| !used.contains(k)).unwrap_or_default();
             used.insert(key.clone());
         }
         keys_of.insert(id, key.clone());
@@ -288,26 +256,16 @@ impl LockFile {
             let mut inputs = Map::new();
             for (name, edge) in &node.inputs {
                 let v = match edge {
-                    Edge::Node(c) => {
-                        Value::String(self.dump_node(name.clone(), *c, nodes, keys_of, used))
-                    }
-                    Edge::Follows(p) => {
-                        Value::Array(p.iter().map(|s| Value::String(s.clone())).collect())
-                    }
+                    Edge::Node(c) => Value::String(self.dump_node(name.clone(), *c, nodes, keys_of, used)),
+                    Edge::Follows(p) => Value::Array(p.iter().map(|s| Value::String(s.clone())).collect()),
                 };
                 inputs.insert(name.clone(), v);
             }
             n.insert("inputs".into(), Value::Object(inputs));
         }
         if let Some(l) = &node.locked {
-            n.insert(
-                "original".into(),
-                Value::Object(attrs_to_json(&l.original.to_attrs())),
-            );
-            n.insert(
-                "locked".into(),
-                Value::Object(attrs_to_json(&l.locked.to_attrs())),
-            );
+            n.insert("original".into(), Value::Object(attrs_to_json(&l.original.to_attrs())));
+            n.insert("locked".into(), Value::Object(attrs_to_json(&l.locked.to_attrs())));
             if !l.is_flake {
                 n.insert("flake".into(), Value::Bool(false));
             }
@@ -327,24 +285,18 @@ impl LockFile {
     pub fn write(&self, path: &Path) -> Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".flake.lock.tmp-{}", std::process::id()));
-        let res = std::fs::write(&tmp, self.to_file_contents())
-            .and_then(|()| std::fs::rename(&tmp, path));
+        let res = std::fs::write(&tmp, self.to_file_contents()).and_then(|()| std::fs::rename(&tmp, path));
         if res.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        res.map_err(|e| {
-            Error::from(e).prefixed(&format!("writing lock file '{}': ", path.display()))
-        })
+        res.map_err(|e| Error::from(e).prefixed(&format!("writing lock file '{}': ", path.display())))
     }
 
     /// The change summary 2.8 prints (`• Added input 'dep1':` …), sorted by input path.
     /// With `color`, the reference's ANSI codes are included (they are stripped off a tty).
     pub fn diff(old: &LockFile, new: &LockFile, color: bool) -> String {
-        let (green, red, bold, normal) = if color {
-            ("\x1b[32;1m", "\x1b[31;1m", "\x1b[1m", "\x1b[0m")
-        } else {
-            ("", "", "", "")
-        };
+        let (green, red, bold, normal) =
+            if color { ("\x1b[32;1m", "\x1b[31;1m", "\x1b[1m", "\x1b[0m") } else { ("", "", "", "") };
         let old_flat = old.all_inputs();
         let new_flat = new.all_inputs();
         let mut keys: Vec<&InputPath> = old_flat.keys().chain(new_flat.keys()).collect();
@@ -354,10 +306,9 @@ impl LockFile {
         for k in keys {
             let p = k.join("/");
             match (old_flat.get(k), new_flat.get(k)) {
-                (None, Some(e)) => res.push_str(&format!(
-                    "• {green}Added input '{p}':{normal}\n    {}\n",
-                    new.show_edge(e)
-                )),
+                (None, Some(e)) => {
+                    res.push_str(&format!("• {green}Added input '{p}':{normal}\n    {}\n", new.show_edge(e)))
+                }
                 (Some(_), None) => res.push_str(&format!("• {red}Removed input '{p}'{normal}\n")),
                 (Some(a), Some(b)) if !old.edge_equals(a, new, b) => res.push_str(&format!(
                     "• {bold}Updated input '{p}':{normal}\n    {}\n  → {}\n",
@@ -373,8 +324,7 @@ impl LockFile {
     fn edge_equals(&self, a: &Edge, other: &LockFile, b: &Edge) -> bool {
         match (a, b) {
             (Edge::Node(x), Edge::Node(y)) => {
-                self.node(*x).locked.as_ref().map(|l| &l.locked)
-                    == other.node(*y).locked.as_ref().map(|l| &l.locked)
+                self.node(*x).locked.as_ref().map(|l| &l.locked) == other.node(*y).locked.as_ref().map(|l| &l.locked)
             }
             (Edge::Follows(x), Edge::Follows(y)) => x == y,
             _ => false,
@@ -400,9 +350,7 @@ impl LockFile {
 
 fn parse_locked_node(j: &Value) -> Result<LockedNode> {
     let get = |attr: &str, info: Option<&str>| -> Result<FlakeRef> {
-        let Some(v) = j.get(attr) else {
-            bail!("attribute '{attr}' missing in lock file")
-        };
+        let Some(v) = j.get(attr) else { bail!("attribute '{attr}' missing in lock file") };
         let mut attrs = json_to_attrs(v)?;
         if let Some(extra) = info.and_then(|i| j.get(i)) {
             attrs.extend(json_to_attrs(extra)?);
@@ -412,17 +360,10 @@ fn parse_locked_node(j: &Value) -> Result<LockedNode> {
     let locked = get("locked", Some("info"))?;
     let original = get("original", None)?;
     if !locked.input.is_locked() {
-        bail!(
-            "lockfile contains mutable lock '{}'",
-            attrs_to_json_string(locked.input.attrs())
-        );
+        bail!("lockfile contains mutable lock '{}'", attrs_to_json_string(locked.input.attrs()));
     }
     let is_flake = j.get("flake").and_then(Value::as_bool).unwrap_or(true);
-    Ok(LockedNode {
-        locked,
-        original,
-        is_flake,
-    })
+    Ok(LockedNode { locked, original, is_flake })
 }
 
 #[cfg(test)]

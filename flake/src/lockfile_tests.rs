@@ -26,45 +26,25 @@ fn graph_and_follows() {
     let dep1 = lf.find_input(&s(&["dep1"])).unwrap();
     let inner = lf.find_input(&s(&["dep1", "dep2"])).unwrap();
     assert_eq!(lf.find_input(&s(&["alias"])), Some(inner));
-    assert_eq!(
-        lf.find_input(&s(&["dep3", "dep2"])),
-        lf.find_input(&s(&["dep2"]))
-    );
+    assert_eq!(lf.find_input(&s(&["dep3", "dep2"])), lf.find_input(&s(&["dep2"])));
     assert_ne!(lf.find_input(&s(&["dep2"])), Some(inner));
-    let raw = lf
-        .node(lf.find_input(&s(&["raw"])).unwrap())
-        .locked
-        .clone()
-        .unwrap();
+    let raw = lf.node(lf.find_input(&s(&["raw"])).unwrap()).locked.clone().unwrap();
     assert!(!raw.is_flake);
-    assert_eq!(raw.locked.to_string(), "path:/tmp/lx/raw?lastModified=1709251200&narHash=sha256-lDbnZBagRKVEo77MlUg2E6R2I9oL9M0MHTC033bDKYc=");
+    assert_eq!(
+        raw.locked.to_string(),
+        "path:/tmp/lx/raw?lastModified=1709251200&narHash=sha256-lDbnZBagRKVEo77MlUg2E6R2I9oL9M0MHTC033bDKYc="
+    );
     assert_eq!(lf.node(dep1).inputs.get("dep2"), Some(&Edge::Node(inner)));
     assert!(lf.is_immutable());
     let all: Vec<String> = lf.all_inputs().keys().map(|k| k.join("/")).collect();
-    assert_eq!(
-        all,
-        [
-            "alias",
-            "dep1",
-            "dep1/dep2",
-            "dep2",
-            "dep3",
-            "dep3/dep2",
-            "raw"
-        ]
-    );
+    assert_eq!(all, ["alias", "dep1", "dep1/dep2", "dep2", "dep3", "dep3/dep2", "raw"]);
 }
 
 #[test]
 fn keys_are_assigned_depth_first_with_suffixes() {
     // Rebuild FOLLOWS from its parts, adding nodes in a different order.
     let orig = LockFile::parse(FOLLOWS, "flake.lock").unwrap();
-    let get = |p: &[&str]| {
-        orig.node(orig.find_input(&s(p)).unwrap())
-            .locked
-            .clone()
-            .unwrap()
-    };
+    let get = |p: &[&str]| orig.node(orig.find_input(&s(p)).unwrap()).locked.clone().unwrap();
     let mut lf = LockFile::new();
     let raw = lf.add_node(get(&["raw"]));
     let dep2_root = lf.add_node(get(&["dep2"]));
@@ -96,20 +76,10 @@ fn diff_matches_the_reference_message() {
 
 #[test]
 fn reading_errors_and_old_versions() {
-    let e = LockFile::parse(
-        r#"{"nodes":{"root":{}},"root":"root","version":4}"#,
-        "/nix/store/x-source//flake.lock",
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.message(),
-        "lock file '/nix/store/x-source//flake.lock' has unsupported version 4"
-    );
-    let e = LockFile::parse(
-        r#"{"nodes":{"root":{"inputs":{"a":"x"}}},"root":"root","version":7}"#,
-        "f",
-    )
-    .unwrap_err();
+    let e = LockFile::parse(r#"{"nodes":{"root":{}},"root":"root","version":4}"#, "/nix/store/x-source//flake.lock")
+        .unwrap_err();
+    assert_eq!(e.message(), "lock file '/nix/store/x-source//flake.lock' has unsupported version 4");
+    let e = LockFile::parse(r#"{"nodes":{"root":{"inputs":{"a":"x"}}},"root":"root","version":7}"#, "f").unwrap_err();
     assert_eq!(e.message(), "lock file references missing node 'x'");
     let mutable = r#"{"nodes":{"a":{"locked":{"lastModified":1,"path":"/tmp/ex/é","type":"path"},"original":{"path":"/tmp/ex/é","type":"path"}},"root":{"inputs":{"a":"a"}}},"root":"root","version":7}"#;
     assert_eq!(
@@ -120,10 +90,7 @@ fn reading_errors_and_old_versions() {
     let v5 = r#"{"nodes":{"a":{"info":{"lastModified":5,"narHash":"sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME="},"locked":{"path":"/p","type":"path"},"original":{"path":"/p","type":"path"}},"root":{"inputs":{"a":"a"}}},"root":"root","version":5}"#;
     let lf = LockFile::parse(v5, "f").unwrap();
     let out = lf.to_file_contents();
-    assert!(
-        out.contains("\"lastModified\": 5,\n        \"narHash\""),
-        "{out}"
-    );
+    assert!(out.contains("\"lastModified\": 5,\n        \"narHash\""), "{out}");
     assert!(out.ends_with("  \"version\": 7\n}\n"));
     // Empty lock: `"root": {}`.
     assert_eq!(

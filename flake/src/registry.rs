@@ -40,19 +40,14 @@ pub struct Registry {
 impl Registry {
     /// Parses registry JSON (version 2).
     pub fn parse(text: &str, path: &str) -> Result<Registry> {
-        let json: Value = serde_json::from_str(text).map_err(|e| {
-            crate::error::Error::new(format!("cannot parse flake registry '{path}': {e}"))
-        })?;
+        let json: Value = serde_json::from_str(text)
+            .map_err(|e| crate::error::Error::new(format!("cannot parse flake registry '{path}': {e}")))?;
         let version = json.get("version").and_then(Value::as_i64).unwrap_or(0);
         if version != 2 {
             bail!("flake registry '{path}' has unsupported version {version}");
         }
         let mut reg = Registry::default();
-        let flakes = json
-            .get("flakes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let flakes = json.get("flakes").and_then(Value::as_array).cloned().unwrap_or_default();
         for i in flakes {
             let mut to = json_to_attrs(i.get("to").unwrap_or(&Value::Null))?;
             let mut extra_attrs = Attrs::new();
@@ -75,28 +70,18 @@ impl Registry {
         let p = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return (Registry::default(), None)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Registry::default(), None),
             Err(e) => {
                 return (
                     Registry::default(),
-                    Some(format!(
-                        "cannot read flake registry '{p}': {}",
-                        crate::error::Error::from(e)
-                    )),
+                    Some(format!("cannot read flake registry '{p}': {}", crate::error::Error::from(e))),
                 )
             }
         };
         match Registry::parse(&text, &p) {
             Ok(r) => (r, None),
-            Err(e) if e.message().starts_with("cannot parse") => {
-                (Registry::default(), Some(e.message().to_owned()))
-            }
-            Err(e) => (
-                Registry::default(),
-                Some(format!("cannot read flake registry '{p}': {e}")),
-            ),
+            Err(e) if e.message().starts_with("cannot parse") => (Registry::default(), Some(e.message().to_owned())),
+            Err(e) => (Registry::default(), Some(format!("cannot read flake registry '{p}': {e}"))),
         }
     }
 
@@ -120,12 +105,7 @@ impl Registry {
 
     /// Appends a mapping.
     pub fn add(&mut self, from: Input, to: Input, extra_attrs: Attrs) {
-        self.entries.push(RegistryEntry {
-            from,
-            to,
-            extra_attrs,
-            exact: false,
-        });
+        self.entries.push(RegistryEntry { from, to, extra_attrs, exact: false });
     }
 
     /// Removes every entry whose `from` equals `input`.
@@ -151,11 +131,7 @@ impl Registries {
     /// The standard set: `flag` (from `--override-flake`), then the user, system and global
     /// registries found from the environment. Returns warnings for unreadable files.
     pub fn load(flag: Registry) -> (Registries, Vec<String>) {
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let config = env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| h.join(".config")));
         let conf_dir = env("NIX_CONF_DIR").unwrap_or_else(|| PathBuf::from("/etc/nix"));
         let mut warnings = vec![];
@@ -195,16 +171,8 @@ impl Registries {
                         continue 'restart;
                     }
                 } else if entry.from.contains(&input) {
-                    let r = if entry.from.get_ref()?.is_none() {
-                        input.get_ref()?.map(str::to_owned)
-                    } else {
-                        None
-                    };
-                    let rev = if entry.from.get_rev()?.is_none() {
-                        input.get_rev()?
-                    } else {
-                        None
-                    };
+                    let r = if entry.from.get_ref()?.is_none() { input.get_ref()?.map(str::to_owned) } else { None };
+                    let rev = if entry.from.get_rev()?.is_none() { input.get_rev()? } else { None };
                     input = entry.to.apply_overrides(r.as_deref(), rev.as_deref())?;
                     extra = entry.extra_attrs.clone();
                     continue 'restart;
@@ -230,9 +198,7 @@ mod tests {
 
     #[test]
     fn builtin_nixpkgs_keeps_callers_ref() {
-        let regs = Registries {
-            list: vec![builtin_global_registry()],
-        };
+        let regs = Registries { list: vec![builtin_global_registry()] };
         let r = parse("nixpkgs/nixos-20.09").resolve(&regs).unwrap();
         assert_eq!(r.to_string(), "github:NixOS/nixpkgs/nixos-20.09");
         let r = parse("nixpkgs").resolve(&regs).unwrap();
@@ -254,19 +220,11 @@ mod tests {
         assert_eq!(r.subdir, "sub");
         assert_eq!(r.to_string(), "git+file:///tmp/ex/dep2?dir=sub");
         let cyc = r#"{"version":2,"flakes":[{"from":{"type":"indirect","id":"a"},"to":{"type":"indirect","id":"b"}},{"from":{"type":"indirect","id":"b"},"to":{"type":"indirect","id":"a"}}]}"#;
-        let regs = Registries {
-            list: vec![Registry::parse(cyc, "c").unwrap()],
-        };
+        let regs = Registries { list: vec![Registry::parse(cyc, "c").unwrap()] };
         let e = parse("a").resolve(&regs).unwrap_err();
-        assert!(
-            e.message()
-                .starts_with("cycle detected in flake registry for 'flake:"),
-            "{e}"
-        );
+        assert!(e.message().starts_with("cycle detected in flake registry for 'flake:"), "{e}");
         assert_eq!(
-            Registry::parse(r#"{"version":1}"#, "/x")
-                .unwrap_err()
-                .message(),
+            Registry::parse(r#"{"version":1}"#, "/x").unwrap_err().message(),
             "flake registry '/x' has unsupported version 1"
         );
     }

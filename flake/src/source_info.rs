@@ -77,10 +77,7 @@ impl SourceInfo {
         }
         if let Some(rev) = &opts.dirty_rev {
             put("dirtyRev", SourceValue::Str(format!("{rev}-dirty")));
-            put(
-                "dirtyShortRev",
-                SourceValue::Str(format!("{}-dirty", &rev[..rev.len().min(7)])),
-            );
+            put("dirtyShortRev", SourceValue::Str(format!("{}-dirty", &rev[..rev.len().min(7)])));
         }
         a.sort_by(|x, y| x.0.cmp(&y.0));
         Ok(SourceInfo { attrs: a })
@@ -140,28 +137,13 @@ mod tests {
         let mut a = Attrs::new();
         a.insert("type".into(), "git".into());
         a.insert("url".into(), "file:///tmp/fx/fleet".into());
-        a.insert(
-            "narHash".into(),
-            "sha256-vrjy18kOQPQTP1pk6JCVkFn839G0WTQn/Y9Ik3PWEaU=".into(),
-        );
+        a.insert("narHash".into(), "sha256-vrjy18kOQPQTP1pk6JCVkFn839G0WTQn/Y9Ik3PWEaU=".into());
         a.insert("lastModified".into(), 1704067200u64.into());
         let dirty = Input::from_attrs(a.clone()).unwrap();
         let si = SourceInfo::new(&dirty, "/nix/store/x-source", &Default::default()).unwrap();
         let names: Vec<&str> = si.attrs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "lastModified",
-                "lastModifiedDate",
-                "narHash",
-                "outPath",
-                "submodules"
-            ]
-        );
-        a.insert(
-            "rev".into(),
-            "2f06ee725da0b7e9086c053f36d1ca914c1d4654".into(),
-        );
+        assert_eq!(names, ["lastModified", "lastModifiedDate", "narHash", "outPath", "submodules"]);
+        a.insert("rev".into(), "2f06ee725da0b7e9086c053f36d1ca914c1d4654".into());
         a.insert("revCount".into(), 1u64.into());
         a.insert("ref".into(), "main".into());
         let clean = Input::from_attrs(a).unwrap();
@@ -169,30 +151,11 @@ mod tests {
         let names: Vec<&str> = si.attrs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             names,
-            [
-                "lastModified",
-                "lastModifiedDate",
-                "narHash",
-                "outPath",
-                "rev",
-                "revCount",
-                "shortRev",
-                "submodules"
-            ]
+            ["lastModified", "lastModifiedDate", "narHash", "outPath", "rev", "revCount", "shortRev", "submodules"]
         );
-        assert_eq!(
-            si.get("shortRev"),
-            Some(&SourceValue::Str("2f06ee7".into()))
-        );
-        let forced = SourceInfo::new(
-            &clean,
-            "/x",
-            &SourceInfoOptions {
-                force_dirty: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        assert_eq!(si.get("shortRev"), Some(&SourceValue::Str("2f06ee7".into())));
+        let forced =
+            SourceInfo::new(&clean, "/x", &SourceInfoOptions { force_dirty: true, ..Default::default() }).unwrap();
         assert!(forced.get("rev").is_none() && forced.get("revCount").is_none());
     }
 }

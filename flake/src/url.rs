@@ -74,10 +74,7 @@ pub fn parse_url(url: &str) -> Result<ParsedUrl> {
     }
     let mut authority = None;
     let path;
-    match hier
-        .strip_prefix("//")
-        .map(|h| h.split_at(h.find('/').unwrap_or(h.len())))
-    {
+    match hier.strip_prefix("//").map(|h| h.split_at(h.find('/').unwrap_or(h.len()))) {
         Some((auth, p)) if is_authority(auth) && is_path(p) => {
             authority = Some(auth.to_owned());
             path = p.to_owned();
@@ -91,11 +88,7 @@ pub fn parse_url(url: &str) -> Result<ParsedUrl> {
             bail!("file:// URL '{url}' has unexpected authority '{a}'");
         }
     }
-    let path = if is_file && path.is_empty() {
-        "/".to_owned()
-    } else {
-        path
-    };
+    let path = if is_file && path.is_empty() { "/".to_owned() } else { path };
     Ok(ParsedUrl {
         url: url.to_owned(),
         base: format!("{scheme}:{hier}"),
@@ -130,9 +123,7 @@ pub fn percent_decode(s: &str) -> Result<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(v) if i + 2 < b.len() => out.push(v),
                 _ => bail!("invalid URI parameter '{s}'"),
@@ -160,10 +151,7 @@ pub fn decode_query(q: &str) -> Result<BTreeMap<String, String>> {
 
 /// The map as `k=v&…` in key order, both sides [`percent_encode`]d.
 pub fn encode_query(q: &BTreeMap<String, String>) -> String {
-    q.iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    q.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn is_scheme(s: &str) -> bool {
@@ -186,9 +174,7 @@ fn chars_or_pct(s: &str, ok: impl Fn(u8) -> bool) -> bool {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-            {
+            if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)) {
                 return false;
             }
             i += 3;
@@ -220,19 +206,14 @@ fn is_hostname(s: &str) -> bool {
 }
 
 fn is_ipv6(s: &str) -> bool {
-    let inner = s
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(s);
+    let inner = s.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(s);
     let (addr, zone) = match inner.find('%') {
         Some(i) => (&inner[..i], Some(&inner[i + 1..])),
         None => (inner, None),
     };
     !addr.is_empty()
         && addr.bytes().all(|c| c.is_ascii_hexdigit() || c == b':')
-        && zone.is_none_or(|z| {
-            !z.is_empty() && z.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
-        })
+        && zone.is_none_or(|z| !z.is_empty() && z.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
 }
 
 /// `hostRegex`.
@@ -254,9 +235,7 @@ fn is_authority(s: &str) -> bool {
         return true;
     }
     match host_port.rsplit_once(':') {
-        Some((host, port)) => {
-            !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) && is_host(host)
-        }
+        Some((host, port)) => !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) && is_host(host),
         None => false,
     }
 }
@@ -275,18 +254,12 @@ mod tests {
         assert_eq!(u.query.len(), 1);
         assert_eq!(u.fragment, "frag x");
         assert_eq!(u.base, "git+ssh://git@github.com/owner/repo");
-        assert_eq!(
-            u.to_url_string(),
-            "git+ssh://git@github.com/owner/repo?ref=a%2fb#frag%20x"
-        );
+        assert_eq!(u.to_url_string(), "git+ssh://git@github.com/owner/repo?ref=a%2fb#frag%20x");
     }
 
     #[test]
     fn rejects_non_ascii_and_bad_authority() {
-        assert_eq!(
-            parse_url("path:/tmp/ex/é").unwrap_err().message(),
-            "'path:/tmp/ex/é' is not a valid URL"
-        );
+        assert_eq!(parse_url("path:/tmp/ex/é").unwrap_err().message(), "'path:/tmp/ex/é' is not a valid URL");
         assert_eq!(
             parse_url("file://host/x").unwrap_err().message(),
             "file:// URL 'file://host/x' has unexpected authority 'host'"

@@ -142,7 +142,10 @@ fn check_reports_every_failing_output() {
     let text = std::fs::read_to_string(&f)
         .unwrap()
         .replace("      overlays.default =", "      overlays.broken = final: { };\n      overlays.default =")
-        .replace("        motd = self.packages.${system}.motd;\n        alpha", "        motd = self.packages.${system}.motd;\n        number = 42;\n        alpha");
+        .replace(
+            "        motd = self.packages.${system}.motd;\n        alpha",
+            "        motd = self.packages.${system}.motd;\n        number = 42;\n        alpha",
+        );
     std::fs::write(&f, text).unwrap();
     let o = run(&fleet, &eval_args(&store, &np, &["flake", "check"]));
     assert_eq!(o.status.code(), Some(1));

@@ -35,8 +35,13 @@ fn lock_and_update_against_the_reference() {
     let run_reg = |args: &[&str]| {
         let mut a = args.to_vec();
         a.extend(["--store", store.as_str()]);
-        Command::new(bin()).args(&a).current_dir(&top).env("RNIX_FLAKE_REGISTRY", &reg)
-            .env("XDG_CONFIG_HOME", format!("{DEST}/noconf")).output().unwrap()
+        Command::new(bin())
+            .args(&a)
+            .current_dir(&top)
+            .env("RNIX_FLAKE_REGISTRY", &reg)
+            .env("XDG_CONFIG_HOME", format!("{DEST}/noconf"))
+            .output()
+            .unwrap()
     };
     let lock = || std::fs::read_to_string(top.join("flake.lock")).unwrap();
     let o = run_reg(&["flake", "lock"]);
@@ -65,7 +70,13 @@ fn lock_and_update_against_the_reference() {
     // --no-write-lock-file leaves the file alone and warns with the diff.
     std::fs::write(top.join("flake.lock"), data("lock-initial.lock")).unwrap();
     let o = run_reg(&["eval", ".#same", "--recreate-lock-file", "--no-write-lock-file"]);
-    assert!(stderr(&o).starts_with(&format!("warning: not writing modified lock file of flake 'path:{DEST}/top':\n• Updated input 'dep2':")), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "warning: not writing modified lock file of flake 'path:{DEST}/top':\n• Updated input 'dep2':"
+        )),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(lock(), data("lock-initial.lock"));
 }
 
@@ -93,13 +104,20 @@ fn github_input_fetched_locked_and_verified() {
     let run_gh = |cache: &str, store: &str, args: &[&str]| {
         let mut a = args.to_vec();
         a.extend(["--store", store]);
-        Command::new(bin()).args(&a).current_dir(&top).env("RNIX_GITHUB_API", &base)
-            .env("XDG_CACHE_HOME", dir.join(cache)).env("XDG_CONFIG_HOME", dir.join("noconf")).output().unwrap()
+        Command::new(bin())
+            .args(&a)
+            .current_dir(&top)
+            .env("RNIX_GITHUB_API", &base)
+            .env("XDG_CACHE_HOME", dir.join(cache))
+            .env("XDG_CONFIG_HOME", dir.join("noconf"))
+            .output()
+            .unwrap()
     };
     let store = dir.join("store").display().to_string();
     let o = run_gh("c1", &store, &["flake", "lock"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lock: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(top.join("flake.lock")).unwrap()).unwrap();
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(top.join("flake.lock")).unwrap()).unwrap();
     let want = serde_json::json!({
         "locked": {"lastModified": 1609459200, "narHash": NAR, "owner": "owner", "repo": "repo", "rev": REV, "type": "github"},
         "original": {"owner": "owner", "repo": "repo", "type": "github"},
@@ -111,7 +129,9 @@ fn github_input_fetched_locked_and_verified() {
     let o = run_gh("c1", &store, &["eval", "--raw", ".#a"]);
     assert_eq!(stdout(&o), "hello\n");
     // Verified: a lock with another narHash fails against a fresh cache and store.
-    let bad = std::fs::read_to_string(top.join("flake.lock")).unwrap().replace(NAR, "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let bad = std::fs::read_to_string(top.join("flake.lock"))
+        .unwrap()
+        .replace(NAR, "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     std::fs::write(top.join("flake.lock"), bad).unwrap();
     let store2 = dir.join("store2").display().to_string();
     let o = run_gh("c2", &store2, &["eval", "--raw", ".#a"]);

@@ -46,7 +46,14 @@ fn pure_mode_as_the_reference() {
         }
         run(&dir, &args)
     };
-    for (attr, out) in [("hasTime", "false\n"), ("env", "\"\"\n"), ("fetchurl", "true\n"), ("exists", "false\n"), ("inside", "true\n"), ("nixPath", "[ ]\n")] {
+    for (attr, out) in [
+        ("hasTime", "false\n"),
+        ("env", "\"\"\n"),
+        ("fetchurl", "true\n"),
+        ("exists", "false\n"),
+        ("inside", "true\n"),
+        ("nixPath", "[ ]\n"),
+    ] {
         let o = eval(attr, false);
         assert!(o.status.success(), "{attr}: {}", stderr(&o));
         assert_eq!(stdout(&o), out, "{attr}");

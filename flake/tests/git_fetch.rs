@@ -17,10 +17,7 @@ fn fixtures(tag: &str) -> Option<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/make-git-fixtures.sh");
     match Command::new("bash").arg(script).arg(&dest).output() {
         Ok(o) if o.status.success() => Some(dest),
-        Ok(o) => panic!(
-            "make-git-fixtures.sh failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
+        Ok(o) => panic!("make-git-fixtures.sh failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(_) => {
             eprintln!("skipping: cannot run bash/git");
             None
@@ -34,9 +31,7 @@ fn fetch_url(url: &str, store: &dyn Store) -> Fetched {
         &r.input,
         store,
         &FetchOptions {
-            cache_dir: Some(
-                std::env::temp_dir().join(format!("rnix-gitcache-{}", std::process::id())),
-            ),
+            cache_dir: Some(std::env::temp_dir().join(format!("rnix-gitcache-{}", std::process::id()))),
             ..Default::default()
         },
     )
@@ -61,10 +56,7 @@ fn clean_dirty_uncommitted_and_pinned_trees() {
         locked(&f),
         r#"{"lastModified":1704067200,"narHash":"sha256-0xEBOXir0stUC3jWnpUzHw5f3qdkTrLhRlz9KasU2QY=","ref":"main","rev":"c53eb94c9923bda234982aa31aeeb3f0ec8b4d6c","revCount":1,"type":"git"}"#
     );
-    assert_eq!(
-        f.store_path,
-        "/nix/store/ml74f8kn19lg22ikchfav5ci8sr2683w-source"
-    );
+    assert_eq!(f.store_path, "/nix/store/ml74f8kn19lg22ikchfav5ci8sr2683w-source");
     assert!(f.warnings.is_empty());
 
     // Dirty: index files from the working tree, a warning, no rev.
@@ -73,18 +65,9 @@ fn clean_dirty_uncommitted_and_pinned_trees() {
         locked(&f),
         r#"{"lastModified":1704067200,"narHash":"sha256-lCKZp8IzIbqIiaczLVJs2aPg1hwG4IQJ7ystraSieMA=","type":"git"}"#
     );
-    assert_eq!(
-        f.store_path,
-        "/nix/store/ajd2rqzz5dnf9wzzw49wf4x650szb1ff-source"
-    );
-    assert_eq!(
-        f.warnings,
-        [format!("Git tree '{}/gt-dirty' is dirty", d.display())]
-    );
-    assert_eq!(
-        f.dirty_rev.as_deref(),
-        Some("c53eb94c9923bda234982aa31aeeb3f0ec8b4d6c")
-    );
+    assert_eq!(f.store_path, "/nix/store/ajd2rqzz5dnf9wzzw49wf4x650szb1ff-source");
+    assert_eq!(f.warnings, [format!("Git tree '{}/gt-dirty' is dirty", d.display())]);
+    assert_eq!(f.dirty_rev.as_deref(), Some("c53eb94c9923bda234982aa31aeeb3f0ec8b4d6c"));
     let si = SourceInfo::new(&f.input, &f.store_path, &Default::default()).unwrap();
     assert!(si.get("rev").is_none() && si.get("revCount").is_none());
     assert_eq!(si.get("submodules"), Some(&SourceValue::Bool(false)));
@@ -102,23 +85,14 @@ fn clean_dirty_uncommitted_and_pinned_trees() {
         locked(&f),
         r#"{"lastModified":1706745600,"narHash":"sha256-CNL/Pt/rC1m9eHOFm44+Pp/OJ9Mf1c9qnOsfvYqIF7o=","ref":"main","rev":"7da57d8c01ac47f68b7403e239035c625b260914","revCount":2,"type":"git"}"#
     );
-    let f = fetch_url(
-        &format!(
-            "{}?ref=main&rev=fa9263a05b35172d813ec1cf90040061a6ccfb13",
-            u("dep2")
-        ),
-        &store,
-    );
+    let f = fetch_url(&format!("{}?ref=main&rev=fa9263a05b35172d813ec1cf90040061a6ccfb13", u("dep2")), &store);
     assert_eq!(
         locked(&f),
         r#"{"lastModified":1704067200,"narHash":"sha256-CXyAAu9ZF/DW4II6Wwmys23lgDEaBanVObDLcH1I+TQ=","ref":"main","rev":"fa9263a05b35172d813ec1cf90040061a6ccfb13","revCount":1,"type":"git"}"#
     );
     // dep1 as locked in tests/data/follows.lock.
     let f = fetch_url(&u("dep1"), &store);
-    assert_eq!(
-        f.input.get_rev().unwrap().as_deref(),
-        Some("a6972d6b739f0b5206b188a4fcbff5a121ce5e43")
-    );
+    assert_eq!(f.input.get_rev().unwrap().as_deref(), Some("a6972d6b739f0b5206b188a4fcbff5a121ce5e43"));
     assert_eq!(
         f.input.get_nar_hash().unwrap().unwrap().to_sri(),
         "sha256-gN8UNdZG5aMp0bYB1L/pqlEVpMsKKHxcbTwsQDDAins="
@@ -164,26 +138,15 @@ fn submodules_empty_by_default_and_included_on_request() {
 fn bare_repository_through_the_cache_and_store_copy() {
     let Some(d) = fixtures("bare") else { return };
     let bare = d.join("dep2.git");
-    let ok = Command::new("git")
-        .args(["clone", "-q", "--bare"])
-        .arg(d.join("dep2"))
-        .arg(&bare)
-        .status()
-        .unwrap()
-        .success();
+    let ok =
+        Command::new("git").args(["clone", "-q", "--bare"]).arg(d.join("dep2")).arg(&bare).status().unwrap().success();
     assert!(ok);
     let root = d.join("store");
     let store = DirStore::new(&root);
     let f = fetch_url(&format!("git+file://{}?ref=main", bare.display()), &store);
-    assert_eq!(
-        f.input.get_rev().unwrap().as_deref(),
-        Some("7da57d8c01ac47f68b7403e239035c625b260914")
-    );
+    assert_eq!(f.input.get_rev().unwrap().as_deref(), Some("7da57d8c01ac47f68b7403e239035c625b260914"));
     assert_eq!(f.input.get_rev_count().unwrap(), Some(2));
-    assert_eq!(
-        f.store_path,
-        "/nix/store/6jr66gjjc98vir4rd5ma1sxk95v44bg6-source"
-    );
+    assert_eq!(f.store_path, "/nix/store/6jr66gjjc98vir4rd5ma1sxk95v44bg6-source");
     let copy = f.real_path.clone().unwrap();
     assert_eq!(std::fs::read_to_string(copy.join("x.txt")).unwrap(), "x\n");
     // Locked now: a second fetch is answered from the store.
@@ -191,26 +154,13 @@ fn bare_repository_through_the_cache_and_store_copy() {
     assert_eq!(again.store_path, f.store_path);
     // A wrong narHash is the reference's error, exit status 102.
     let mut bad = f.input.clone();
-    bad.set_attr(
-        "narHash",
-        "sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=",
-    );
+    bad.set_attr("narHash", "sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=");
     bad.remove_attr("revCount");
-    let e = fetch(
-        &bad,
-        &ReadOnlyStore::new(),
-        &FetchOptions {
-            cache_dir: Some(d.join("cache")),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
+    let e =
+        fetch(&bad, &ReadOnlyStore::new(), &FetchOptions { cache_dir: Some(d.join("cache")), ..Default::default() })
+            .unwrap_err();
     assert_eq!(e.status(), 102);
-    assert!(
-        e.message()
-            .starts_with("NAR hash mismatch in input 'git+file://"),
-        "{e}"
-    );
+    assert!(e.message().starts_with("NAR hash mismatch in input 'git+file://"), "{e}");
     assert!(e.message().ends_with("expected 'sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=', got 'sha256-CNL/Pt/rC1m9eHOFm44+Pp/OJ9Mf1c9qnOsfvYqIF7o='"), "{e}");
     remove_with_store(&d);
 }
@@ -218,23 +168,9 @@ fn bare_repository_through_the_cache_and_store_copy() {
 #[test]
 fn dirty_tree_refused_when_not_allowed() {
     let Some(d) = fixtures("refuse") else { return };
-    let r = FlakeRef::parse(
-        &format!("git+file://{}/gt-dirty", d.display()),
-        ParseOptions::default(),
-    )
-    .unwrap();
-    let e = fetch(
-        &r.input,
-        &ReadOnlyStore::new(),
-        &FetchOptions {
-            allow_dirty: false,
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.message(),
-        format!("Git tree '{}/gt-dirty' is dirty", d.display())
-    );
+    let r = FlakeRef::parse(&format!("git+file://{}/gt-dirty", d.display()), ParseOptions::default()).unwrap();
+    let e =
+        fetch(&r.input, &ReadOnlyStore::new(), &FetchOptions { allow_dirty: false, ..Default::default() }).unwrap_err();
+    assert_eq!(e.message(), format!("Git tree '{}/gt-dirty' is dirty", d.display()));
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -17,20 +17,10 @@ fn check_fixture(fixture: &str) {
     };
     let dest = std::env::temp_dir().join(format!("rnix-golden-{}-{fixture}", std::process::id()));
     common::fixture(&shared, fixture, &dest);
-    let r = FlakeRef::parse(
-        ".",
-        ParseOptions {
-            base_dir: Some(&dest),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let r = FlakeRef::parse(".", ParseOptions { base_dir: Some(&dest), ..Default::default() }).unwrap();
     assert_eq!(r.to_string(), format!("git+file://{}", dest.display()));
     let store_dir = dest.with_extension("store");
-    for store in [
-        &ReadOnlyStore::new() as &dyn nix_store_core::Store,
-        &DirStore::new(&store_dir),
-    ] {
+    for store in [&ReadOnlyStore::new() as &dyn nix_store_core::Store, &DirStore::new(&store_dir)] {
         let f = fetch(&r.input, store, &FetchOptions::default()).unwrap();
         assert!(f.warnings.is_empty(), "{:?}", f.warnings);
         let si = SourceInfo::new(&f.input, &f.store_path, &Default::default()).unwrap();
@@ -40,11 +30,7 @@ fn check_fixture(fixture: &str) {
             other => panic!("{k}: {other:?}"),
         };
         for field in ["outPath", "narHash", "rev", "lastModified", "revCount"] {
-            assert_eq!(
-                s(field),
-                golden(&shared, fixture, &format!("self.{field}")),
-                "{fixture} self.{field}"
-            );
+            assert_eq!(s(field), golden(&shared, fixture, &format!("self.{field}")), "{fixture} self.{field}");
         }
         assert_eq!(f.input.get_ref().unwrap(), Some("main"));
     }

@@ -19,10 +19,7 @@ fn path_input_hash_and_last_modified() {
     std::fs::create_dir_all(&raw).unwrap();
     std::fs::write(raw.join("data.txt"), "raw data\n").unwrap();
     let t = UNIX_EPOCH + Duration::from_secs(1709251200);
-    File::open(raw.join("data.txt"))
-        .unwrap()
-        .set_modified(t)
-        .unwrap();
+    File::open(raw.join("data.txt")).unwrap().set_modified(t).unwrap();
     File::open(&raw).unwrap().set_modified(t).unwrap();
     let r = FlakeRef::parse(&format!("path:{}", raw.display()), ParseOptions::default()).unwrap();
     let f = fetch(&r.input, &ReadOnlyStore::new(), &FetchOptions::default()).unwrap();
@@ -37,21 +34,14 @@ fn path_input_hash_and_last_modified() {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    assert_eq!(
-        names,
-        ["lastModified", "lastModifiedDate", "narHash", "outPath"]
-    );
+    assert_eq!(names, ["lastModified", "lastModifiedDate", "narHash", "outPath"]);
 
     // Copied into a directory store; a relative `path:./x` below it resolves inside it.
     let store = DirStore::new(dir.join("store"));
     let f = fetch(&r.input, &store, &FetchOptions::default()).unwrap();
     let mut rel = FlakeRef::parse(
         "path:./data.txt",
-        ParseOptions {
-            base_dir: Some(std::path::Path::new(&f.store_path)),
-            allow_missing: true,
-            is_flake: false,
-        },
+        ParseOptions { base_dir: Some(std::path::Path::new(&f.store_path)), allow_missing: true, is_flake: false },
     )
     .unwrap();
     assert_eq!(rel.input.parent(), Some(f.store_path.as_str()));
@@ -62,26 +52,16 @@ fn path_input_hash_and_last_modified() {
     );
     rel.input.set_parent(None);
     let e = fetch(&rel.input, &store, &FetchOptions::default()).unwrap_err();
-    assert_eq!(
-        e.message(),
-        "cannot fetch input 'path:./data.txt' because it uses a relative path"
-    );
+    assert_eq!(e.message(), "cannot fetch input 'path:./data.txt' because it uses a relative path");
     let out = FlakeRef::parse(
         "path:../x",
-        ParseOptions {
-            base_dir: Some(std::path::Path::new(&f.store_path)),
-            allow_missing: true,
-            is_flake: false,
-        },
+        ParseOptions { base_dir: Some(std::path::Path::new(&f.store_path)), allow_missing: true, is_flake: false },
     )
     .unwrap();
     let e = fetch(&out.input, &store, &FetchOptions::default()).unwrap_err();
     assert_eq!(
         e.message(),
-        format!(
-            "relative path '../x' points outside of its parent's store path '{}'",
-            f.store_path
-        )
+        format!("relative path '../x' points outside of its parent's store path '{}'", f.store_path)
     );
     remove_with_store(&dir);
 }

@@ -20,20 +20,13 @@ fn tmp(tag: &str) -> PathBuf {
 #[test]
 fn github_input_is_fetched_locked_and_verified() {
     let routes = HashMap::from([
-        (
-            "/repos/owner/repo/commits/HEAD".to_owned(),
-            format!(r#"{{"sha":"{REV}"}}"#).into_bytes(),
-        ),
+        ("/repos/owner/repo/commits/HEAD".to_owned(), format!(r#"{{"sha":"{REV}"}}"#).into_bytes()),
         (format!("/repos/owner/repo/tarball/{REV}"), tarball(false)),
     ]);
     let base = serve(routes, 2);
     std::env::set_var("RNIX_GITHUB_API", &base);
     let cache = tmp("gh-cache");
-    let opts = FetchOptions {
-        cache_dir: Some(cache.clone()),
-        progress: Some(false),
-        ..Default::default()
-    };
+    let opts = FetchOptions { cache_dir: Some(cache.clone()), progress: Some(false), ..Default::default() };
     let r = FlakeRef::parse("github:owner/repo", ParseOptions::default()).unwrap();
     let f = fetch(&r.input, &ReadOnlyStore::new(), &opts).unwrap();
     assert_eq!(
@@ -50,17 +43,7 @@ fn github_input_is_fetched_locked_and_verified() {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    assert_eq!(
-        names,
-        [
-            "lastModified",
-            "lastModifiedDate",
-            "narHash",
-            "outPath",
-            "rev",
-            "shortRev"
-        ]
-    );
+    assert_eq!(names, ["lastModified", "lastModifiedDate", "narHash", "outPath", "rev", "shortRev"]);
 
     // The server is gone now (two requests served): the locked input comes from the cache.
     let again = fetch(&f.input, &ReadOnlyStore::new(), &opts).unwrap();
@@ -71,15 +54,8 @@ fn github_input_is_fetched_locked_and_verified() {
     let routes = HashMap::from([(format!("/repos/owner/repo/tarball/{REV}"), tarball(false))]);
     std::env::set_var("RNIX_GITHUB_API", serve(routes, 1));
     let mut bad = f.input.clone();
-    bad.set_attr(
-        "narHash",
-        "sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=",
-    );
-    let opts2 = FetchOptions {
-        cache_dir: Some(tmp("gh-cache2")),
-        progress: Some(false),
-        ..Default::default()
-    };
+    bad.set_attr("narHash", "sha256-BNNgkiT/gLr+aM2Vrm05tVo6Pnfa3VJteZHxEgyWHME=");
+    let opts2 = FetchOptions { cache_dir: Some(tmp("gh-cache2")), progress: Some(false), ..Default::default() };
     let e = fetch(&bad, &ReadOnlyStore::new(), &opts2).unwrap_err();
     assert_eq!(e.status(), 102);
     assert_eq!(
@@ -97,19 +73,9 @@ fn plain_tarballs_over_http_and_file() {
     let file = dir.join("src.tar.gz");
     std::fs::write(&file, tarball(false)).unwrap();
     std::fs::write(dir.join("bad.tar.gz"), tarball(true)).unwrap();
-    let opts = FetchOptions {
-        cache_dir: Some(dir.join("cache")),
-        progress: Some(false),
-        ..Default::default()
-    };
-    let base = serve(
-        HashMap::from([("/x/src.tar.gz".to_owned(), tarball(false))]),
-        1,
-    );
-    for url in [
-        format!("file://{}", file.display()),
-        format!("{base}/x/src.tar.gz"),
-    ] {
+    let opts = FetchOptions { cache_dir: Some(dir.join("cache")), progress: Some(false), ..Default::default() };
+    let base = serve(HashMap::from([("/x/src.tar.gz".to_owned(), tarball(false))]), 1);
+    for url in [format!("file://{}", file.display()), format!("{base}/x/src.tar.gz")] {
         let r = FlakeRef::parse(&url, ParseOptions::default()).unwrap();
         assert_eq!(r.input.input_type(), "tarball");
         let f = fetch(&r.input, &ReadOnlyStore::new(), &opts).unwrap();
@@ -125,9 +91,6 @@ fn plain_tarballs_over_http_and_file() {
     let bad = format!("file://{}/bad.tar.gz", dir.display());
     let r = FlakeRef::parse(&bad, ParseOptions::default()).unwrap();
     let e = fetch(&r.input, &ReadOnlyStore::new(), &opts).unwrap_err();
-    assert_eq!(
-        e.message(),
-        format!("tarball '{bad}' contains an unexpected number of top-level files")
-    );
+    assert_eq!(e.message(), format!("tarball '{bad}' contains an unexpected number of top-level files"));
     let _ = std::fs::remove_dir_all(&dir);
 }

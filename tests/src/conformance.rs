@@ -44,13 +44,8 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 5] = [
-        Category::EvalOkay,
-        Category::EvalFail,
-        Category::ParseOkay,
-        Category::ParseFail,
-        Category::NixTestCorpus,
-    ];
+    pub const ALL: [Category; 5] =
+        [Category::EvalOkay, Category::EvalFail, Category::ParseOkay, Category::ParseFail, Category::NixTestCorpus];
     pub fn name(self) -> &'static str {
         match self {
             Category::EvalOkay => "eval-okay",
@@ -99,9 +94,7 @@ impl Case {
         self.dir.join(format!("{}.{ext}", self.name))
     }
     fn read(&self, ext: &str) -> Option<String> {
-        fs::read(self.file(ext))
-            .ok()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+        fs::read(self.file(ext)).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 }
 
@@ -158,24 +151,14 @@ impl Config {
         let jobs = std::env::var("RNIX_TEST_JOBS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            })
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
             .max(1);
         let timeout = std::env::var("RNIX_TEST_TIMEOUT")
             .ok()
             .and_then(|s| s.parse::<f64>().ok())
             .map(Duration::from_secs_f64)
             .unwrap_or(Duration::from_secs(10));
-        Config {
-            bin,
-            jobs,
-            timeout,
-            filter: None,
-            verbose: false,
-        }
+        Config { bin, jobs, timeout, filter: None, verbose: false }
     }
 }
 
@@ -219,10 +202,7 @@ pub fn discover_shared(conf_dir: &Path) -> Vec<Case> {
             dir: lang.clone(),
             skip: None,
         };
-        if category == Category::EvalOkay
-            && !case.file("exp.xml").exists()
-            && case.file("exp-disabled").exists()
-        {
+        if category == Category::EvalOkay && !case.file("exp.xml").exists() && case.file("exp-disabled").exists() {
             case.skip = Some("has .exp-disabled".into());
         }
         cases.push(case);
@@ -282,12 +262,11 @@ pub fn command_for(cfg: &Config, case: &Case) -> RunSpec {
     let flags = case.read("flags").map(|t| parse_flags(&t));
     let spec = base_spec(cfg, case);
     match case.category {
-        Category::ParseOkay | Category::ParseFail => spec
-            .args(["--parse", "-"])
-            .stdin(Input::File(case.dir.join(format!("{}.nix", case.name)))),
+        Category::ParseOkay | Category::ParseFail => {
+            spec.args(["--parse", "-"]).stdin(Input::File(case.dir.join(format!("{}.nix", case.name))))
+        }
         Category::EvalFail => {
-            let flags = flags
-                .unwrap_or_else(|| vec!["--eval".into(), "--strict".into(), "--show-trace".into()]);
+            let flags = flags.unwrap_or_else(|| vec!["--eval".into(), "--strict".into(), "--show-trace".into()]);
             spec.args(flags).arg(&case.rel)
         }
         Category::EvalOkay => {
@@ -299,10 +278,7 @@ pub fn command_for(cfg: &Config, case: &Case) -> RunSpec {
             }
             spec.arg(&case.rel)
         }
-        Category::NixTestCorpus => spec
-            .args(flags.unwrap_or_default())
-            .args(["--eval", "--strict"])
-            .arg(&case.rel),
+        Category::NixTestCorpus => spec.args(flags.unwrap_or_default()).args(["--eval", "--strict"]).arg(&case.rel),
     }
 }
 
@@ -338,13 +314,7 @@ pub fn final_error_line(s: &str) -> Option<String> {
 /// first non-empty one.
 pub fn stderr_summary(stderr: &str) -> String {
     let l = final_error_line(stderr)
-        .or_else(|| {
-            stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .map(str::to_string)
-        })
+        .or_else(|| stderr.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_string))
         .unwrap_or_else(|| "(no output on stderr)".into());
     truncate(&l, 200)
 }
@@ -352,10 +322,7 @@ pub fn stderr_summary(stderr: &str) -> String {
 /// One-line description of the first difference between two texts.
 pub fn first_difference(expected: &str, got: &str) -> String {
     if got.is_empty() {
-        return format!(
-            "empty output; expected `{}`",
-            truncate(&expected.replace('\n', "⏎"), 80)
-        );
+        return format!("empty output; expected `{}`", truncate(&expected.replace('\n', "⏎"), 80));
     }
     if expected.trim_end() == got.trim_end() {
         return format!(
@@ -382,23 +349,13 @@ pub fn first_difference(expected: &str, got: &str) -> String {
                         .last()
                         .map(|((i, _), _)| i)
                         .unwrap_or(0);
-                    let start = s[..common]
-                        .char_indices()
-                        .rev()
-                        .nth(30)
-                        .map(|(i, _)| i)
-                        .unwrap_or(0);
+                    let start = s[..common].char_indices().rev().nth(30).map(|(i, _)| i).unwrap_or(0);
                     let prefix = if start > 0 { "…" } else { "" };
                     format!("`{prefix}{}`", truncate(&s[start..], 90))
                 }
                 None => "end of output".to_string(),
             };
-            return format!(
-                "output differs at line {}: expected {}, got {}",
-                i + 1,
-                show(a),
-                show(b)
-            );
+            return format!("output differs at line {}: expected {}, got {}", i + 1, show(a), show(b));
         }
     }
     "output differs".into()
@@ -494,11 +451,7 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
     let stderr = out.stderr_str();
     res.detail = format!(
         "stderr:\n{}",
-        stderr
-            .lines()
-            .take(20)
-            .map(|l| format!("    {}\n", truncate(l, 200)))
-            .collect::<String>()
+        stderr.lines().take(20).map(|l| format!("    {}\n", truncate(l, 200))).collect::<String>()
     );
     let fail = |r: &mut CaseResult, why: String| r.status = Status::Fail(one_line(&why));
     if let Some(crash) = out.crash() {
@@ -524,10 +477,7 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
                 }
             }
             let Some(expected) = expected else {
-                fail(
-                    &mut res,
-                    format!("no {}.{exp_file} (nor .err) to compare with", case.name),
-                );
+                fail(&mut res, format!("no {}.{exp_file} (nor .err) to compare with", case.name));
                 return res;
             };
             if case.category == Category::EvalOkay {
@@ -535,13 +485,7 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
                 res.info_exact = exact;
             }
             if code != 0 {
-                fail(
-                    &mut res,
-                    format!(
-                        "exit status {code} (expected 0): {}",
-                        stderr_summary(&stderr)
-                    ),
-                );
+                fail(&mut res, format!("exit status {code} (expected 0): {}", stderr_summary(&stderr)));
             } else if stdout != expected {
                 res.detail = diff_detail(&expected, &stdout) + &res.detail;
                 fail(&mut res, first_difference(&expected, &stdout));
@@ -555,15 +499,9 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
             }
             if code != 1 {
                 let what = if code == 0 {
-                    format!(
-                        "exit status 0 (expected 1); stdout: `{}`",
-                        truncate(stdout.trim_end(), 80)
-                    )
+                    format!("exit status 0 (expected 1); stdout: `{}`", truncate(stdout.trim_end(), 80))
                 } else {
-                    format!(
-                        "exit status {code} (expected 1): {}",
-                        stderr_summary(&stderr)
-                    )
+                    format!("exit status {code} (expected 1): {}", stderr_summary(&stderr))
                 };
                 fail(&mut res, what);
             } else if stderr.trim().is_empty() {
@@ -572,13 +510,7 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
         }
         Category::ParseOkay => {
             if code != 0 {
-                fail(
-                    &mut res,
-                    format!(
-                        "exit status {code} (expected 0): {}",
-                        stderr_summary(&stderr)
-                    ),
-                );
+                fail(&mut res, format!("exit status {code} (expected 0): {}", stderr_summary(&stderr)));
             } else if let Some(exp) = case.read("exp") {
                 res.info_exact = Some(stdout == exp);
             }
@@ -608,12 +540,7 @@ pub fn run_case(cfg: &Config, case: &Case) -> CaseResult {
 
 /// nix-test-corpus failure cases: exit 1, and every non-empty line of
 /// `NAME.err` must occur in stderr (after `/pwd` replacement).
-fn check_nix_test_corpus_failure(
-    res: &mut CaseResult,
-    out: &RunOutput,
-    pattern: &str,
-    case: &Case,
-) {
+fn check_nix_test_corpus_failure(res: &mut CaseResult, out: &RunOutput, pattern: &str, case: &Case) {
     let stderr = pwd_replace(&out.stderr_str(), &case.root);
     match out.exit {
         Exit::Code(1) => {
@@ -643,14 +570,9 @@ fn check_nix_test_corpus_failure(
 }
 
 /// Run `f` over `items` on `jobs` threads, preserving order.
-pub fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    jobs: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<R>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1).min(items.len().max(1)) {
             s.spawn(|| loop {
@@ -663,10 +585,7 @@ pub fn parallel_map<T: Sync, R: Send>(
             });
         }
     });
-    results
-        .into_iter()
-        .map(|m| m.into_inner().unwrap().expect("every item was processed"))
-        .collect()
+    results.into_iter().map(|m| m.into_inner().unwrap().expect("every item was processed")).collect()
 }
 
 /// Run cases in parallel (`cfg.jobs` at a time). With `cfg.verbose`, each
@@ -684,10 +603,7 @@ pub fn run_cases(cfg: &Config, cases: &[Case]) -> Vec<CaseResult> {
                     r.duration.as_secs_f64(),
                     case.root.display(),
                     r.command,
-                    r.detail
-                        .lines()
-                        .map(|l| format!("  {l}\n"))
-                        .collect::<String>()
+                    r.detail.lines().map(|l| format!("  {l}\n")).collect::<String>()
                 ),
             };
             while line.ends_with('\n') {
@@ -752,9 +668,7 @@ pub struct ExpectedCheck {
 
 impl ExpectedCheck {
     pub fn ok(&self) -> bool {
-        self.unexpected_failures.is_empty()
-            && self.unexpected_passes.is_empty()
-            && self.stale.is_empty()
+        self.unexpected_failures.is_empty() && self.unexpected_passes.is_empty() && self.stale.is_empty()
     }
 }
 
@@ -773,11 +687,7 @@ pub fn check_expected(results: &[CaseResult], listed: &BTreeSet<String>) -> Expe
         }
         seen.insert(r.name.clone());
     }
-    c.stale = listed
-        .iter()
-        .filter(|n| !seen.contains(*n))
-        .cloned()
-        .collect();
+    c.stale = listed.iter().filter(|n| !seen.contains(*n)).cloned().collect();
     c
 }
 
@@ -797,10 +707,7 @@ mod tests {
     #[test]
     fn pwd_is_replaced() {
         let root = Path::new("/some/dir");
-        assert_eq!(
-            pwd_replace("at /some/dir/lang/x.nix:1:2 and /some/dirx", root),
-            "at /pwd/lang/x.nix:1:2 and /pwdx"
-        );
+        assert_eq!(pwd_replace("at /some/dir/lang/x.nix:1:2 and /some/dirx", root), "at /pwd/lang/x.nix:1:2 and /pwdx");
     }
 
     #[test]
@@ -823,10 +730,7 @@ mod tests {
 
     #[test]
     fn expected_failures_round_trip() {
-        let names: BTreeSet<String> = ["eval-okay-b", "eval-okay-a"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let names: BTreeSet<String> = ["eval-okay-b", "eval-okay-a"].iter().map(|s| s.to_string()).collect();
         let text = crate::expected::render(&names, "test");
         assert_eq!(crate::expected::parse(&text), names);
     }
@@ -836,11 +740,7 @@ mod tests {
         let mk = |name: &str, pass: bool| CaseResult {
             name: name.into(),
             category: Category::EvalOkay,
-            status: if pass {
-                Status::Pass
-            } else {
-                Status::Fail("x".into())
-            },
+            status: if pass { Status::Pass } else { Status::Fail("x".into()) },
             info_exact: None,
             info_final_line: None,
             duration: Duration::ZERO,

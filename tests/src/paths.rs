@@ -55,9 +55,7 @@ pub fn expected_failures_file() -> PathBuf {
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// Locate the `rnix-eval` binary.
@@ -68,19 +66,11 @@ fn is_executable(p: &Path) -> bool {
 /// the newest of `$CARGO_TARGET_DIR|target/{release,debug}/rnix-eval`.
 pub fn find_rnix_eval(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = explicit {
-        return if p.exists() {
-            Ok(p.to_path_buf())
-        } else {
-            Err(format!("--bin {}: no such file", p.display()))
-        };
+        return if p.exists() { Ok(p.to_path_buf()) } else { Err(format!("--bin {}: no such file", p.display())) };
     }
     if let Some(p) = env::var_os("RNIX_EVAL") {
         let p = PathBuf::from(p);
-        return if p.exists() {
-            Ok(p)
-        } else {
-            Err(format!("RNIX_EVAL={}: no such file", p.display()))
-        };
+        return if p.exists() { Ok(p) } else { Err(format!("RNIX_EVAL={}: no such file", p.display())) };
     }
     let mut tried = Vec::new();
     if let Ok(exe) = env::current_exe() {
@@ -97,17 +87,12 @@ pub fn find_rnix_eval(explicit: Option<&Path>) -> Result<PathBuf, String> {
             }
         }
     }
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
+    let target = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
     for profile in ["release", "debug"] {
         let cand = target.join(profile).join(BIN_NAME);
         if is_executable(&cand) {
-            let t = cand
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(std::time::UNIX_EPOCH);
+            let t = cand.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH);
             if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
                 best = Some((t, cand.clone()));
             }
@@ -121,11 +106,7 @@ pub fn find_rnix_eval(explicit: Option<&Path>) -> Result<PathBuf, String> {
         "could not find the `{BIN_NAME}` binary (tried: {}). Build it first \
          (`cargo build --release -p nix-flake --bin rnix-eval`; `cargo test --workspace` \
          builds it too when nix-flake has integration tests) or set RNIX_EVAL=/path/to/rnix-eval",
-        tried
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     ))
 }
 
@@ -156,9 +137,7 @@ fn newest_source(dir: &Path, newest: &mut std::time::SystemTime) {
             if name != "target" && name != ".git" {
                 newest_source(&p, newest);
             }
-        } else if p.extension().is_some_and(|x| x == "rs")
-            || p.file_name().is_some_and(|n| n == "Cargo.toml")
-        {
+        } else if p.extension().is_some_and(|x| x == "rs") || p.file_name().is_some_and(|n| n == "Cargo.toml") {
             if let Ok(t) = m.modified() {
                 if t > *newest {
                     *newest = t;
@@ -197,7 +176,5 @@ pub fn reference_nix_instantiate() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|d| d.join("nix-instantiate"))
-        .find(|p| is_executable(p))
+    env::split_paths(&path).map(|d| d.join("nix-instantiate")).find(|p| is_executable(p))
 }

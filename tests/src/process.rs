@@ -92,10 +92,7 @@ impl RunSpec {
 }
 
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -140,21 +137,14 @@ impl RunOutput {
     /// Returns a one-line description, or None for an orderly exit.
     pub fn crash(&self) -> Option<String> {
         match &self.exit {
-            Exit::Signal(s) => Some(format!(
-                "killed by signal {s} ({}){}",
-                signal_name(*s),
-                first_line_suffix(&self.stderr)
-            )),
-            Exit::Timeout => Some(format!(
-                "timed out after {:.1}s",
-                self.duration.as_secs_f64()
-            )),
+            Exit::Signal(s) => {
+                Some(format!("killed by signal {s} ({}){}", signal_name(*s), first_line_suffix(&self.stderr)))
+            }
+            Exit::Timeout => Some(format!("timed out after {:.1}s", self.duration.as_secs_f64())),
             Exit::SpawnError(e) => Some(format!("could not run: {e}")),
-            Exit::Code(_) if self.panicked() => Some(format!(
-                "panicked (exit {}){}",
-                self.code().unwrap_or(-1),
-                panic_line_suffix(&self.stderr)
-            )),
+            Exit::Code(_) if self.panicked() => {
+                Some(format!("panicked (exit {}){}", self.code().unwrap_or(-1), panic_line_suffix(&self.stderr)))
+            }
             Exit::Code(_) => None,
         }
     }
@@ -256,10 +246,7 @@ fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
 /// Environment variables removed from the inherited environment, so the
 /// user's Nix configuration cannot leak into the runs.
 fn scrub(name: &str) -> bool {
-    name.starts_with("NIX_")
-        || name.starts_with("XDG_")
-        || name == "RUST_BACKTRACE"
-        || name == "RUST_LIB_BACKTRACE"
+    name.starts_with("NIX_") || name.starts_with("XDG_") || name == "RUST_BACKTRACE" || name == "RUST_LIB_BACKTRACE"
 }
 
 /// Run `spec`, killing the child's whole process group on timeout.
@@ -354,10 +341,5 @@ pub fn run(spec: &RunSpec) -> RunOutput {
             _ => Exit::SpawnError("unknown exit status".into()),
         },
     };
-    RunOutput {
-        exit,
-        stdout,
-        stderr,
-        duration,
-    }
+    RunOutput { exit, stdout, stderr, duration }
 }

@@ -45,10 +45,7 @@ impl Report {
             if s.info_exact.1 > 0 {
                 let mut t = format!("{label}: {}/{}", s.info_exact.0, s.info_exact.1);
                 if s.info_final_line.1 > 0 {
-                    t.push_str(&format!(
-                        ", final error line matches: {}/{}",
-                        s.info_final_line.0, s.info_final_line.1
-                    ));
+                    t.push_str(&format!(", final error line matches: {}/{}", s.info_final_line.0, s.info_final_line.1));
                 }
                 extra.push(t);
             }
@@ -80,12 +77,7 @@ impl Report {
         for &cat in &self.categories {
             let _ = writeln!(o, "{}", self.category_line(cat));
         }
-        let shared: Vec<Category> = self
-            .categories
-            .iter()
-            .copied()
-            .filter(|c| c.is_shared())
-            .collect();
+        let shared: Vec<Category> = self.categories.iter().copied().filter(|c| c.is_shared()).collect();
         if shared.len() > 1 {
             let (p, t) = shared.iter().fold((0, 0), |(p, t), &c| {
                 let s = self.summary(c);
@@ -100,9 +92,7 @@ impl Report {
         } else {
             let _ = writeln!(o, "failing cases ({}):", failing.len());
             for r in &failing {
-                let mark = if r.category == Category::EvalOkay
-                    && self.expected_failures.contains(&r.name)
-                {
+                let mark = if r.category == Category::EvalOkay && self.expected_failures.contains(&r.name) {
                     " [expected]"
                 } else {
                     ""
@@ -110,21 +100,14 @@ impl Report {
                 let _ = writeln!(o, "  {}{mark}: {}", r.name, r.reason().unwrap_or(""));
             }
         }
-        let skipped: Vec<&CaseResult> = self
-            .results
-            .iter()
-            .filter(|r| matches!(r.status, Status::Skip(_)))
-            .collect();
+        let skipped: Vec<&CaseResult> = self.results.iter().filter(|r| matches!(r.status, Status::Skip(_))).collect();
         if !skipped.is_empty() {
             let _ = writeln!(o, "skipped cases ({}):", skipped.len());
             for r in skipped {
                 let _ = writeln!(o, "  {}: {}", r.name, r.reason().unwrap_or(""));
             }
         }
-        if self.complete
-            && self.categories.contains(&Category::EvalOkay)
-            && self.conformance_dir.is_some()
-        {
+        if self.complete && self.categories.contains(&Category::EvalOkay) && self.conformance_dir.is_some() {
             let c = check_expected(&self.results, &self.expected_failures);
             let _ = writeln!(o);
             let _ = writeln!(
@@ -155,10 +138,7 @@ impl Report {
         let _ = writeln!(
             o,
             "  \"conformance_dir\": {},",
-            self.conformance_dir
-                .as_ref()
-                .map(|d| js(&d.to_string_lossy()))
-                .unwrap_or_else(|| "null".into())
+            self.conformance_dir.as_ref().map(|d| js(&d.to_string_lossy())).unwrap_or_else(|| "null".into())
         );
         o.push_str("  \"categories\": {");
         let mut first = true;
@@ -184,17 +164,9 @@ impl Report {
             );
         }
         o.push_str("\n  },\n");
-        if self.complete
-            && self.categories.contains(&Category::EvalOkay)
-            && self.conformance_dir.is_some()
-        {
+        if self.complete && self.categories.contains(&Category::EvalOkay) && self.conformance_dir.is_some() {
             let c = check_expected(&self.results, &self.expected_failures);
-            let list = |v: &Vec<String>| {
-                format!(
-                    "[{}]",
-                    v.iter().map(|s| js(s)).collect::<Vec<_>>().join(", ")
-                )
-            };
+            let list = |v: &Vec<String>| format!("[{}]", v.iter().map(|s| js(s)).collect::<Vec<_>>().join(", "));
             let _ = writeln!(
                 o,
                 "  \"expected_failures\": {{\"listed\": {}, \"listed_and_failing\": {}, \"unexpected_failures\": {}, \"unexpected_passes\": {}, \"stale\": {}}},",

@@ -1,8 +1,7 @@
 //! Helpers for the integration tests (`tests/tests/*.rs`).
 
 use crate::conformance::{
-    discover_nix_test_corpus, discover_shared, filter_cases, run_cases, CaseResult, Category,
-    Config,
+    discover_nix_test_corpus, discover_shared, filter_cases, run_cases, CaseResult, Category, Config,
 };
 use crate::paths;
 
@@ -22,12 +21,7 @@ pub fn shared_results(cat: Category) -> Option<Vec<CaseResult>> {
     };
     let cfg = config();
     let cases = filter_cases(discover_shared(&dir), None, &[cat]);
-    assert!(
-        !cases.is_empty(),
-        "no {} cases found in {}/lang",
-        cat.name(),
-        dir.display()
-    );
+    assert!(!cases.is_empty(), "no {} cases found in {}/lang", cat.name(), dir.display());
     Some(run_cases(&cfg, &cases))
 }
 
@@ -35,11 +29,7 @@ pub fn shared_results(cat: Category) -> Option<Vec<CaseResult>> {
 pub fn nix_test_corpus_results() -> Vec<CaseResult> {
     let cfg = config();
     let cases = discover_nix_test_corpus(&paths::nix_test_corpus_dir());
-    assert!(
-        !cases.is_empty(),
-        "no cases in {}",
-        paths::nix_test_corpus_dir().display()
-    );
+    assert!(!cases.is_empty(), "no cases in {}", paths::nix_test_corpus_dir().display());
     run_cases(&cfg, &cases)
 }
 
@@ -60,9 +50,6 @@ pub fn assert_all_pass(results: &[CaseResult], what: &str) {
     for r in &failing {
         msg.push_str(&format!("  {}: {}\n", r.name, r.reason().unwrap_or("")));
     }
-    msg.push_str(&format!(
-        "details of one case: {}\n",
-        reproduce_hint(&failing[0].name)
-    ));
+    msg.push_str(&format!("details of one case: {}\n", reproduce_hint(&failing[0].name)));
     panic!("{msg}");
 }

@@ -16,10 +16,9 @@ use rnix_tests::paths;
 /// temp store, so the write path is exercised too).
 #[test]
 fn aux_core_drvpaths_in_one_evaluation() {
-    let (Some(tree), Some(golden)) = (
-        shared_or_skip("nixpkgs/aux-core-2024"),
-        shared_or_skip("golden/aux-core-2024.drvpaths.tsv"),
-    ) else {
+    let (Some(tree), Some(golden)) =
+        (shared_or_skip("nixpkgs/aux-core-2024"), shared_or_skip("golden/aux-core-2024.drvpaths.tsv"))
+    else {
         return;
     };
     let expected = read_tsv(&golden);
@@ -60,17 +59,13 @@ fn aux_core_drvpaths_in_one_evaluation() {
 /// set of paths, every file byte-identical.
 #[test]
 fn python3_closure_byte_identical() {
-    let (Some(tree), Some(golden)) = (
-        shared_or_skip("nixpkgs/aux-core-2024"),
-        shared_or_skip("golden/aux-core-2024.drvpaths.tsv"),
-    ) else {
+    let (Some(tree), Some(golden)) =
+        (shared_or_skip("nixpkgs/aux-core-2024"), shared_or_skip("golden/aux-core-2024.drvpaths.tsv"))
+    else {
         return;
     };
-    let want = read_tsv(&golden)
-        .into_iter()
-        .find(|(n, _)| n == "python3")
-        .map(|(_, p)| p)
-        .expect("python3 in the golden tsv");
+    let want =
+        read_tsv(&golden).into_iter().find(|(n, _)| n == "python3").map(|(_, p)| p).expect("python3 in the golden tsv");
     let ours = TempDir::new("py-ours");
     let out = run_ok(
         &paths::rnix_eval_for_tests(),
@@ -89,16 +84,8 @@ fn python3_closure_byte_identical() {
     };
     let theirs = TempDir::new("py-ref");
     let home = TempDir::new("py-home");
-    let out = run_ok(
-        &nix,
-        &["--store", &theirs.path().to_string_lossy(), "-A", "python3", "."],
-        &tree,
-        home.path(),
-    );
+    let out = run_ok(&nix, &["--store", &theirs.path().to_string_lossy(), "-A", "python3", "."], &tree, home.path());
     assert_eq!(out.trim(), want, "the reference printed another path");
-    assert_no_problems(
-        &compare_stores(&ours.store_dir(), &theirs.store_dir()),
-        "python3 store vs the reference's",
-    );
+    assert_no_problems(&compare_stores(&ours.store_dir(), &theirs.store_dir()), "python3 store vs the reference's");
     println!("python3 closure: byte-identical to the reference's ({} paths)", entries.len());
 }

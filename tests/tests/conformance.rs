@@ -39,8 +39,7 @@ fn eval_okay_all_pass_except_expected_failures() {
         return;
     };
     let list_path = paths::expected_failures_file();
-    let listed = expected::read(&list_path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", list_path.display()));
+    let listed = expected::read(&list_path).unwrap_or_else(|e| panic!("reading {}: {e}", list_path.display()));
     let c = check_expected(&results, &listed);
     let total = results.iter().filter(|r| r.passed() || r.failed()).count();
     let passed = results.iter().filter(|r| r.passed()).count();
@@ -64,10 +63,7 @@ fn eval_okay_all_pass_except_expected_failures() {
             let r = results.iter().find(|r| &r.name == n).unwrap();
             msg.push_str(&format!("  {n}: {}\n", r.reason().unwrap_or("")));
         }
-        msg.push_str(&format!(
-            "  (details: {})\n",
-            reproduce_hint(&c.unexpected_failures[0])
-        ));
+        msg.push_str(&format!("  (details: {})\n", reproduce_hint(&c.unexpected_failures[0])));
     }
     if !c.unexpected_passes.is_empty() {
         msg.push_str(&format!(

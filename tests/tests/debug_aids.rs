@@ -11,7 +11,8 @@ use std::process::Command;
 use common::*;
 use rnix_tests::paths;
 
-const EXPR: &str = "let\n  f = x: x + 1;\n  g = { a, b ? 2 }: a * b;\nin f (g { a = f 1; }) + builtins.length (map f [ 1 2 ])\n";
+const EXPR: &str =
+    "let\n  f = x: x + 1;\n  g = { a, b ? 2 }: a * b;\nin f (g { a = f 1; }) + builtins.length (map f [ 1 2 ])\n";
 
 /// stderr of `prog --eval --strict FILE [extra]` with `env` set, and its exit status.
 fn stderr_of(prog: &Path, file: &Path, extra: &[&str], env: &[(&str, &str)]) -> (i32, String) {
@@ -81,12 +82,8 @@ fn show_stats_reports_counts_phases_and_memory() {
     let Some(reference) = reference_or_note("NIX_SHOW_STATS") else { return };
     // The reference counts lambda calls and primop calls apart; ours counts both.
     let stats = dir.path().join("stats.json");
-    let (rcode, rerr) = stderr_of(
-        &reference,
-        &file,
-        &[],
-        &[("NIX_SHOW_STATS", "1"), ("NIX_SHOW_STATS_PATH", stats.to_str().unwrap())],
-    );
+    let (rcode, rerr) =
+        stderr_of(&reference, &file, &[], &[("NIX_SHOW_STATS", "1"), ("NIX_SHOW_STATS_PATH", stats.to_str().unwrap())]);
     assert_eq!(rcode, 0, "{rerr}");
     let text = std::fs::read_to_string(&stats).expect("reference stats file");
     let expected = json_int(&text, "nrFunctionCalls").unwrap() + json_int(&text, "nrPrimOpCalls").unwrap();

@@ -35,11 +35,7 @@ fn nix_path(p: &Path) -> String {
 /// `--eval --strict` run (one process per config: a NixOS evaluation takes
 /// ~0.7 GiB, and several in one process would add up).
 fn toplevel(nixos: &Path, config: &Path) -> Result<String, String> {
-    let expr = format!(
-        "(import {} {{ configuration = {}; }}).system.drvPath",
-        nix_path(nixos),
-        nix_path(config)
-    );
+    let expr = format!("(import {} {{ configuration = {}; }}).system.drvPath", nix_path(nixos), nix_path(config));
     let tmp = TempDir::new("nixos-eval");
     let out = run_in(
         &paths::rnix_eval_for_tests(),
@@ -76,15 +72,11 @@ fn check_toplevels(nixos: &Path, expected: &[(PathBuf, String)], what: &str) {
 
 #[test]
 fn golden_configs_toplevels() {
-    let (Some(nixos), Some(golden)) = (nixos_dir(), shared_or_skip("golden/nixos-20.09.drvpaths.tsv"))
-    else {
+    let (Some(nixos), Some(golden)) = (nixos_dir(), shared_or_skip("golden/nixos-20.09.drvpaths.tsv")) else {
         return;
     };
     let shared = paths::shared_dir();
-    let expected: Vec<(PathBuf, String)> = read_tsv(&golden)
-        .into_iter()
-        .map(|(c, p)| (shared.join(c), p))
-        .collect();
+    let expected: Vec<(PathBuf, String)> = read_tsv(&golden).into_iter().map(|(c, p)| (shared.join(c), p)).collect();
     assert_eq!(expected.len(), 4, "{} changed?", golden.display());
     check_toplevels(&nixos, &expected, "golden NixOS configs");
 }
@@ -92,8 +84,7 @@ fn golden_configs_toplevels() {
 /// The command line of the README: `instantiate NIXOS -A system -I nixos-config=…`.
 #[test]
 fn minimal_instantiate_command_line() {
-    let (Some(nixos), Some(golden)) = (nixos_dir(), shared_or_skip("golden/nixos-20.09.drvpaths.tsv"))
-    else {
+    let (Some(nixos), Some(golden)) = (nixos_dir(), shared_or_skip("golden/nixos-20.09.drvpaths.tsv")) else {
         return;
     };
     let want = golden_path(&golden, "configs/minimal.nix");
@@ -169,11 +160,7 @@ fn desktop_closure_byte_identical() {
     problems.extend(written.difference(&golden_list).map(|n| format!("not in the golden closure: {n}")));
     problems.extend(check_closure(&store_dir, &golden_list));
     let drvs = golden_list.iter().filter(|n| n.ends_with(".drv")).count();
-    println!(
-        "desktop closure: {} paths written ({drvs} .drv), {} problem(s)",
-        written.len(),
-        problems.len()
-    );
+    println!("desktop closure: {} paths written ({drvs} .drv), {} problem(s)", written.len(), problems.len());
     assert_no_problems(&problems, "desktop closure");
 }
 
@@ -183,10 +170,8 @@ fn desktop_closure_byte_identical() {
 fn unseen_configs_match_reference() {
     let Some(nixos) = nixos_dir() else { return };
     let dir = paths::workspace_root().join("tests/nixos-configs");
-    let expected: Vec<(PathBuf, String)> = read_tsv(&dir.join("expected-drvpaths.tsv"))
-        .into_iter()
-        .map(|(c, p)| (dir.join(c), p))
-        .collect();
+    let expected: Vec<(PathBuf, String)> =
+        read_tsv(&dir.join("expected-drvpaths.tsv")).into_iter().map(|(c, p)| (dir.join(c), p)).collect();
     // Every config has an expected value (regenerate-expected.sh adds them).
     let listed: BTreeSet<PathBuf> = expected.iter().map(|(c, _)| c.clone()).collect();
     for e in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -215,11 +200,7 @@ fn failing_configs_fail_like_the_reference() {
     cases.sort();
     assert!(!cases.is_empty());
     let results = parallel_map(&cases, |c| {
-        let expr = format!(
-            "(import {} {{ configuration = {}; }}).system.drvPath",
-            nix_path(&nixos),
-            nix_path(c)
-        );
+        let expr = format!("(import {} {{ configuration = {}; }}).system.drvPath", nix_path(&nixos), nix_path(c));
         let tmp = TempDir::new("nixos-fail");
         run_in(
             &paths::rnix_eval_for_tests(),
@@ -240,8 +221,8 @@ fn failing_configs_fail_like_the_reference() {
             .replace(&dir.to_string_lossy().into_owned(), "/CONFIGS")
             .replace(&shared.to_string_lossy().into_owned(), "/SHARED");
         let err_file = c.with_extension("err");
-        let patterns = std::fs::read_to_string(&err_file)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", err_file.display()));
+        let patterns =
+            std::fs::read_to_string(&err_file).unwrap_or_else(|e| panic!("reading {}: {e}", err_file.display()));
         for want in patterns.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             if !stderr.contains(want) {
                 let first = stderr.lines().next().unwrap_or("");

@@ -61,13 +61,10 @@ fn shim_dir(bin: &Path) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rnix-nixpkgs-lib-shim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("creating the shim directory");
     let shim = dir.join("nix-instantiate");
-    let script = format!(
-        "#!/bin/sh\nexec {} instantiate \"$@\"\n",
-        rnix_tests::process::shell_quote(&bin.to_string_lossy())
-    );
+    let script =
+        format!("#!/bin/sh\nexec {} instantiate \"$@\"\n", rnix_tests::process::shell_quote(&bin.to_string_lossy()));
     std::fs::write(&shim, script).expect("writing the nix-instantiate shim");
-    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))
-        .expect("making the shim executable");
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).expect("making the shim executable");
     dir
 }
 
@@ -92,10 +89,8 @@ fn lib_tests_modules_sh_all_pass() {
         Some(p) => format!("{}:{}", shims.display(), p.to_string_lossy()),
         None => shims.display().to_string(),
     };
-    let spec = RunSpec::new("bash", &dir)
-        .arg(dir.join("modules.sh"))
-        .env("PATH", &path)
-        .timeout(Duration::from_secs(900));
+    let spec =
+        RunSpec::new("bash", &dir).arg(dir.join("modules.sh")).env("PATH", &path).timeout(Duration::from_secs(900));
     let out = run(&spec);
     let _ = std::fs::remove_dir_all(&shims);
     let stdout = out.stdout_str();

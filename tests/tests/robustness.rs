@@ -52,9 +52,7 @@ impl Rng {
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 /// Bytes that matter to the Nix lexer/parser; flips often pick one of these.
@@ -65,10 +63,7 @@ fn mutate(src: &[u8], rng: &mut Rng, truncation: bool) -> (Vec<u8>, String) {
     let len = src.len();
     if truncation || len < 2 {
         let at = if len == 0 { 0 } else { rng.below(len) };
-        return (
-            src[..at].to_vec(),
-            format!("truncated at byte {at} of {len}"),
-        );
+        return (src[..at].to_vec(), format!("truncated at byte {at} of {len}"));
     }
     let mut v = src.to_vec();
     let mut ops = Vec::new();
@@ -80,11 +75,7 @@ fn mutate(src: &[u8], rng: &mut Rng, truncation: bool) -> (Vec<u8>, String) {
         match rng.below(4) {
             0 => {
                 let old = v[i];
-                v[i] = if rng.below(2) == 0 {
-                    SPECIAL[rng.below(SPECIAL.len())]
-                } else {
-                    old ^ (1 << rng.below(8))
-                };
+                v[i] = if rng.below(2) == 0 { SPECIAL[rng.below(SPECIAL.len())] } else { old ^ (1 << rng.below(8)) };
                 ops.push(format!("byte {i} {old:#04x}->{:#04x}", v[i]));
             }
             1 => {
@@ -145,10 +136,7 @@ fn nix_files_rec(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -172,9 +160,7 @@ fn spec_for(bin: &Path, root: &Path, job: &Job, timeout: Duration) -> RunSpec {
         .env("NIX_PATH", "lang/dir3:lang/dir4")
         .arg("instantiate");
     match job.mode {
-        Mode::Parse => spec
-            .args(["--parse", "-"])
-            .stdin(Input::File(root.join(&job.rel))),
+        Mode::Parse => spec.args(["--parse", "-"]).stdin(Input::File(root.join(&job.rel))),
         Mode::Eval => spec.args(["--eval", "--strict"]).arg(&job.rel),
     }
 }
@@ -195,12 +181,7 @@ fn corpus_and_mutants_never_crash() {
     let seed: u64 = env_num("ROBUSTNESS_SEED", 20_241_122);
     let budget = Duration::from_secs_f64(env_num("ROBUSTNESS_BUDGET_SECS", 120.0));
     let timeout = Duration::from_secs_f64(env_num("ROBUSTNESS_TIMEOUT", 10.0));
-    let jobs: usize = env_num(
-        "RNIX_TEST_JOBS",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-    );
+    let jobs: usize = env_num("RNIX_TEST_JOBS", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
 
     let tmp = std::env::temp_dir().join(format!("rnix-robustness-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
@@ -208,34 +189,21 @@ fn corpus_and_mutants_never_crash() {
     let root = tmp.canonicalize().unwrap();
     match paths::conformance_dir() {
         Some(d) => copy_tree(&d.join("lang"), &root.join("lang")).expect("copying the corpus"),
-        None => eprintln!(
-            "{} (robustness then uses nix-test-corpus only)",
-            paths::missing_shared_message()
-        ),
+        None => eprintln!("{} (robustness then uses nix-test-corpus only)", paths::missing_shared_message()),
     }
-    copy_tree(&paths::nix_test_corpus_dir(), &root.join("nix-test-corpus"))
-        .expect("copying nix-test-corpus");
+    copy_tree(&paths::nix_test_corpus_dir(), &root.join("nix-test-corpus")).expect("copying nix-test-corpus");
 
     let mut originals = Vec::new();
     nix_files_rec(&root, &mut originals);
     assert!(!originals.is_empty(), "no .nix files to test");
 
-    let rel = |p: &Path| {
-        p.strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned()
-    };
+    let rel = |p: &Path| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
     let mut first = Vec::new();
     let mut rest = Vec::new();
     for p in &originals {
         let r = rel(p);
         for mode in [Mode::Parse, Mode::Eval] {
-            first.push(Job {
-                rel: r.clone(),
-                what: "original".into(),
-                mode,
-            });
+            first.push(Job { rel: r.clone(), what: "original".into(), mode });
         }
         let src = fs::read(p).unwrap();
         let mut rng = Rng::new(seed ^ fnv1a(&r));
@@ -246,11 +214,7 @@ fn corpus_and_mutants_never_crash() {
             let mp = p.with_file_name(format!("{stem}.mut{k}.nix"));
             fs::write(&mp, &text).unwrap();
             for mode in [Mode::Parse, Mode::Eval] {
-                rest.push(Job {
-                    rel: rel(&mp),
-                    what: format!("mutant of {r}: {what}"),
-                    mode,
-                });
+                rest.push(Job { rel: rel(&mp), what: format!("mutant of {r}: {what}"), mode });
             }
         }
     }
@@ -285,11 +249,8 @@ fn corpus_and_mutants_never_crash() {
         Some((crash, out, spec.display()))
     });
     let ran = all.len() - skipped.load(Ordering::Relaxed);
-    let failures: Vec<(&Job, &(String, RunOutput, String))> = all
-        .iter()
-        .zip(&results)
-        .filter_map(|(j, r)| r.as_ref().map(|r| (j, r)))
-        .collect();
+    let failures: Vec<(&Job, &(String, RunOutput, String))> =
+        all.iter().zip(&results).filter_map(|(j, r)| r.as_ref().map(|r| (j, r))).collect();
 
     println!(
         "robustness: {} runs ({} files, {} mutants each, parse + eval) in {:.1}s; {} crash(es); \
@@ -304,20 +265,13 @@ fn corpus_and_mutants_never_crash() {
         budget.as_secs()
     );
     if skipped.load(Ordering::Relaxed) > 0 {
-        println!(
-            "NOTE: the time budget ran out; raise ROBUSTNESS_BUDGET_SECS to run all {} runs",
-            all.len()
-        );
+        println!("NOTE: the time budget ran out; raise ROBUSTNESS_BUDGET_SECS to run all {} runs", all.len());
     }
     if failures.is_empty() {
         let _ = fs::remove_dir_all(&root);
         return;
     }
-    let mut msg = format!(
-        "{} run(s) crashed (files kept in {}):\n",
-        failures.len(),
-        root.display()
-    );
+    let mut msg = format!("{} run(s) crashed (files kept in {}):\n", failures.len(), root.display());
     for (job, (crash, _, cmd)) in failures.iter().take(100) {
         msg.push_str(&format!(
             "  [{:?}] {} ({}): {}\n      $ (cd {} && {})\n",
@@ -372,45 +326,30 @@ const DEEP_TIMEOUT: Duration = Duration::from_secs(60);
 /// recursion depth; never a crash.
 fn value_or_depth_error(name: &str, out: &RunOutput, cmd: &str, want: Option<&str>) {
     if let Some(c) = out.crash() {
-        panic!(
-            "{name}: {c}\n  $ {cmd}\n  stderr: {}",
-            truncate(&out.stderr_str(), 2000)
-        );
+        panic!("{name}: {c}\n  $ {cmd}\n  stderr: {}", truncate(&out.stderr_str(), 2000));
     }
     match out.code() {
         Some(0) => {
             if let Some(w) = want {
-                assert_eq!(
-                    out.stdout_str().trim_end(),
-                    w,
-                    "{name}: wrong value\n  $ {cmd}"
-                );
+                assert_eq!(out.stdout_str().trim_end(), w, "{name}: wrong value\n  $ {cmd}");
             }
         }
         Some(1) => {
             let err = out.stderr_str().to_lowercase();
             assert!(
-                ["stack", "recursion", "depth"]
-                    .iter()
-                    .any(|k| err.contains(k)),
+                ["stack", "recursion", "depth"].iter().any(|k| err.contains(k)),
                 "{name}: exit 1 without mentioning the stack/recursion depth: {}\n  $ {cmd}",
                 truncate(&out.stderr_str(), 500)
             );
         }
-        c => panic!(
-            "{name}: exit status {c:?} (expected 0 or 1): {}\n  $ {cmd}",
-            truncate(&out.stderr_str(), 500)
-        ),
+        c => panic!("{name}: exit status {c:?} (expected 0 or 1): {}\n  $ {cmd}", truncate(&out.stderr_str(), 500)),
     }
 }
 
 #[test]
 fn deep_foldl_over_genlist_1e6() {
-    let (out, cmd) = eval_source(
-        "foldl",
-        "builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 1000000)\n",
-        DEEP_TIMEOUT,
-    );
+    let (out, cmd) =
+        eval_source("foldl", "builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 1000000)\n", DEEP_TIMEOUT);
     if let Some(c) = out.crash() {
         panic!("foldl': {c}\n  $ {cmd}");
     }
@@ -425,11 +364,8 @@ fn deep_foldl_over_genlist_1e6() {
 
 #[test]
 fn deep_non_tail_recursion_1e5() {
-    let (out, cmd) = eval_source(
-        "calls",
-        "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000\n",
-        DEEP_TIMEOUT,
-    );
+    let (out, cmd) =
+        eval_source("calls", "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000\n", DEEP_TIMEOUT);
     value_or_depth_error("10^5 nested calls", &out, &cmd, Some("100000"));
 }
 
@@ -448,17 +384,9 @@ fn deep_thunk_chain_1e5() {
 #[test]
 fn deep_nested_value_printing_1e5() {
     // printing / deepSeq of a 10^5-deep nested list
-    let (out, cmd) = eval_source(
-        "nested-value",
-        "let f = n: if n == 0 then [ ] else [ (f (n - 1)) ]; in f 100000\n",
-        DEEP_TIMEOUT,
-    );
-    value_or_depth_error(
-        "10^5-deep nested list (--strict printing)",
-        &out,
-        &cmd,
-        None,
-    );
+    let (out, cmd) =
+        eval_source("nested-value", "let f = n: if n == 0 then [ ] else [ (f (n - 1)) ]; in f 100000\n", DEEP_TIMEOUT);
+    value_or_depth_error("10^5-deep nested list (--strict printing)", &out, &cmd, None);
 }
 
 #[test]
@@ -494,10 +422,7 @@ fn deep_nested_lists_literal_1e5() {
 /// "memory exhausted" from its parser stack); never a crash.
 fn value_or_depth_error_or_parse(name: &str, out: &RunOutput, cmd: &str) {
     if let Some(c) = out.crash() {
-        panic!(
-            "{name}: {c}\n  $ {cmd}\n  stderr: {}",
-            truncate(&out.stderr_str(), 1000)
-        );
+        panic!("{name}: {c}\n  $ {cmd}\n  stderr: {}", truncate(&out.stderr_str(), 1000));
     }
     assert!(
         matches!(out.code(), Some(0) | Some(1)),
@@ -505,10 +430,7 @@ fn value_or_depth_error_or_parse(name: &str, out: &RunOutput, cmd: &str) {
         out.code()
     );
     if out.code() == Some(1) {
-        assert!(
-            !out.stderr_str().trim().is_empty(),
-            "{name}: exit 1 without a message\n  $ {cmd}"
-        );
+        assert!(!out.stderr_str().trim().is_empty(), "{name}: exit 1 without a message\n  $ {cmd}");
     }
 }
 

@@ -57,11 +57,7 @@ fn check_closure_accepts_what_is_written_and_catches_changes() {
     let names = store_entries(&store_dir);
     assert!(names.contains(out.trim().trim_start_matches("/nix/store/")), "{out}");
     let find = |suffix: &str| {
-        names
-            .iter()
-            .find(|n| n.ends_with(suffix))
-            .unwrap_or_else(|| panic!("no *{suffix} in {names:?}"))
-            .clone()
+        names.iter().find(|n| n.ends_with(suffix)).unwrap_or_else(|| panic!("no *{suffix} in {names:?}")).clone()
     };
     let (top, dep, note, tree) = (find("-top.drv"), find("-dep.drv"), find("-note.txt"), find("-tree"));
     assert_eq!(names.len(), 4, "{names:?}");

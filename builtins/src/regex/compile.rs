@@ -69,11 +69,7 @@ pub(crate) struct NState {
 
 impl NState {
     fn new(op: NOp) -> NState {
-        NState {
-            op,
-            next: INVALID,
-            alt: INVALID,
-        }
+        NState { op, next: INVALID, alt: INVALID }
     }
     fn has_alt(&self) -> bool {
         matches!(self.op, NOp::Alt | NOp::Repeat)
@@ -303,11 +299,7 @@ impl<'a> Scanner<'a> {
             self.value.push(self.p[self.cur]);
             self.cur += 1;
         }
-        let err = if ch == b':' {
-            ErrorKind::Ctype
-        } else {
-            ErrorKind::Collate
-        };
+        let err = if ch == b':' { ErrorKind::Ctype } else { ErrorKind::Collate };
         if self.cur == self.p.len() {
             return Err(err);
         }
@@ -544,10 +536,7 @@ const COLLATE_NAMES: [&str; 128] = [
 
 /// `regex_traits::lookup_collatename`: the character named, if any.
 fn lookup_collatename(name: &[u8]) -> Option<u8> {
-    COLLATE_NAMES
-        .iter()
-        .position(|n| n.as_bytes() == name)
-        .map(|i| i as u8)
+    COLLATE_NAMES.iter().position(|n| n.as_bytes() == name).map(|i| i as u8)
 }
 
 /// `_BracketMatcher` under construction.
@@ -651,11 +640,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn insert_repeat(&mut self, next: i32, alt: i32) -> R<i32> {
-        self.insert(NState {
-            op: NOp::Repeat,
-            next,
-            alt,
-        })
+        self.insert(NState { op: NOp::Repeat, next, alt })
     }
 
     fn append(&mut self, seq: &mut Seq, id: i32) {
@@ -777,13 +762,7 @@ impl<'a> Compiler<'a> {
                     let tmp = self.clone_seq(r)?;
                     let alt = self.insert_repeat(tmp.start, end)?;
                     stack.push(alt);
-                    self.append_seq(
-                        &mut e,
-                        Seq {
-                            start: alt,
-                            end: tmp.end,
-                        },
-                    );
+                    self.append_seq(&mut e, Seq { start: alt, end: tmp.end });
                     i += 1;
                 }
                 self.append(&mut e, end);
@@ -804,13 +783,7 @@ impl<'a> Compiler<'a> {
 
     /// `_M_insert_bracket_matcher` (the opening token is already consumed).
     fn bracket(&mut self, negated: bool) -> R<i32> {
-        let mut m = Bracket {
-            chars: Vec::new(),
-            ranges: Vec::new(),
-            class_set: 0,
-            equiv: Vec::new(),
-            negated,
-        };
+        let mut m = Bracket { chars: Vec::new(), ranges: Vec::new(), class_set: 0, equiv: Vec::new(), negated };
         let mut last = Last::None;
         if self.try_char()? {
             last = Last::Char(self.value[0]);
@@ -900,29 +873,17 @@ impl<'a> Compiler<'a> {
         let s0 = self.insert_subexpr_begin()?;
         debug_assert_eq!(s0, 0);
         let mut top = Seq { start: s0, end: s0 };
-        let mut stack: Vec<Frame> = vec![Frame {
-            group: None,
-            disj: None,
-            terms: Vec::new(),
-        }];
+        let mut stack: Vec<Frame> = vec![Frame { group: None, disj: None, terms: Vec::new() }];
         loop {
             // --- _M_term ---
             if self.match_token(Tok::LineBegin)? {
                 let id = self.insert_op(NOp::LineBegin)?;
-                stack
-                    .last_mut()
-                    .unwrap()
-                    .terms
-                    .push(Seq { start: id, end: id });
+                stack.last_mut().unwrap().terms.push(Seq { start: id, end: id });
                 continue;
             }
             if self.match_token(Tok::LineEnd)? {
                 let id = self.insert_op(NOp::LineEnd)?;
-                stack
-                    .last_mut()
-                    .unwrap()
-                    .terms
-                    .push(Seq { start: id, end: id });
+                stack.last_mut().unwrap().terms.push(Seq { start: id, end: id });
                 continue;
             }
             // --- _M_atom ---
@@ -939,11 +900,7 @@ impl<'a> Compiler<'a> {
                 atom = Seq { start: id, end: id };
             } else if self.match_token(Tok::SubBegin)? {
                 let b = self.insert_subexpr_begin()?;
-                stack.push(Frame {
-                    group: Some(b),
-                    disj: None,
-                    terms: Vec::new(),
-                });
+                stack.push(Frame { group: Some(b), disj: None, terms: Vec::new() });
                 continue;
             } else if self.match_token(Tok::BracketNegBegin)? {
                 let id = self.bracket(true)?;
@@ -963,11 +920,7 @@ impl<'a> Compiler<'a> {
                         let end = self.insert_op(NOp::Dummy)?;
                         self.append(&mut alt1, end);
                         self.append(&mut alt2, end);
-                        let a = self.insert(NState {
-                            op: NOp::Alt,
-                            next: alt2.start,
-                            alt: alt1.start,
-                        })?;
+                        let a = self.insert(NState { op: NOp::Alt, next: alt2.start, alt: alt1.start })?;
                         Seq { start: a, end }
                     }
                 };
@@ -1027,18 +980,13 @@ impl<'a> Compiler<'a> {
         let n = self.states.len();
         for i in 0..n {
             let mut guard = 0;
-            while self.states[i].next >= 0
-                && self.states[self.states[i].next as usize].op == NOp::Dummy
-                && guard <= n
-            {
+            while self.states[i].next >= 0 && self.states[self.states[i].next as usize].op == NOp::Dummy && guard <= n {
                 self.states[i].next = self.states[self.states[i].next as usize].next;
                 guard += 1;
             }
             if self.states[i].has_alt() {
                 let mut guard = 0;
-                while self.states[i].alt >= 0
-                    && self.states[self.states[i].alt as usize].op == NOp::Dummy
-                    && guard <= n
+                while self.states[i].alt >= 0 && self.states[self.states[i].alt as usize].op == NOp::Dummy && guard <= n
                 {
                     self.states[i].alt = self.states[self.states[i].alt as usize].next;
                     guard += 1;
@@ -1062,9 +1010,5 @@ pub(crate) fn compile(pattern: &[u8]) -> Result<Nfa, ErrorKind> {
     };
     c.compile()?;
     c.eliminate_dummy();
-    Ok(Nfa {
-        states: c.states,
-        sets: c.sets,
-        sub_count: c.sub_count,
-    })
+    Ok(Nfa { states: c.states, sets: c.sets, sub_count: c.sub_count })
 }

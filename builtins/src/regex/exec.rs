@@ -144,35 +144,20 @@ impl Prog {
             let st = &nfa.states[i];
             let inst = match st.op {
                 NOp::Accept => Inst::Accept,
-                NOp::Alt => Inst::Alt {
-                    left: tr(st.alt),
-                    right: tr(st.next),
-                },
+                NOp::Alt => Inst::Alt { left: tr(st.alt), right: tr(st.next) },
                 NOp::Repeat => {
                     n_rep += 1;
                     let (more, exit, idx) = (tr(st.alt), tr(st.next), n_rep - 1);
                     match lookup(st.alt).map(|a| nfa.states[a]) {
                         Some(body) if tr(body.next) == map[i] => match body.op {
-                            NOp::Match(set) => Inst::Loop {
-                                more,
-                                exit,
-                                idx,
-                                set,
-                                slot: u32::MAX,
-                            },
+                            NOp::Match(set) => Inst::Loop { more, exit, idx, set, slot: u32::MAX },
                             _ => Inst::Repeat { more, exit, idx },
                         },
                         _ => Inst::Repeat { more, exit, idx },
                     }
                 }
-                NOp::SubBegin(k) => Inst::SubBegin {
-                    k,
-                    next: tr(st.next),
-                },
-                NOp::SubEnd(k) => Inst::SubEnd {
-                    k,
-                    next: tr(st.next),
-                },
+                NOp::SubBegin(k) => Inst::SubBegin { k, next: tr(st.next) },
+                NOp::SubEnd(k) => Inst::SubEnd { k, next: tr(st.next) },
                 NOp::LineBegin => Inst::LineBegin { next: tr(st.next) },
                 NOp::LineEnd => Inst::LineEnd { next: tr(st.next) },
                 NOp::Match(s) => {
@@ -194,25 +179,12 @@ impl Prog {
         }
         // Loops share the memo slot of their body state.
         for k in 0..insts.len() {
-            if let Inst::Loop {
-                more,
-                exit,
-                idx,
-                set,
-                ..
-            } = insts[k]
-            {
+            if let Inst::Loop { more, exit, idx, set, .. } = insts[k] {
                 let slot = match insts[more as usize] {
                     Inst::Byte { slot, .. } | Inst::Set { slot, .. } => slot,
                     _ => unreachable!("loop body is a byte-consuming state"),
                 };
-                insts[k] = Inst::Loop {
-                    more,
-                    exit,
-                    idx,
-                    set,
-                    slot,
-                };
+                insts[k] = Inst::Loop { more, exit, idx, set, slot };
             }
         }
         let mut prog = Prog {
@@ -468,13 +440,7 @@ pub(crate) fn execute(
         Some(
             r.chunks_exact(2)
                 .skip(first_group)
-                .map(|c| {
-                    if c[0] == NONE || c[1] == NONE {
-                        None
-                    } else {
-                        Some((c[0], c[1]))
-                    }
-                })
+                .map(|c| if c[0] == NONE || c[1] == NONE { None } else { Some((c[0], c[1])) })
                 .collect(),
         )
     } else {
@@ -511,10 +477,7 @@ impl<'a> Exec<'a> {
             bits.resize(words, 0);
             self.memo = Memo::Dense { bits, base, span };
         } else {
-            self.memo = Memo::Sparse {
-                map: HashMap::new(),
-                base,
-            };
+            self.memo = Memo::Sparse { map: HashMap::new(), base };
         }
     }
 
@@ -588,10 +551,7 @@ impl<'a> Exec<'a> {
         let nr = self.prog.n_rep;
         self.sc.rep[..nr].fill((0, 0));
         self.sc.stack.clear();
-        self.sc.stack.push(Frame::Explore {
-            pc: 0,
-            pos: self.begin,
-        });
+        self.sc.stack.push(Frame::Explore { pc: 0, pos: self.begin });
         while let Some(f) = self.sc.stack.pop() {
             let (mut pc, mut pos) = match f {
                 Frame::Explore { pc, pos } => (pc, pos),
@@ -714,13 +674,7 @@ impl<'a> Exec<'a> {
                             pc = exit;
                         }
                     }
-                    Inst::Loop {
-                        more,
-                        exit,
-                        idx,
-                        set,
-                        slot,
-                    } => {
+                    Inst::Loop { more, exit, idx, set, slot } => {
                         let rc = self.sc.rep[idx as usize];
                         if rc.1 != 0 && rc.0 == pos {
                             // Re-entered where its current run started.
@@ -827,12 +781,7 @@ impl<'a> Exec<'a> {
     /// complete. Returns the exit to explore at `q`, if any (after pushing
     /// what follows it).
     fn loop_exit(&mut self, pc: u32, p: usize, q: usize) -> Option<(u32, usize)> {
-        let Inst::Loop {
-            exit, idx, slot, ..
-        } = self.prog.insts[pc as usize]
-        else {
-            unreachable!()
-        };
+        let Inst::Loop { exit, idx, slot, .. } = self.prog.insts[pc as usize] else { unreachable!() };
         if !self.has_sol {
             self.sc.rep[idx as usize] = (q - 1, 1);
             self.sc.stack.push(Frame::LoopAfter { pc, p, q });

@@ -65,9 +65,7 @@ pub struct Regex {
 
 impl fmt::Debug for Regex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Regex")
-            .field("groups", &self.group_count())
-            .finish()
+        f.debug_struct("Regex").field("groups", &self.group_count()).finish()
     }
 }
 
@@ -79,13 +77,8 @@ impl Regex {
     /// Compiles like `std::regex(pattern, std::regex::extended)`.
     pub fn new(pattern: &[u8]) -> Result<Regex, RegexError> {
         match compile::compile(pattern) {
-            Ok(nfa) => Ok(Regex {
-                prog: Prog::new(&nfa),
-            }),
-            Err(kind) => Err(RegexError {
-                kind,
-                pattern: pattern.to_vec(),
-            }),
+            Ok(nfa) => Ok(Regex { prog: Prog::new(&nfa) }),
+            Err(kind) => Err(RegexError { kind, pattern: pattern.to_vec() }),
         }
     }
 
@@ -100,11 +93,7 @@ impl Regex {
         if !self.prog.may_match_full(s) {
             return None;
         }
-        let flags = Flags {
-            prev_avail: false,
-            not_null: false,
-            continuous: false,
-        };
+        let flags = Flags { prev_avail: false, not_null: false, continuous: false };
         with_scratch(|sc| execute(&self.prog, s, 0, Mode::Exact, &flags, 1, sc))
     }
 
@@ -116,21 +105,11 @@ impl Regex {
         self.search_flags(s, start, false, false)
     }
 
-    fn search_flags(
-        &self,
-        s: &[u8],
-        start: usize,
-        not_null: bool,
-        continuous: bool,
-    ) -> Option<Captures> {
+    fn search_flags(&self, s: &[u8], start: usize, not_null: bool, continuous: bool) -> Option<Captures> {
         if start > s.len() {
             return None;
         }
-        let flags = Flags {
-            prev_avail: start > 0,
-            not_null,
-            continuous,
-        };
+        let flags = Flags { prev_avail: start > 0, not_null, continuous };
         with_scratch(|sc| execute(&self.prog, s, start, Mode::Prefix, &flags, 0, sc))
     }
 
@@ -172,9 +151,7 @@ impl Regex {
         for m in &matches {
             let (b, e) = m[0].unwrap_or((s.len(), s.len()));
             out.push(SplitItem::Text(&s[prev..b]));
-            out.push(SplitItem::Groups(
-                m[1..].iter().map(|g| g.map(|(x, y)| &s[x..y])).collect(),
-            ));
+            out.push(SplitItem::Groups(m[1..].iter().map(|g| g.map(|(x, y)| &s[x..y])).collect()));
             prev = e;
         }
         out.push(SplitItem::Text(&s[prev..]));

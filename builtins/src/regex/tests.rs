@@ -72,33 +72,13 @@ const CASES: &[(Kind, &str, &str, &str)] = &[
     (M, "\\s", " ", "error: invalid regular expression '\\s'"),
     (M, "(", "a", "error: invalid regular expression '('"),
     (M, ")", "a", "error: invalid regular expression ')'"),
-    (
-        M,
-        "a{100000}",
-        "a",
-        "error: memory limit exceeded by regular expression 'a{100000}'",
-    ),
+    (M, "a{100000}", "a", "error: memory limit exceeded by regular expression 'a{100000}'"),
     (M, "[z-a]", "a", "error: invalid regular expression '[z-a]'"),
-    (
-        M,
-        "[a-z-9]",
-        "a",
-        "error: invalid regular expression '[a-z-9]'",
-    ),
+    (M, "[a-z-9]", "a", "error: invalid regular expression '[a-z-9]'"),
     (M, "*", "a", "error: invalid regular expression '*'"),
     (M, "a**", "aa", "[ ]"),
-    (
-        M,
-        "[[:foo:]]",
-        "a",
-        "error: invalid regular expression '[[:foo:]]'",
-    ),
-    (
-        M,
-        "a{2,1}",
-        "aa",
-        "error: invalid regular expression 'a{2,1}'",
-    ),
+    (M, "[[:foo:]]", "a", "error: invalid regular expression '[[:foo:]]'"),
+    (M, "a{2,1}", "aa", "error: invalid regular expression 'a{2,1}'"),
     (M, "\\]", "]", "error: invalid regular expression '\\]'"),
     (M, "\\}", "}", "error: invalid regular expression '\\}'"),
     (M, "[\\.]", "\\", "[ ]"),
@@ -119,12 +99,7 @@ const CASES: &[(Kind, &str, &str, &str)] = &[
     (M, "^*", "a", "error: invalid regular expression '^*'"),
     (M, "(a)(b)?", "a", "[ \"a\" null ]"),
     (M, "([a-z]+)([0-9]*)", "abc123", "[ \"abc\" \"123\" ]"),
-    (
-        M,
-        "(.*)(\\.tar\\.gz|\\.zip)",
-        "foo-1.0.tar.gz",
-        "[ \"foo-1.0\" \".tar.gz\" ]",
-    ),
+    (M, "(.*)(\\.tar\\.gz|\\.zip)", "foo-1.0.tar.gz", "[ \"foo-1.0\" \".tar.gz\" ]"),
     (M, "([^/]*)/(.*)", "a/b/c", "[ \"a\" \"b/c\" ]"),
     (M, "(a|b)*(b|c)", "abbc", "[ \"b\" \"c\" ]"),
     (M, "(a?)*b", "aab", "[ \"\" ]"),
@@ -132,89 +107,29 @@ const CASES: &[(Kind, &str, &str, &str)] = &[
     (M, "}", "}", "[ ]"),
     (M, "]", "]", "[ ]"),
     (M, "a{1}{2}", "aa", "[ ]"),
-    (
-        S,
-        "",
-        "abc",
-        "[ \"\" [ ] \"a\" [ ] \"b\" [ ] \"c\" [ ] \"\" ]",
-    ),
-    (
-        S,
-        "a*",
-        "baaac",
-        "[ \"\" [ ] \"b\" [ ] \"\" [ ] \"c\" [ ] \"\" ]",
-    ),
-    (
-        S,
-        "a*(ab)*",
-        "aab",
-        "[ \"\" [ null ] \"\" [ null ] \"b\" [ null ] \"\" ]",
-    ),
+    (S, "", "abc", "[ \"\" [ ] \"a\" [ ] \"b\" [ ] \"c\" [ ] \"\" ]"),
+    (S, "a*", "baaac", "[ \"\" [ ] \"b\" [ ] \"\" [ ] \"c\" [ ] \"\" ]"),
+    (S, "a*(ab)*", "aab", "[ \"\" [ null ] \"\" [ null ] \"b\" [ null ] \"\" ]"),
     (S, "(a)b", "abc", "[ \"\" [ \"a\" ] \"c\" ]"),
-    (
-        S,
-        "([ac])",
-        "abc",
-        "[ \"\" [ \"a\" ] \"b\" [ \"c\" ] \"\" ]",
-    ),
-    (
-        S,
-        "(a)|(c)",
-        "abc",
-        "[ \"\" [ \"a\" null ] \"b\" [ null \"c\" ] \"\" ]",
-    ),
+    (S, "([ac])", "abc", "[ \"\" [ \"a\" ] \"b\" [ \"c\" ] \"\" ]"),
+    (S, "(a)|(c)", "abc", "[ \"\" [ \"a\" null ] \"b\" [ null \"c\" ] \"\" ]"),
     (S, "([[:upper:]]+)", " FOO ", "[ \" \" [ \"FOO\" ] \" \" ]"),
     (S, ",", "a,b,,c", "[ \"a\" [ ] \"b\" [ ] \"\" [ ] \"c\" ]"),
     (S, "x", "", "[ \"\" ]"),
     (S, "^a", "aaa", "[ \"\" [ ] \"aa\" ]"),
     (S, "a$", "aaa", "[ \"aa\" [ ] \"\" ]"),
-    (
-        S,
-        "(a|ab)(c|bcd)(d*)",
-        "xabcdy",
-        "[ \"x\" [ \"a\" \"bcd\" \"\" ] \"y\" ]",
-    ),
-    (
-        S,
-        "b*",
-        "abc",
-        "[ \"\" [ ] \"a\" [ ] \"\" [ ] \"c\" [ ] \"\" ]",
-    ),
-    (
-        S,
-        "([0-9]+)|([a-z]+)",
-        "ab12cd",
-        "[ \"\" [ null \"ab\" ] \"\" [ \"12\" null ] \"\" [ null \"cd\" ] \"\" ]",
-    ),
+    (S, "(a|ab)(c|bcd)(d*)", "xabcdy", "[ \"x\" [ \"a\" \"bcd\" \"\" ] \"y\" ]"),
+    (S, "b*", "abc", "[ \"\" [ ] \"a\" [ ] \"\" [ ] \"c\" [ ] \"\" ]"),
+    (S, "([0-9]+)|([a-z]+)", "ab12cd", "[ \"\" [ null \"ab\" ] \"\" [ \"12\" null ] \"\" [ null \"cd\" ] \"\" ]"),
     (S, "\\.", "1.2.3", "[ \"1\" [ ] \"2\" [ ] \"3\" ]"),
     (S, "$", "ab", "[ \"ab\" [ ] \"\" ]"),
     (S, "^", "ab", "[ \"\" [ ] \"ab\" ]"),
     (S, "(a|ab)+", "abab", "[ \"\" [ \"ab\" ] \"\" ]"),
-    (
-        S,
-        "[^[:alnum:]+._?=-]+",
-        "foo bar/baz",
-        "[ \"foo\" [ ] \"bar\" [ ] \"baz\" ]",
-    ),
-    (
-        S,
-        "(x*)",
-        "ab",
-        "[ \"\" [ \"\" ] \"a\" [ \"\" ] \"b\" [ \"\" ] \"\" ]",
-    ),
-    (
-        S,
-        "(a*)*",
-        "aab",
-        "[ \"\" [ \"\" ] \"\" [ \"\" ] \"b\" [ \"\" ] \"\" ]",
-    ),
+    (S, "[^[:alnum:]+._?=-]+", "foo bar/baz", "[ \"foo\" [ ] \"bar\" [ ] \"baz\" ]"),
+    (S, "(x*)", "ab", "[ \"\" [ \"\" ] \"a\" [ \"\" ] \"b\" [ \"\" ] \"\" ]"),
+    (S, "(a*)*", "aab", "[ \"\" [ \"\" ] \"\" [ \"\" ] \"b\" [ \"\" ] \"\" ]"),
     (S, "a|ab", "abab", "[ \"\" [ ] \"\" [ ] \"\" ]"),
-    (
-        S,
-        "(a)(b)?",
-        "aab",
-        "[ \"\" [ \"a\" null ] \"\" [ \"a\" \"b\" ] \"\" ]",
-    ),
+    (S, "(a)(b)?", "aab", "[ \"\" [ \"a\" null ] \"\" [ \"a\" \"b\" ] \"\" ]"),
     (S, "[[:space:]]+", "a b\tc", "[ \"a\" [ ] \"b\" [ ] \"c\" ]"),
 ];
 
@@ -300,18 +215,10 @@ fn oracle_table() {
     for &(kind, pat, input, expected) in CASES {
         let got = eval(kind, pat, input);
         if got != expected {
-            failures.push(format!(
-                "{:?} {:?} {:?}: expected {} got {}",
-                kind, pat, input, expected, got
-            ));
+            failures.push(format!("{:?} {:?} {:?}: expected {} got {}", kind, pat, input, expected, got));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -322,19 +229,11 @@ fn oracle_table_with_memo() {
     for &(kind, pat, input, expected) in CASES {
         let got = eval(kind, pat, input);
         if got != expected {
-            failures.push(format!(
-                "{:?} {:?} {:?}: expected {} got {}",
-                kind, pat, input, expected, got
-            ));
+            failures.push(format!("{:?} {:?} {:?}: expected {} got {}", kind, pat, input, expected, got));
         }
     }
     set_memo_always(false);
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -342,10 +241,7 @@ fn search_api() {
     let re = Regex::new(b"(a|ab)(c|bcd)(d*)").unwrap();
     assert_eq!(re.group_count(), 3);
     let s = b"xxabcdy";
-    assert_eq!(
-        re.search(s, 0),
-        Some(vec![Some((2, 6)), Some((2, 3)), Some((3, 6)), Some((6, 6))])
-    );
+    assert_eq!(re.search(s, 0), Some(vec![Some((2, 6)), Some((2, 3)), Some((3, 6)), Some((6, 6))]));
     assert_eq!(re.search(s, 3), None);
     // `^` only matches at the very beginning of the input.
     let re = Regex::new(b"^a").unwrap();
@@ -357,10 +253,7 @@ fn search_api() {
     assert_eq!(re.search(b"aba", 4), None);
     // Unmatched groups are None.
     let re = Regex::new(b"(a)|(b)").unwrap();
-    assert_eq!(
-        re.search(b"b", 0),
-        Some(vec![Some((0, 1)), None, Some((0, 1))])
-    );
+    assert_eq!(re.search(b"b", 0), Some(vec![Some((0, 1)), None, Some((0, 1))]));
 }
 
 #[test]
@@ -369,10 +262,7 @@ fn error_messages() {
     assert_eq!(e.to_string(), "invalid regular expression '('");
     assert!(!e.is_space());
     let e = Regex::new(b"a{100000}").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "memory limit exceeded by regular expression 'a{100000}'"
-    );
+    assert_eq!(e.to_string(), "memory limit exceeded by regular expression 'a{100000}'");
     assert!(e.is_space());
     assert!(Regex::new(b"a\0").is_err());
 }
@@ -385,10 +275,7 @@ fn long_inputs_do_not_overflow() {
     let re = Regex::new(b"(.*)").unwrap();
     assert_eq!(re.match_full(&big), Some(vec![Some((0, big.len()))]));
     let re = Regex::new(b"(x|y)*").unwrap();
-    assert_eq!(
-        re.match_full(&big),
-        Some(vec![Some((big.len() - 1, big.len()))])
-    );
+    assert_eq!(re.match_full(&big), Some(vec![Some((big.len() - 1, big.len()))]));
     let re = Regex::new(b"(.*)y").unwrap();
     assert_eq!(re.match_full(&big), None);
     let re = Regex::new(b"x*y").unwrap();
@@ -408,14 +295,7 @@ fn long_inputs_do_not_overflow() {
 fn pathological_patterns_finish() {
     // Exponential for a plain backtracker (and for libstdc++ itself).
     let s = vec![b'a'; 200];
-    for pat in [
-        &b"(a*)*b"[..],
-        b"(a|a)*b",
-        b"(a|aa)*b",
-        b"((a*)*|b)*c",
-        b"(a?){30}a{30}b",
-        b"(.*)*x",
-    ] {
+    for pat in [&b"(a*)*b"[..], b"(a|a)*b", b"(a|aa)*b", b"((a*)*|b)*c", b"(a?){30}a{30}b", b"(.*)*x"] {
         let re = Regex::new(pat).unwrap();
         assert_eq!(re.match_full(&s), None, "{}", String::from_utf8_lossy(pat));
         assert!(re.split_matches(&s).iter().all(|m| m[0].is_some()));
@@ -443,13 +323,7 @@ fn random_patterns_never_panic() {
     for _ in 0..20_000 {
         let len = rng.below(12);
         let pat: Vec<u8> = (0..len)
-            .map(|_| {
-                if rng.below(8) == 0 {
-                    rng.below(256) as u8
-                } else {
-                    alphabet[rng.below(alphabet.len())]
-                }
-            })
+            .map(|_| if rng.below(8) == 0 { rng.below(256) as u8 } else { alphabet[rng.below(alphabet.len())] })
             .collect();
         if let Ok(re) = Regex::new(&pat) {
             let ilen = rng.below(10);

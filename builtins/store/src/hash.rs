@@ -101,10 +101,7 @@ impl Hash {
     /// Wraps a digest; fails if its length does not fit `algo`.
     pub fn from_bytes(algo: HashAlgo, digest: &[u8]) -> Result<Hash, HashError> {
         if digest.len() != algo.size() {
-            return Err(HashError::WrongLength {
-                hash: base16_encode(digest),
-                algo,
-            });
+            return Err(HashError::WrongLength { hash: base16_encode(digest), algo });
         }
         let mut bytes = [0u8; 64];
         bytes[..digest.len()].copy_from_slice(digest);
@@ -113,10 +110,7 @@ impl Hash {
 
     /// The all-zero digest, which Nix substitutes for an empty `outputHash`.
     pub fn zero(algo: HashAlgo) -> Hash {
-        Hash {
-            algo,
-            bytes: [0u8; 64],
-        }
+        Hash { algo, bytes: [0u8; 64] }
     }
 
     /// Hashes `data` in one go.
@@ -179,12 +173,7 @@ impl Hash {
         let (parsed, rest, is_sri) = split_prefix(s)?;
         let algo = match (parsed, algo) {
             (None, None) => return Err(HashError::MissingAlgo(rest.to_owned())),
-            (Some(p), Some(ctx)) if p != ctx => {
-                return Err(HashError::WrongAlgo {
-                    hash: s.to_owned(),
-                    expected: ctx,
-                })
-            }
+            (Some(p), Some(ctx)) if p != ctx => return Err(HashError::WrongAlgo { hash: s.to_owned(), expected: ctx }),
             (Some(a), _) | (None, Some(a)) => a,
         };
         Hash::parse_body(rest, algo, is_sri)
@@ -240,10 +229,7 @@ impl Hash {
             }
             decoded
         } else {
-            return Err(HashError::WrongLength {
-                hash: rest.to_owned(),
-                algo,
-            });
+            return Err(HashError::WrongLength { hash: rest.to_owned(), algo });
         };
         Hash::from_bytes(algo, &bytes)
     }
@@ -351,10 +337,7 @@ fn base16_decode(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    digits
-        .chunks(2)
-        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
-        .collect()
+    digits.chunks(2).map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?)).collect()
 }
 
 const BASE64_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -362,10 +345,7 @@ const BASE64_CHARS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 fn base64_encode(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 s.push(BASE64_CHARS[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -388,10 +368,7 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, HashError> {
             b'\n' => continue,
             _ => {}
         }
-        let digit = BASE64_CHARS
-            .iter()
-            .position(|&d| d == c)
-            .ok_or(HashError::InvalidBase64Char)? as u32;
+        let digit = BASE64_CHARS.iter().position(|&d| d == c).ok_or(HashError::InvalidBase64Char)? as u32;
         acc = (acc << 6 | digit) & 0xffff;
         bits += 6;
         if bits >= 8 {
@@ -446,10 +423,9 @@ impl fmt::Display for HashError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HashError::UnknownAlgo(a) => write!(f, "unknown hash algorithm '{a}'"),
-            HashError::MissingAlgo(h) => write!(
-                f,
-                "hash '{h}' does not include a type, nor is the type otherwise known from context"
-            ),
+            HashError::MissingAlgo(h) => {
+                write!(f, "hash '{h}' does not include a type, nor is the type otherwise known from context")
+            }
             HashError::MissingPrefix(h) => write!(f, "hash '{h}' does not include a type"),
             HashError::WrongAlgo { hash, expected } => {
                 write!(f, "hash '{hash}' should have type '{expected}'")

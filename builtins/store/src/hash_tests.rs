@@ -40,10 +40,7 @@ fn digests_and_encodings_of_hello() {
         assert_eq!(h.to_nix32(), b32);
         assert_eq!(h.to_string(HashFormat::Base64, false), b64);
         assert_eq!(h.to_sri(), format!("{algo}-{b64}"));
-        assert_eq!(
-            h.to_string(HashFormat::Nix32, true),
-            format!("{algo}:{b32}")
-        );
+        assert_eq!(h.to_string(HashFormat::Nix32, true), format!("{algo}:{b32}"));
         // Every spelling parses back, with the algorithm given or implied.
         for body in [b16, b32, b64] {
             assert_eq!(Hash::parse_any(body, Some(algo)).unwrap(), h);
@@ -66,14 +63,8 @@ fn conversions() {
     assert_eq!(h.to_nix32(), "cx2j60ggrnmqjrs54c0yzkdbi5kla8q1");
     assert_eq!(h.to_sri(), "sha1-ASNFZ4mrze8BI0VniavN7wEjRWc=");
     let h = Hash::parse_any("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks=", None).unwrap();
-    assert_eq!(
-        h.to_base16(),
-        "cf04af86dc085268c5f4470fbae49b18afbc221b78096aab842d934a76bad0ab"
-    );
-    assert_eq!(
-        h.to_nix32(),
-        "1ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay16g"
-    );
+    assert_eq!(h.to_base16(), "cf04af86dc085268c5f4470fbae49b18afbc221b78096aab842d934a76bad0ab");
+    assert_eq!(h.to_nix32(), "1ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay16g");
 }
 
 /// Provenance: each case is `nix-instantiate --eval --readonly-mode -E '(derivation { name = "x";
@@ -86,38 +77,17 @@ fn parse_any_like_output_hash() {
     let sha = Some(HashAlgo::Sha256);
     let ok = |s: &str, a: Option<HashAlgo>| Hash::parse_any(s, a).unwrap().to_base16();
     assert_eq!(ok(&cf04.to_uppercase(), sha), cf04);
-    assert_eq!(
-        ok("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks", None),
-        cf04
-    );
-    assert_eq!(
-        ok("sha256:zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks=", None),
-        cf04
-    );
-    assert_eq!(
-        ok("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks==", None),
-        cf04
-    );
+    assert_eq!(ok("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks", None), cf04);
+    assert_eq!(ok("sha256:zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks=", None), cf04);
+    assert_eq!(ok("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks==", None), cf04);
 
     let err = |s: &str, a: Option<HashAlgo>| Hash::parse_any(s, a).unwrap_err().to_string();
-    assert_eq!(
-        err("abc", sha),
-        "hash 'abc' has wrong length for hash type 'sha256'"
-    );
-    assert_eq!(
-        err("abc", None),
-        "hash 'abc' does not include a type, nor is the type otherwise known from context"
-    );
-    assert_eq!(
-        err("sha1:abc", sha),
-        "hash 'sha1:abc' should have type 'sha256'"
-    );
+    assert_eq!(err("abc", sha), "hash 'abc' has wrong length for hash type 'sha256'");
+    assert_eq!(err("abc", None), "hash 'abc' does not include a type, nor is the type otherwise known from context");
+    assert_eq!(err("sha1:abc", sha), "hash 'sha1:abc' should have type 'sha256'");
     assert_eq!(err("foo:abc", None), "unknown hash algorithm 'foo'");
     assert_eq!(err("sha256-abc", None), "invalid SRI hash 'abc'");
-    assert_eq!(
-        err("zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks!", sha),
-        "invalid character in Base64 string: ''"
-    );
+    assert_eq!(err("zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60Ks!", sha), "invalid character in Base64 string: ''");
     assert_eq!(
         err("1ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay1eg", sha),
         "invalid base-32 hash '1ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay1eg'"
@@ -132,10 +102,7 @@ fn parse_any_like_output_hash() {
         err("sha256-zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60K", None),
         "invalid SRI hash 'zwSvhtwIUmjF9EcPuuSbGK+8Iht4CWqrhC2TSna60K'"
     );
-    assert_eq!(
-        err("sha256:", None),
-        "hash '' has wrong length for hash type 'sha256'"
-    );
+    assert_eq!(err("sha256:", None), "hash '' has wrong length for hash type 'sha256'");
 }
 
 /// Provenance: same command with `outputHash = ""`: with `outputHashAlgo = "sha256"` Nix warns
@@ -144,26 +111,16 @@ fn parse_any_like_output_hash() {
 #[test]
 fn empty_output_hash() {
     let h = Hash::parse_allow_empty("", Some(HashAlgo::Sha256)).unwrap();
-    assert_eq!(
-        h.to_sri(),
-        "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-    );
-    assert_eq!(
-        Hash::parse_allow_empty("", None).unwrap_err().to_string(),
-        "empty hash requires explicit hash type"
-    );
+    assert_eq!(h.to_sri(), "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert_eq!(Hash::parse_allow_empty("", None).unwrap_err().to_string(), "empty hash requires explicit hash type");
 }
 
 /// Provenance: store-spec.md §2 worked example (sha256 of the `hello.txt` text fingerprint and its
 /// 20-byte fold); the resulting path `qa1w9gdf…-hello.txt` is pinned against Nix in store_path.rs.
 #[test]
 fn compress_hash_folds() {
-    let full =
-        base16_decode("1815be57cf8db6d39c690b6869d4caaebdc483c28f6e42d18e0e066276405238").unwrap();
-    assert_eq!(
-        base16_encode(&compress_hash(&full, 20)),
-        "977bfc864183b0b1ea29595069d4caaebdc483c2"
-    );
+    let full = base16_decode("1815be57cf8db6d39c690b6869d4caaebdc483c28f6e42d18e0e066276405238").unwrap();
+    assert_eq!(base16_encode(&compress_hash(&full, 20)), "977bfc864183b0b1ea29595069d4caaebdc483c2");
 }
 
 #[test]

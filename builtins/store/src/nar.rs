@@ -81,10 +81,7 @@ pub fn nar_hash_path(path: &Path, filter: &mut PathFilter<'_>) -> io::Result<Has
 
 /// Adds the path to an I/O error the way Nix words them: `<doing> '<path>': <reason>`.
 pub(crate) fn with_path(e: io::Error, doing: &str, path: &Path) -> io::Error {
-    io::Error::new(
-        e.kind(),
-        format!("{doing} '{}': {}", path.display(), os_reason(&e)),
-    )
+    io::Error::new(e.kind(), format!("{doing} '{}': {}", path.display(), os_reason(&e)))
 }
 
 /// The error text without Rust's ` (os error N)` suffix.
@@ -120,12 +117,7 @@ impl NarWriter<'_> {
         tokens.iter().try_for_each(|t| self.str(t.as_bytes()))
     }
 
-    fn node(
-        &mut self,
-        path: &Path,
-        meta: &fs::Metadata,
-        filter: &mut PathFilter<'_>,
-    ) -> io::Result<()> {
+    fn node(&mut self, path: &Path, meta: &fs::Metadata, filter: &mut PathFilter<'_>) -> io::Result<()> {
         self.strs(&["(", "type"])?;
         match FileType::of(meta) {
             FileType::Regular => {
@@ -137,8 +129,7 @@ impl NarWriter<'_> {
                 self.contents(path, meta.len())?;
             }
             FileType::Symlink => {
-                let target =
-                    fs::read_link(path).map_err(|e| with_path(e, "reading symbolic link", path))?;
+                let target = fs::read_link(path).map_err(|e| with_path(e, "reading symbolic link", path))?;
                 self.strs(&["symlink", "target"])?;
                 self.str(target.as_os_str().as_bytes())?;
             }
@@ -146,8 +137,8 @@ impl NarWriter<'_> {
                 self.str(b"directory")?;
                 for name in sorted_entries(path)? {
                     let child = path.join(&name);
-                    let child_meta = fs::symlink_metadata(&child)
-                        .map_err(|e| with_path(e, "getting status of", &child))?;
+                    let child_meta =
+                        fs::symlink_metadata(&child).map_err(|e| with_path(e, "getting status of", &child))?;
                     if !filter(&child, FileType::of(&child_meta)) {
                         continue;
                     }
@@ -172,15 +163,11 @@ impl NarWriter<'_> {
     fn contents(&mut self, path: &Path, len: u64) -> io::Result<()> {
         let file = File::open(path).map_err(|e| with_path(e, "opening file", path))?;
         self.out.write_all(&len.to_le_bytes())?;
-        let copied = io::copy(&mut file.take(len), self.out)
-            .map_err(|e| with_path(e, "reading file", path))?;
+        let copied = io::copy(&mut file.take(len), self.out).map_err(|e| with_path(e, "reading file", path))?;
         if copied != len {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!(
-                    "file '{}' changed while it was being archived",
-                    path.display()
-                ),
+                format!("file '{}' changed while it was being archived", path.display()),
             ));
         }
         self.pad(len)

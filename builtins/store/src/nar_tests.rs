@@ -4,9 +4,7 @@
 use std::os::unix::fs::symlink;
 
 use super::*;
-use crate::test_support::{
-    drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir,
-};
+use crate::test_support::{drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -27,18 +25,9 @@ fn fixture_tree() {
     make_fixture(&fix);
     assert_eq!(dump(&fix).len(), 2960);
     let h = nar_hash_path(&fix, &mut |_, _| true).unwrap();
-    assert_eq!(
-        h.to_base16(),
-        "e1594d0438f41cb5767d0940a0fc7a9ff26577fda13bce67e698c271d397b844"
-    );
-    assert_eq!(
-        h.to_nix32(),
-        "0i5qjz9p3hlqwrkwwfx1zmvnbwlzgbya0h09gmvba77l7024sng1"
-    );
-    assert_eq!(
-        h.to_sri(),
-        "sha256-4VlNBDj0HLV2fQlAoPx6n/Jld/2hO85n5pjCcdOXuEQ="
-    );
+    assert_eq!(h.to_base16(), "e1594d0438f41cb5767d0940a0fc7a9ff26577fda13bce67e698c271d397b844");
+    assert_eq!(h.to_nix32(), "0i5qjz9p3hlqwrkwwfx1zmvnbwlzgbya0h09gmvba77l7024sng1");
+    assert_eq!(h.to_sri(), "sha256-4VlNBDj0HLV2fQlAoPx6n/Jld/2hO85n5pjCcdOXuEQ=");
 }
 
 /// Provenance: the stored copies of `builtins.path { name = "filtered"; filter = … }` and
@@ -55,16 +44,11 @@ fn filtered_trees() {
         drop_sub_and_symlinks(p, t)
     };
     let h = nar_hash_path(&fix, &mut filter).unwrap();
-    assert_eq!(
-        h.to_base16(),
-        "86dad42b993b1f13e3f8eb0f35c83b232750b19d805e8e28070cf2f8c244f706"
-    );
+    assert_eq!(h.to_base16(), "86dad42b993b1f13e3f8eb0f35c83b232750b19d805e8e28070cf2f8c244f706");
     // The root is never offered, and nothing below a rejected directory is.
     assert!(!seen.iter().any(|p| p.as_os_str().is_empty()));
     assert!(seen.iter().any(|p| p == Path::new("sub")));
-    assert!(!seen
-        .iter()
-        .any(|p| p.starts_with("sub") && p != Path::new("sub")));
+    assert!(!seen.iter().any(|p| p.starts_with("sub") && p != Path::new("sub")));
     assert!(seen.iter().any(|p| p == Path::new("bin/run.sh")));
 
     let mut out = Vec::new();
@@ -72,10 +56,7 @@ fn filtered_trees() {
     assert_eq!(out.len(), 1880);
 
     let h = nar_hash_path(&fix, &mut drop_symlinks_and_e_acute).unwrap();
-    assert_eq!(
-        h.to_base16(),
-        "964cf78dbe8096fea181634fbf30cd170b1b5e4c274f1504165e534ef7b3ea21"
-    );
+    assert_eq!(h.to_base16(), "964cf78dbe8096fea181634fbf30cd170b1b5e4c274f1504165e534ef7b3ea21");
 }
 
 /// Provenance: `nix-store --dump builder.sh | sha256sum` / `| wc -c` (builder.sh = `echo hello > $out\n`),
@@ -139,10 +120,7 @@ fn fifo_is_an_error_not_a_panic() {
         return; // no mkfifo on this machine: nothing to check
     }
     let err = nar_hash_path(&dir, &mut |_, _| true).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        format!("file '{}' has an unsupported type", fifo.display())
-    );
+    assert_eq!(err.to_string(), format!("file '{}' has an unsupported type", fifo.display()));
     // A filter that drops it makes the tree archivable.
     assert!(nar_hash_path(&dir, &mut |_, t| t != FileType::Unknown).is_ok());
     assert!(nar_hash_path(&tmp.path().join("missing"), &mut |_, _| true).is_err());

@@ -19,8 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::hash::{Hash, HashAlgo, Hasher};
 use crate::nar::{nar_hash_path, os_reason, with_path, FileType, PathFilter};
 use crate::store_path::{
-    make_fixed_output_path, make_text_path, FileIngestionMethod, StorePath, StorePathError,
-    STORE_DIR,
+    make_fixed_output_path, make_text_path, FileIngestionMethod, StorePath, StorePathError, STORE_DIR,
 };
 use crate::writer::{Job, Ticket, Writer};
 
@@ -34,12 +33,7 @@ pub trait Store {
     /// Adds a text file (`toFile`, `.drv`) with the given references (absolute store paths);
     /// returns its path. An existing path is left alone. The store may write the file after
     /// returning (see [`Store::add_path_deferred`]).
-    fn add_text(
-        &self,
-        name: &str,
-        contents: &[u8],
-        references: &BTreeSet<String>,
-    ) -> Result<String, StoreError>;
+    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError>;
 
     /// Imports `src` as Nix does for `./file` interpolation and `builtins.path`:
     /// - `Recursive`: the NAR of the (filtered) tree, sha256, `source` path;
@@ -110,10 +104,7 @@ struct DirState {
 impl DirStore {
     /// A store whose files go to `root/nix/store` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> DirStore {
-        DirStore {
-            root: root.into(),
-            state: Mutex::new(None),
-        }
+        DirStore { root: root.into(), state: Mutex::new(None) }
     }
 
     /// The directory given to [`DirStore::new`].
@@ -159,13 +150,8 @@ impl DirStore {
                 on_disk.insert(name);
             }
         }
-        let writer = Writer::spawn(dir.clone())
-            .map_err(|e| with_path(e, "starting the writer for", &dir))?;
-        Ok(DirState {
-            on_disk,
-            added: HashMap::new(),
-            writer,
-        })
+        let writer = Writer::spawn(dir.clone()).map_err(|e| with_path(e, "starting the writer for", &dir))?;
+        Ok(DirState { on_disk, added: HashMap::new(), writer })
     }
 
     /// Waits until the store path holding `path` is on disk, if this store is writing it.
@@ -191,12 +177,7 @@ impl DirStore {
 }
 
 impl Store for DirStore {
-    fn add_text(
-        &self,
-        name: &str,
-        contents: &[u8],
-        references: &BTreeSet<String>,
-    ) -> Result<String, StoreError> {
+    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
         let sp = make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?;
         self.put(&sp, || Job::Text(contents.to_vec()))
     }
@@ -231,19 +212,14 @@ impl Store for DirStore {
             keep
         })?;
         let job = || match method {
-            FileIngestionMethod::Recursive => Job::Tree {
-                src,
-                rejected,
-                hash,
-            },
+            FileIngestionMethod::Recursive => Job::Tree { src, rejected, hash },
             _ => Job::Flat { src, hash },
         };
         Ok((self.put(&sp, job)?, hash))
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.real_path(path)
-            .is_some_and(|p| fs::symlink_metadata(p).is_ok())
+        self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
     }
 
     fn real_path(&self, path: &str) -> Option<PathBuf> {
@@ -278,23 +254,13 @@ impl ReadOnlyStore {
 
     /// Reads (never writes) the directory store at `root`.
     pub fn over(root: impl Into<PathBuf>) -> ReadOnlyStore {
-        ReadOnlyStore {
-            root: Some(root.into()),
-        }
+        ReadOnlyStore { root: Some(root.into()) }
     }
 }
 
 impl Store for ReadOnlyStore {
-    fn add_text(
-        &self,
-        name: &str,
-        contents: &[u8],
-        references: &BTreeSet<String>,
-    ) -> Result<String, StoreError> {
-        Ok(
-            make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?
-                .to_absolute(),
-        )
+    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
+        Ok(make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?.to_absolute())
     }
 
     fn add_path(
@@ -309,8 +275,7 @@ impl Store for ReadOnlyStore {
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.real_path(path)
-            .is_some_and(|p| fs::symlink_metadata(p).is_ok())
+        self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
     }
 
     fn real_path(&self, path: &str) -> Option<PathBuf> {
@@ -364,12 +329,7 @@ pub(crate) fn copy_flat(src: &Path, out: &mut dyn Write) -> io::Result<()> {
             Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("reading from file: {}", os_reason(&e)),
-                ))
-            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("reading from file: {}", os_reason(&e)))),
         };
         out.write_all(&buf[..n])?;
     }
@@ -391,10 +351,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Path(e) => e.fmt(f),
             StoreError::Io(e) => f.write_str(&os_reason(e)),
-            StoreError::Changed(p) => write!(
-                f,
-                "path '{p}' changed while it was being added to the store"
-            ),
+            StoreError::Changed(p) => write!(f, "path '{p}' changed while it was being added to the store"),
         }
     }
 }

@@ -32,10 +32,7 @@ impl StorePath {
     /// are tolerated, as in Nix.
     pub fn parse(path: &str) -> Result<StorePath, StorePathError> {
         let canon = canon_path(path)?;
-        match canon
-            .strip_prefix(STORE_DIR)
-            .and_then(|r| r.strip_prefix('/'))
-        {
+        match canon.strip_prefix(STORE_DIR).and_then(|r| r.strip_prefix('/')) {
             Some(base) if !base.contains('/') => StorePath::from_base_name(base),
             _ => Err(StorePathError::NotInStore(canon)),
         }
@@ -45,10 +42,7 @@ impl StorePath {
     /// (`""` or starting with `/`), like Nix's `toStorePath`.
     pub fn parse_prefix(path: &str) -> Result<(StorePath, String), StorePathError> {
         let canon = canon_path(path)?;
-        let Some(inner) = canon
-            .strip_prefix(STORE_DIR)
-            .and_then(|r| r.strip_prefix('/'))
-        else {
+        let Some(inner) = canon.strip_prefix(STORE_DIR).and_then(|r| r.strip_prefix('/')) else {
             return Err(StorePathError::NotInStore(canon));
         };
         let (base, rest) = match inner.find('/') {
@@ -66,27 +60,15 @@ impl StorePath {
         if base_name.len() < HASH_PART_LEN + 1 {
             return Err(StorePathError::TooShort(base_name.to_owned()));
         }
-        if let Some(c) = base_name
-            .chars()
-            .take(HASH_PART_LEN)
-            .find(|&c| !is_nix32_char(c))
-        {
-            return Err(StorePathError::IllegalHashChar {
-                path: base_name.to_owned(),
-                c,
-            });
+        if let Some(c) = base_name.chars().take(HASH_PART_LEN).find(|&c| !is_nix32_char(c)) {
+            return Err(StorePathError::IllegalHashChar { path: base_name.to_owned(), c });
         }
         if !base_name.is_char_boundary(HASH_PART_LEN + 1) {
             let c = base_name[HASH_PART_LEN..].chars().next().unwrap_or('-');
-            return Err(StorePathError::IllegalChar {
-                path: base_name.to_owned(),
-                c,
-            });
+            return Err(StorePathError::IllegalChar { path: base_name.to_owned(), c });
         }
         check_name(base_name, &base_name[HASH_PART_LEN + 1..])?;
-        Ok(StorePath {
-            base_name: base_name.to_owned(),
-        })
+        Ok(StorePath { base_name: base_name.to_owned() })
     }
 
     /// Builds `<nix32(hash20)>-<name>`, checking the name.
@@ -143,10 +125,7 @@ fn check_name(base_name: &str, name: &str) -> Result<(), StorePathError> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "+-._?=".contains(c);
     match name.chars().find(|&c| !allowed(c)) {
-        Some(c) => Err(StorePathError::IllegalChar {
-            path: base_name.to_owned(),
-            c,
-        }),
+        Some(c) => Err(StorePathError::IllegalChar { path: base_name.to_owned(), c }),
         None => Ok(()),
     }
 }
@@ -194,16 +173,8 @@ impl FileIngestionMethod {
 
 /// Nix's `makeStorePath`: `F = "<type>:<algo>:<hex>:/nix/store:<name>"`, path hash =
 /// nix32(compress20(sha256(F))). `inner` is normally a sha256.
-pub fn make_store_path(
-    path_type: &str,
-    inner: &Hash,
-    name: &str,
-) -> Result<StorePath, StorePathError> {
-    let fingerprint = format!(
-        "{path_type}:{}:{}:{STORE_DIR}:{name}",
-        inner.algo(),
-        inner.to_base16()
-    );
+pub fn make_store_path(path_type: &str, inner: &Hash, name: &str) -> Result<StorePath, StorePathError> {
+    let fingerprint = format!("{path_type}:{}:{}:{STORE_DIR}:{name}", inner.algo(), inner.to_base16());
     let h = Hash::digest(HashAlgo::Sha256, fingerprint.as_bytes());
     StorePath::from_parts(&compress_hash(h.as_bytes(), 20), name)
 }
@@ -221,10 +192,7 @@ fn type_with_refs(kind: &str, references: &BTreeSet<String>) -> String {
 fn require_sha256(hash: &Hash, name: &str) -> Result<(), StorePathError> {
     match hash.algo() {
         HashAlgo::Sha256 => Ok(()),
-        algo => Err(StorePathError::TextNeedsSha256 {
-            name: name.to_owned(),
-            algo,
-        }),
+        algo => Err(StorePathError::TextNeedsSha256 { name: name.to_owned(), algo }),
     }
 }
 
@@ -255,21 +223,10 @@ pub fn make_fixed_output_path(
         FileIngestionMethod::Recursive if hash.algo() == HashAlgo::Sha256 => {
             make_store_path(&type_with_refs("source", references), hash, name)
         }
-        _ if !references.is_empty() => {
-            Err(StorePathError::FixedOutputWithReferences(name.to_owned()))
-        }
+        _ if !references.is_empty() => Err(StorePathError::FixedOutputWithReferences(name.to_owned())),
         _ => {
-            let inner = format!(
-                "fixed:out:{}{}:{}:",
-                method.prefix(),
-                hash.algo(),
-                hash.to_base16()
-            );
-            make_store_path(
-                "output:out",
-                &Hash::digest(HashAlgo::Sha256, inner.as_bytes()),
-                name,
-            )
+            let inner = format!("fixed:out:{}{}:{}:", method.prefix(), hash.algo(), hash.to_base16());
+            make_store_path("output:out", &Hash::digest(HashAlgo::Sha256, inner.as_bytes()), name)
         }
     }
 }
@@ -284,16 +241,8 @@ pub fn output_path_name(drv_name: &str, output: &str) -> String {
 }
 
 /// Nix's `makeOutputPath`: type `output:<output>` over the derivation's (masked) hash modulo.
-pub fn make_output_path(
-    drv_hash_modulo: &Hash,
-    output: &str,
-    drv_name: &str,
-) -> Result<StorePath, StorePathError> {
-    make_store_path(
-        &format!("output:{output}"),
-        drv_hash_modulo,
-        &output_path_name(drv_name, output),
-    )
+pub fn make_output_path(drv_hash_modulo: &Hash, output: &str, drv_name: &str) -> Result<StorePath, StorePathError> {
+    make_store_path(&format!("output:{output}"), drv_hash_modulo, &output_path_name(drv_name, output))
 }
 
 /// `builtins.placeholder output`: `/` + nix32(sha256("nix-output:" + output)).
@@ -346,29 +295,23 @@ impl fmt::Display for StorePathError {
         match self {
             StorePathError::TooShort(p) => write!(f, "'{p}' is too short to be a valid store path"),
             StorePathError::IllegalHashChar { path, c } => {
-                write!(
-                    f,
-                    "store path '{path}' contains illegal base-32 character '{c}'"
-                )
+                write!(f, "store path '{path}' contains illegal base-32 character '{c}'")
             }
             StorePathError::EmptyName(p) => write!(f, "store path '{p}' has an empty name"),
-            StorePathError::NameTooLong(p) => write!(
-                f,
-                "store path '{p}' has a name longer than {MAX_NAME_LEN} characters"
-            ),
+            StorePathError::NameTooLong(p) => {
+                write!(f, "store path '{p}' has a name longer than {MAX_NAME_LEN} characters")
+            }
             StorePathError::IllegalChar { path, c } => {
                 write!(f, "store path '{path}' contains illegal character '{c}'")
             }
             StorePathError::NotInStore(p) => write!(f, "path '{p}' is not in the Nix store"),
             StorePathError::NotAbsolute(p) => write!(f, "not an absolute path: '{p}'"),
-            StorePathError::FixedOutputWithReferences(n) => write!(
-                f,
-                "fixed output derivation '{n}' is not allowed to refer to other store paths."
-            ),
-            StorePathError::TextNeedsSha256 { name, algo } => write!(
-                f,
-                "text-hashed store path '{name}' needs a sha256 hash, not {algo}"
-            ),
+            StorePathError::FixedOutputWithReferences(n) => {
+                write!(f, "fixed output derivation '{n}' is not allowed to refer to other store paths.")
+            }
+            StorePathError::TextNeedsSha256 { name, algo } => {
+                write!(f, "text-hashed store path '{name}' needs a sha256 hash, not {algo}")
+            }
         }
     }
 }

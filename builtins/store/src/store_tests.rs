@@ -7,9 +7,7 @@
 use std::os::unix::fs::MetadataExt;
 
 use super::*;
-use crate::test_support::{
-    drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir,
-};
+use crate::test_support::{drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir};
 
 fn all(_: &Path, _: FileType) -> bool {
     true
@@ -68,10 +66,7 @@ fn dir_store_imports_like_nix() {
 
     let (p, h) = store.add_path("fix", &fix, rec, &mut all).unwrap();
     assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
-    assert_eq!(
-        h.to_nix32(),
-        "0i5qjz9p3hlqwrkwwfx1zmvnbwlzgbya0h09gmvba77l7024sng1"
-    );
+    assert_eq!(h.to_nix32(), "0i5qjz9p3hlqwrkwwfx1zmvnbwlzgbya0h09gmvba77l7024sng1");
     let (p, _) = store.add_path("fixture", &fix, rec, &mut all).unwrap();
     assert_eq!(p, "/nix/store/v0rx48s3cm2fq5z8znafahcmk4xx8hrn-fixture");
     let stored = store.real_path(&p).unwrap();
@@ -87,21 +82,14 @@ fn dir_store_imports_like_nix() {
     ] {
         assert!(l.contains(&line.to_owned()), "{line} not in {l:?}");
     }
-    assert_eq!(
-        fs::read_link(stored.join("dangling")).unwrap(),
-        Path::new("../nowhere")
-    );
+    assert_eq!(fs::read_link(stored.join("dangling")).unwrap(), Path::new("../nowhere"));
     assert_eq!(nar_hash_path(&stored, &mut all).unwrap(), h);
 
-    let (p, _) = store
-        .add_path("filtered", &fix, rec, &mut drop_sub_and_symlinks)
-        .unwrap();
+    let (p, _) = store.add_path("filtered", &fix, rec, &mut drop_sub_and_symlinks).unwrap();
     assert_eq!(p, "/nix/store/9i3ny40z3ybfzb4mapl30dcsjnbybbkw-filtered");
     assert_eq!(listing(&store.real_path(&p).unwrap()), FILTERED_LISTING);
 
-    let (p, _) = store
-        .add_path("fix", &fix, rec, &mut drop_symlinks_and_e_acute)
-        .unwrap();
+    let (p, _) = store.add_path("fix", &fix, rec, &mut drop_symlinks_and_e_acute).unwrap();
     assert_eq!(p, "/nix/store/g0bphyjlpk4fc8g9pnx87qv89pvhzviw-fix");
 
     let run = fix.join("bin/run.sh");
@@ -110,19 +98,14 @@ fn dir_store_imports_like_nix() {
     assert_eq!(listing(&store.real_path(&p).unwrap()), ["555 f "]);
 
     let flat = FileIngestionMethod::Flat;
-    let (p, h) = store
-        .add_path("a.txt", &fix.join("a.txt"), flat, &mut all)
-        .unwrap();
+    let (p, h) = store.add_path("a.txt", &fix.join("a.txt"), flat, &mut all).unwrap();
     assert_eq!(p, "/nix/store/fdwm55r4skpypx1gwzb7x69ckav1rv09-a.txt");
     assert_eq!(h, Hash::digest(HashAlgo::Sha256, b"hello\n"));
     // A flat import of an executable is stored non-executable.
     let (p, _) = store.add_path("run", &run, flat, &mut all).unwrap();
     assert_eq!(p, "/nix/store/d2bizrqygainsqjyyipsyhlhn21xcwwq-run");
     assert_eq!(listing(&store.real_path(&p).unwrap()), ["444 f "]);
-    assert_eq!(
-        fs::read(store.real_path(&p).unwrap()).unwrap(),
-        b"#!/bin/sh\necho run\n"
-    );
+    assert_eq!(fs::read(store.real_path(&p).unwrap()).unwrap(), b"#!/bin/sh\necho run\n");
 
     // Adding again changes nothing and leaves no temp files behind.
     store.add_path("fixture", &fix, rec, &mut all).unwrap();
@@ -144,15 +127,10 @@ fn filter_runs_once_per_entry() {
     let store = DirStore::new(tmp.path().join("root"));
     let mut calls = Vec::new();
     store
-        .add_path(
-            "filtered",
-            &fix,
-            FileIngestionMethod::Recursive,
-            &mut |p, t| {
-                calls.push(p.to_owned());
-                drop_sub_and_symlinks(p, t)
-            },
-        )
+        .add_path("filtered", &fix, FileIngestionMethod::Recursive, &mut |p, t| {
+            calls.push(p.to_owned());
+            drop_sub_and_symlinks(p, t)
+        })
         .unwrap();
     let unique: HashSet<_> = calls.iter().collect();
     assert_eq!(unique.len(), calls.len());
@@ -181,16 +159,11 @@ fn add_text_writes_read_only_files() {
     // Text ingestion of a file is the same rule.
     let f = tmp.path().join("h");
     fs::write(&f, "hello\n").unwrap();
-    let (p, _) = store
-        .add_path("hello.txt", &f, FileIngestionMethod::Text, &mut all)
-        .unwrap();
+    let (p, _) = store.add_path("hello.txt", &f, FileIngestionMethod::Text, &mut all).unwrap();
     assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
 
     let err = store.add_text("a b", b"x", &none).unwrap_err().to_string();
-    assert_eq!(
-        err,
-        "store path 'dm85kbl5cy82j2dzvy1874s14y3salv3-a b' contains illegal character ' '"
-    );
+    assert_eq!(err, "store path 'dm85kbl5cy82j2dzvy1874s14y3salv3-a b' contains illegal character ' '");
 }
 
 #[test]
@@ -199,35 +172,17 @@ fn read_only_store_computes_and_writes_nothing() {
     let fix = tmp.path().join("fix");
     make_fixture(&fix);
     let ro = ReadOnlyStore::new();
-    let (p, _) = ro
-        .add_path(
-            "filtered",
-            &fix,
-            FileIngestionMethod::Recursive,
-            &mut drop_sub_and_symlinks,
-        )
-        .unwrap();
+    let (p, _) = ro.add_path("filtered", &fix, FileIngestionMethod::Recursive, &mut drop_sub_and_symlinks).unwrap();
     assert_eq!(p, "/nix/store/9i3ny40z3ybfzb4mapl30dcsjnbybbkw-filtered");
-    let (p, _) = ro
-        .add_path(
-            "a.txt",
-            &fix.join("a.txt"),
-            FileIngestionMethod::Flat,
-            &mut all,
-        )
-        .unwrap();
+    let (p, _) = ro.add_path("a.txt", &fix.join("a.txt"), FileIngestionMethod::Flat, &mut all).unwrap();
     assert_eq!(p, "/nix/store/fdwm55r4skpypx1gwzb7x69ckav1rv09-a.txt");
-    let p = ro
-        .add_text("hello.txt", b"hello\n", &BTreeSet::new())
-        .unwrap();
+    let p = ro.add_text("hello.txt", b"hello\n", &BTreeSet::new()).unwrap();
     assert!(!ro.exists(&p));
     assert_eq!(ro.real_path(&p), None);
     assert_eq!(ro.store_dir(), "/nix/store");
 
     let root = tmp.path().join("root");
-    DirStore::new(&root)
-        .add_text("hello.txt", b"hello\n", &BTreeSet::new())
-        .unwrap();
+    DirStore::new(&root).add_text("hello.txt", b"hello\n", &BTreeSet::new()).unwrap();
     let over = ReadOnlyStore::over(&root);
     assert!(over.exists(&p));
     assert!(!over.exists("/nix/store/l82nr4gna33sc2g8m4hkkr6r983dlbd6-a.txt"));
@@ -243,28 +198,13 @@ fn import_errors() {
     let tmp = TempDir::new();
     let fix = tmp.path().join("fix");
     make_fixture(&fix);
-    for store in [
-        &DirStore::new(tmp.path().join("root")) as &dyn Store,
-        &ReadOnlyStore::new(),
-    ] {
-        let err = store
-            .add_path("fix", &fix, FileIngestionMethod::Flat, &mut all)
-            .unwrap_err();
+    for store in [&DirStore::new(tmp.path().join("root")) as &dyn Store, &ReadOnlyStore::new()] {
+        let err = store.add_path("fix", &fix, FileIngestionMethod::Flat, &mut all).unwrap_err();
         assert_eq!(err.to_string(), "reading from file: Is a directory");
         let missing = tmp.path().join("nonexist");
-        let err = store
-            .add_path("x", &missing, FileIngestionMethod::Recursive, &mut all)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "getting status of '{}': No such file or directory",
-                missing.display()
-            )
-        );
-        assert!(store
-            .add_path("a b", &fix, FileIngestionMethod::Recursive, &mut all)
-            .is_err());
+        let err = store.add_path("x", &missing, FileIngestionMethod::Recursive, &mut all).unwrap_err();
+        assert_eq!(err.to_string(), format!("getting status of '{}': No such file or directory", missing.display()));
+        assert!(store.add_path("a b", &fix, FileIngestionMethod::Recursive, &mut all).is_err());
     }
     // Nothing was written: the store directory is made by the first successful add.
     assert!(!tmp.path().join("root/nix").exists());
@@ -294,12 +234,9 @@ fn queued_writes_are_visible() {
     make_fixture(&fix);
     let store = DirStore::new(tmp.path().join("root"));
     let none = BTreeSet::new();
-    let texts: Vec<String> = (0..200)
-        .map(|i| store.add_text(&format!("t{i}"), format!("{i}\n").as_bytes(), &none).unwrap())
-        .collect();
-    let (tree, _) = store
-        .add_path("fix", &fix, FileIngestionMethod::Recursive, &mut all)
-        .unwrap();
+    let texts: Vec<String> =
+        (0..200).map(|i| store.add_text(&format!("t{i}"), format!("{i}\n").as_bytes(), &none).unwrap()).collect();
+    let (tree, _) = store.add_path("fix", &fix, FileIngestionMethod::Recursive, &mut all).unwrap();
     assert!(store.exists(&format!("{tree}/sub/deeper/empty")));
     assert_eq!(fs::read(store.real_path(&texts[199]).unwrap()).unwrap(), b"199\n");
     let late = store.add_text("late", b"late\n", &none).unwrap();

@@ -13,8 +13,7 @@ impl TempDir {
     pub fn new() -> TempDir {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nix-store-core-test-{}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("nix-store-core-test-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -86,8 +85,7 @@ pub fn make_fixture(d: &Path) {
 /// baseNameOf p == "sub") && t != "symlink"; }` in the reference run.
 pub fn drop_sub_and_symlinks(p: &Path, t: crate::nar::FileType) -> bool {
     use crate::nar::FileType;
-    !(t == FileType::Directory && p.file_name().is_some_and(|n| n == "sub"))
-        && t != FileType::Symlink
+    !(t == FileType::Directory && p.file_name().is_some_and(|n| n == "sub")) && t != FileType::Symlink
 }
 
 /// The filter of `builtins.filterSource (p: t: t != "symlink" && baseNameOf p != "é")`.

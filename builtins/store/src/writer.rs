@@ -12,12 +12,12 @@
 //! [`Writer::flush`]); one never reported is printed when the writer is dropped.
 
 use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -36,11 +36,7 @@ pub(crate) enum Job {
     Flat { src: PathBuf, hash: Hash },
     /// A copy of the tree `src` without the `rejected` entries (and what is below them),
     /// whose NAR sha256 must be `hash`.
-    Tree {
-        src: PathBuf,
-        rejected: HashSet<PathBuf>,
-        hash: Hash,
-    },
+    Tree { src: PathBuf, rejected: HashSet<PathBuf>, hash: Hash },
 }
 
 /// The position of a job in the queue: it is on disk once [`Writer::wait`] returns.
@@ -126,24 +122,15 @@ impl Writer {
     pub(crate) fn spawn(dir: PathBuf) -> io::Result<Writer> {
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || run(&dir, &theirs))?;
-        Ok(Writer {
-            thread: Some(thread),
-            shared,
-            submitted: 0,
-        })
+        let thread = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(&dir, &theirs))?;
+        Ok(Writer { thread: Some(thread), shared, submitted: 0 })
     }
 
     /// Queues `job` for the store path `base_name`. Fails, without queuing, with an
     /// earlier write's error that was not reported yet.
     pub(crate) fn submit(&mut self, base_name: &str, job: Job) -> Result<Ticket, StoreError> {
         self.shared.take_error()?;
-        let task = Task {
-            base_name: base_name.to_owned(),
-            job,
-        };
+        let task = Task { base_name: base_name.to_owned(), job };
         if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
             return Err(StoreError::Io(io::Error::other("the store writer has stopped")));
         }
@@ -166,11 +153,7 @@ impl Writer {
         p.waiting = true;
         self.shared.wake(&self.shared.queue());
         while p.done < ticket {
-            p = self
-                .shared
-                .changed
-                .wait(p)
-                .unwrap_or_else(|e| e.into_inner());
+            p = self.shared.changed.wait(p).unwrap_or_else(|e| e.into_inner());
         }
         p.waiting = false;
     }
@@ -210,9 +193,7 @@ impl Drop for Writer {
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer")
-            .field("submitted", &self.submitted)
-            .finish_non_exhaustive()
+        f.debug_struct("Writer").field("submitted", &self.submitted).finish_non_exhaustive()
     }
 }
 
@@ -247,11 +228,7 @@ fn run(dir: &Path, shared: &Shared) {
             match e {
                 StoreError::Io(e) => StoreError::Io(io::Error::new(
                     e.kind(),
-                    format!(
-                        "writing '{STORE_DIR}/{}': {}",
-                        task.base_name,
-                        crate::nar::os_reason(&e)
-                    ),
+                    format!("writing '{STORE_DIR}/{}': {}", task.base_name, crate::nar::os_reason(&e)),
                 )),
                 e => e,
             }
@@ -278,27 +255,19 @@ fn write(job: &Job, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
     match job {
         Job::Text(contents) => {
             let mut f = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
-            f.write_all(contents)
-                .map_err(|e| with_path(e, "writing to file", tmp))?;
+            f.write_all(contents).map_err(|e| with_path(e, "writing to file", tmp))?;
             finish_file(&f, tmp, false)?;
         }
         Job::Flat { src, hash } => {
             let mut file = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
-            let mut tee = Tee {
-                file: &mut file,
-                hasher: Hasher::new(HashAlgo::Sha256),
-            };
+            let mut tee = Tee { file: &mut file, hasher: Hasher::new(HashAlgo::Sha256) };
             copy_flat(src, &mut tee)?;
             if tee.hasher.finish() != *hash {
                 return Err(StoreError::Changed(src.display().to_string()));
             }
             finish_file(&file, tmp, false)?;
         }
-        Job::Tree {
-            src,
-            rejected,
-            hash,
-        } => {
+        Job::Tree { src, rejected, hash } => {
             copy_tree(src, tmp, &mut |p: &Path| !rejected.contains(p))?;
             if nar_hash_path(tmp, &mut |_, _| true)? != *hash {
                 return Err(StoreError::Changed(src.display().to_string()));
@@ -356,8 +325,7 @@ fn copy_tree(src: &Path, dst: &Path, keep: &mut dyn FnMut(&Path) -> bool) -> io:
             finish_file(&out, dst, meta.permissions().mode() & 0o100 != 0)
         }
         FileType::Symlink => {
-            let target =
-                fs::read_link(src).map_err(|e| with_path(e, "reading symbolic link", src))?;
+            let target = fs::read_link(src).map_err(|e| with_path(e, "reading symbolic link", src))?;
             symlink(target, dst).map_err(|e| with_path(e, "creating symlink", dst))
         }
         FileType::Directory => {

@@ -30,9 +30,17 @@ impl Eval {
             env.clone()
         };
         let mut set = if a.rec {
-            Attrs::from_sorted_iter(a.bindings.iter().enumerate().map(|(i, b)| Attr { name: b.name, pos: b.pos, value: inner.get(i) }))
+            Attrs::from_sorted_iter(a.bindings.iter().enumerate().map(|(i, b)| Attr {
+                name: b.name,
+                pos: b.pos,
+                value: inner.get(i),
+            }))
         } else {
-            Attrs::from_sorted_iter(a.bindings.iter().map(|b| Attr { name: b.name, pos: b.pos, value: self.thunk(b.value, &inner) }))
+            Attrs::from_sorted_iter(a.bindings.iter().map(|b| Attr {
+                name: b.name,
+                pos: b.pos,
+                value: self.thunk(b.value, &inner),
+            }))
         };
         if !a.dynamic.is_empty() {
             let mut extra: Vec<Attr> = Vec::new();
@@ -41,14 +49,22 @@ impl Eval {
                 if let Value::Null = k {
                     continue;
                 }
-                let k = self.expect_string(&k, d.pos).trace(d.pos, || "while evaluating the name of a dynamic attribute".into())?;
+                let k = self
+                    .expect_string(&k, d.pos)
+                    .trace(d.pos, || "while evaluating the name of a dynamic attribute".into())?;
                 let name = Symbol::new(&k.to_str_lossy());
-                if let Some(prev) = set.get_attr(name).map(|a| a.pos).or_else(|| extra.iter().find(|a| a.name == name).map(|a| a.pos)) {
+                if let Some(prev) =
+                    set.get_attr(name).map(|a| a.pos).or_else(|| extra.iter().find(|a| a.name == name).map(|a| a.pos))
+                {
                     let at = match prev.resolve() {
                         Some(l) => format!("{}:{}:{}", l.file.name(), l.line, l.column),
                         None => "«unknown»".into(),
                     };
-                    return Err(EvalError::at(ErrorKind::Other, d.pos, format!("dynamic attribute '{}' already defined at {}", name, at)));
+                    return Err(EvalError::at(
+                        ErrorKind::Other,
+                        d.pos,
+                        format!("dynamic attribute '{}' already defined at {}", name, at),
+                    ));
                 }
                 let value = self.thunk(d.value, &inner);
                 extra.push(Attr { name, pos: d.pos, value });
@@ -89,13 +105,21 @@ impl Eval {
             AttrKey::Static(s, _) => Ok(*s),
             AttrKey::Dynamic(e) => {
                 let v = self.eval(e, env)?;
-                let s = self.expect_string(&v, e.pos()).trace(e.pos(), || "while evaluating an attribute name".into())?;
+                let s =
+                    self.expect_string(&v, e.pos()).trace(e.pos(), || "while evaluating an attribute name".into())?;
                 Ok(Symbol::new(&s.to_str_lossy()))
             }
         }
     }
 
-    pub(super) fn eval_select(&mut self, pos: Pos, expr: ExprRef, path: &'static [AttrKey], default: Option<ExprRef>, env: &Env) -> Result<Value> {
+    pub(super) fn eval_select(
+        &mut self,
+        pos: Pos,
+        expr: ExprRef,
+        path: &'static [AttrKey],
+        default: Option<ExprRef>,
+        env: &Env,
+    ) -> Result<Value> {
         let v = self.eval(expr, env)?;
         // The last attribute found along the path, for the trace.
         let mut found: Option<(Symbol, Pos)> = None;
@@ -111,7 +135,15 @@ impl Eval {
 
     /// Walks `path` from `v` and forces the result; `Ok(None)` when the select has a default
     /// (`or`) and an attribute is missing or a value along the path is not a set.
-    fn select_path(&mut self, pos: Pos, mut v: Value, path: &'static [AttrKey], has_default: bool, env: &Env, found: &mut Option<(Symbol, Pos)>) -> Result<Option<Value>> {
+    fn select_path(
+        &mut self,
+        pos: Pos,
+        mut v: Value,
+        path: &'static [AttrKey],
+        has_default: bool,
+        env: &Env,
+        found: &mut Option<(Symbol, Pos)>,
+    ) -> Result<Option<Value>> {
         for key in path {
             let (name, hint) = match key {
                 AttrKey::Static(s, h) => (*s, Some(h)),
@@ -154,7 +186,14 @@ impl Eval {
     /// The reference's frames for an error while selecting: `while evaluating the attribute
     /// 'a.b.c'` at the select, then `from the definition of 'b'` at the last attribute found.
     #[cold]
-    fn select_trace(&mut self, mut e: Box<EvalError>, pos: Pos, path: &'static [AttrKey], found: Option<(Symbol, Pos)>, env: &Env) -> Box<EvalError> {
+    fn select_trace(
+        &mut self,
+        mut e: Box<EvalError>,
+        pos: Pos,
+        path: &'static [AttrKey],
+        found: Option<(Symbol, Pos)>,
+        env: &Env,
+    ) -> Box<EvalError> {
         if let Some((name, apos)) = found {
             if !apos.is_none() {
                 e.trace.push(TraceFrame { pos: apos, msg: format!("from the definition of '{}'", name) });
@@ -196,7 +235,6 @@ impl Eval {
         Ok(Value::Bool(true))
     }
 }
-
 
 /// "attribute 'x' missing", with suggestions of close names like the reference's.
 pub fn missing_attr(name: Symbol, a: &Attrs, pos: Pos) -> Box<EvalError> {

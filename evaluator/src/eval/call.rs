@@ -129,13 +129,12 @@ impl Eval {
         self.stats.envs += 1;
         let Some(formals) = &lam.formals else {
             let env = Env::one(c.env.clone(), arg);
-            return self
-                .eval(lam.body, &env)
-                .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+            return self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
         };
         let set = self.force(&arg)?;
         let Value::Attrs(set) = set else {
-            return Err(self.type_error("a set", &set, pos)).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+            return Err(self.type_error("a set", &set, pos))
+                .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
         };
         let n_formals = formals.entries.len();
         let base = usize::from(lam.arg.is_some());

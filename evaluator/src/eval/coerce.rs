@@ -86,14 +86,22 @@ impl Eval {
     }
 
     fn cannot_coerce(&self, v: &Value, pos: Pos) -> Box<EvalError> {
-        EvalError::at(ErrorKind::Type, pos, format!("cannot coerce {} to a string: {}", v.ty().describe(), print::short(v)))
+        EvalError::at(
+            ErrorKind::Type,
+            pos,
+            format!("cannot coerce {} to a string: {}", v.ty().describe(), print::short(v)),
+        )
     }
 
     /// Copy a source path into the store (through the store layer's hook).
     pub fn copy_path_to_store(&mut self, path: &str, pos: Pos) -> Result<String> {
         match self.path_to_store {
             Some(hook) => hook(self, path).at_pos(pos),
-            None => Err(EvalError::at(ErrorKind::Other, pos, format!("cannot copy path '{}' to the store: no store is available", path))),
+            None => Err(EvalError::at(
+                ErrorKind::Other,
+                pos,
+                format!("cannot copy path '{}' to the store: no store is available", path),
+            )),
         }
     }
 
@@ -106,12 +114,22 @@ impl Eval {
         let s = self.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?;
         let s = s.to_str_lossy().into_owned();
         if !s.starts_with('/') {
-            return Err(EvalError::at(ErrorKind::Other, pos, format!("string '{}' doesn't represent an absolute path", s)));
+            return Err(EvalError::at(
+                ErrorKind::Other,
+                pos,
+                format!("string '{}' doesn't represent an absolute path", s),
+            ));
         }
         Ok(canon_path(&s))
     }
 
-    pub(super) fn eval_interp(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Env) -> Result<Value> {
+    pub(super) fn eval_interp(
+        &mut self,
+        pos: Pos,
+        parts: &'static [ExprRef],
+        is_path: bool,
+        env: &Env,
+    ) -> Result<Value> {
         let first = self.eval(parts[0], env)?;
         if is_path {
             // The leading literal was anchored at parse time; the rest is appended as text.
@@ -123,10 +141,15 @@ impl Eval {
             }
             for p in &parts[1..] {
                 let v = self.eval(p, env)?;
-                self.coerce_into(&mut b, &v, pos, CoerceOpts::NO_COPY).trace(pos, || "while evaluating a path segment".into())?;
+                self.coerce_into(&mut b, &v, pos, CoerceOpts::NO_COPY)
+                    .trace(pos, || "while evaluating a path segment".into())?;
             }
             if !b.context.is_empty() {
-                return Err(EvalError::at(ErrorKind::Other, pos, "a string that refers to a store path cannot be appended to a path"));
+                return Err(EvalError::at(
+                    ErrorKind::Other,
+                    pos,
+                    "a string that refers to a store path cannot be appended to a path",
+                ));
             }
             let s = String::from_utf8_lossy(&b.bytes).into_owned();
             return Ok(Value::Path(NixString::from(canon_path(&s))));
@@ -151,9 +174,14 @@ impl Eval {
                 let r = self.eval_operand(rhs, env)?;
                 let mut b = StringBuilder::default();
                 b.push_bytes(p.as_bytes());
-                self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY).trace(pos, || "while evaluating a path segment".into())?;
+                self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY)
+                    .trace(pos, || "while evaluating a path segment".into())?;
                 if !b.context.is_empty() {
-                    return Err(EvalError::at(ErrorKind::Other, pos, "a string that refers to a store path cannot be appended to a path"));
+                    return Err(EvalError::at(
+                        ErrorKind::Other,
+                        pos,
+                        "a string that refers to a store path cannot be appended to a path",
+                    ));
                 }
                 let s = String::from_utf8_lossy(&b.bytes).into_owned();
                 Ok(Value::Path(NixString::from(canon_path(&s))))
@@ -168,4 +196,3 @@ impl Eval {
         }
     }
 }
-

@@ -16,7 +16,13 @@ impl Eval {
     /// the first difference `values_equal` would find, as an assertion error whose trace says
     /// where in the two values it is. `None` if no difference is found. Follows `values_equal`
     /// step by step (which stays the fast path); `pos` is that of the `==`.
-    pub(crate) fn explain_unequal(&mut self, a: &Value, b: &Value, pos: Pos, top: bool) -> Result<Option<Box<EvalError>>> {
+    pub(crate) fn explain_unequal(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        pos: Pos,
+        top: bool,
+    ) -> Result<Option<Box<EvalError>>> {
         if !top && same_value(a, b) {
             return Ok(None);
         }
@@ -126,8 +132,11 @@ impl Eval {
                         ));
                     }
                 }
-                let items: Vec<_> =
-                    x.iter().zip(y.iter()).map(|(p, q)| (p.name, p.pos, q.pos, p.value.clone(), q.value.clone())).collect();
+                let items: Vec<_> = x
+                    .iter()
+                    .zip(y.iter())
+                    .map(|(p, q)| (p.name, p.pos, q.pos, p.value.clone(), q.value.clone()))
+                    .collect();
                 for (name, lpos, rpos, p, q) in items {
                     if let Some(mut e) = self.explain_unequal(&p, &q, pos, false)? {
                         if !rpos.is_none() {
@@ -297,7 +306,6 @@ fn show_type(v: &Value) -> String {
         _ => v.ty().describe().into(),
     }
 }
-
 
 /// An expression as the reference's `Expr::show` writes it (`({ a = 1; } == [ (1) ])`), for
 /// the trace of a failed assertion.

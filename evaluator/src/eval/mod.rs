@@ -239,7 +239,9 @@ impl Eval {
                     return Ok(());
                 }
                 for attr in a.iter() {
-                    let x = self.force(&attr.value).trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
+                    let x = self
+                        .force(&attr.value)
+                        .trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
                     self.force_deep_inner(&x, seen)?;
                 }
             }
@@ -248,7 +250,8 @@ impl Eval {
                     return Ok(());
                 }
                 for (i, x) in l.iter().enumerate() {
-                    let x = self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
+                    let x =
+                        self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
                     self.force_deep_inner(&x, seen)?;
                 }
             }
@@ -368,7 +371,9 @@ impl Eval {
             }
             Expr::Assert { pos, cond, body } => {
                 let c = self.eval(cond, env)?;
-                let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating the condition of the assertion".into())?;
+                let c = self
+                    .expect_bool(&c, *pos)
+                    .trace(*pos, || "while evaluating the condition of the assertion".into())?;
                 if !c {
                     // `assert a == b`: say why the two sides differ, as the reference does.
                     if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs } = cond {
@@ -376,11 +381,18 @@ impl Eval {
                         let r = self.eval(rhs, env)?;
                         if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
                             return Err(e).trace(*pos, || {
-                                format!("while evaluating the condition of the assertion '{}'", explain::show_expr(cond))
+                                format!(
+                                    "while evaluating the condition of the assertion '{}'",
+                                    explain::show_expr(cond)
+                                )
                             });
                         }
                     }
-                    return Err(EvalError::at(ErrorKind::Assert, *pos, format!("assertion '{}' failed", source_text(cond))));
+                    return Err(EvalError::at(
+                        ErrorKind::Assert,
+                        *pos,
+                        format!("assertion '{}' failed", source_text(cond)),
+                    ));
                 }
                 self.eval(body, env)
             }
@@ -393,7 +405,10 @@ impl Eval {
                 // The reference's parser turns these operators into calls of `__sub`,
                 // `__mul`, `__div` and `__lessThan`, which its call trace shows.
                 if self.settings.trace_function_calls
-                    && matches!(op, BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge)
+                    && matches!(
+                        op,
+                        BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge
+                    )
                 {
                     let (pos, op) = (*pos, *op);
                     return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, env));
@@ -457,7 +472,9 @@ impl Eval {
                     return Ok(Value::Bool(false));
                 }
                 let r = self.eval_operand(rhs, env)?;
-                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the AND (&&) operator".into())?))
+                Ok(Value::Bool(
+                    self.expect_bool(&r, pos).trace(pos, || "in the right operand of the AND (&&) operator".into())?,
+                ))
             }
             BinOp::Or => {
                 let l = self.eval_operand(lhs, env)?;
@@ -465,7 +482,9 @@ impl Eval {
                     return Ok(Value::Bool(true));
                 }
                 let r = self.eval_operand(rhs, env)?;
-                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the OR (||) operator".into())?))
+                Ok(Value::Bool(
+                    self.expect_bool(&r, pos).trace(pos, || "in the right operand of the OR (||) operator".into())?,
+                ))
             }
             BinOp::Impl => {
                 let l = self.eval_operand(lhs, env)?;
@@ -473,7 +492,9 @@ impl Eval {
                     return Ok(Value::Bool(true));
                 }
                 let r = self.eval_operand(rhs, env)?;
-                Ok(Value::Bool(self.expect_bool(&r, pos).trace(pos, || "in the right operand of the IMPL (->) operator".into())?))
+                Ok(Value::Bool(
+                    self.expect_bool(&r, pos).trace(pos, || "in the right operand of the IMPL (->) operator".into())?,
+                ))
             }
             BinOp::Add => {
                 let l = self.eval_operand(lhs, env)?;
@@ -486,8 +507,12 @@ impl Eval {
                 match op {
                     BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
                     BinOp::Update => {
-                        let a = self.expect_attrs(&l, pos).trace(pos, || "in the left operand of the update (//) operator".into())?;
-                        let b = self.expect_attrs(&r, pos).trace(pos, || "in the right operand of the update (//) operator".into())?;
+                        let a = self
+                            .expect_attrs(&l, pos)
+                            .trace(pos, || "in the left operand of the update (//) operator".into())?;
+                        let b = self
+                            .expect_attrs(&r, pos)
+                            .trace(pos, || "in the right operand of the update (//) operator".into())?;
                         Ok(Value::Attrs(a.update(&b)))
                     }
                     BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),

@@ -42,7 +42,11 @@ impl Eval {
                 };
                 match res {
                     Some(v) => Ok(Value::Int(v)),
-                    None => Err(EvalError::at(ErrorKind::Other, pos, format!("integer overflow in {} {} {} {}", verb, a, sign, b))),
+                    None => Err(EvalError::at(
+                        ErrorKind::Other,
+                        pos,
+                        format!("integer overflow in {} {} {} {}", verb, a, sign, b),
+                    )),
                 }
             }
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
@@ -62,7 +66,11 @@ impl Eval {
             }
             (Value::Int(_) | Value::Float(_), _) => {
                 if op == BinOp::Add {
-                    Err(EvalError::at(ErrorKind::Type, pos, format!("cannot add {} to {}", r.ty().describe(), l.ty().describe())))
+                    Err(EvalError::at(
+                        ErrorKind::Type,
+                        pos,
+                        format!("cannot add {} to {}", r.ty().describe(), l.ty().describe()),
+                    ))
                 } else {
                     Err(self.type_error(if matches!(l, Value::Int(_)) { "an integer" } else { "a float" }, r, pos))
                 }
@@ -121,7 +129,8 @@ impl Eval {
                         return Ok(false);
                     }
                 }
-                let pairs: Vec<(Value, Value)> = x.iter().zip(y.iter()).map(|(p, q)| (p.value.clone(), q.value.clone())).collect();
+                let pairs: Vec<(Value, Value)> =
+                    x.iter().zip(y.iter()).map(|(p, q)| (p.value.clone(), q.value.clone())).collect();
                 for (p, q) in pairs {
                     if !self.values_equal(&p, &q, false)? {
                         return Ok(false);

@@ -55,7 +55,8 @@ impl<'s> PSet<'s> {
         if let Some(m) = &mut self.index {
             m.insert(e.name, self.statics.len());
         } else if self.statics.len() == LINEAR_MAX {
-            self.index = Some(self.statics.iter().chain(std::iter::once(&e)).enumerate().map(|(i, e)| (e.name, i)).collect());
+            self.index =
+                Some(self.statics.iter().chain(std::iter::once(&e)).enumerate().map(|(i, e)| (e.name, i)).collect());
         }
         self.statics.push(e);
     }
@@ -170,7 +171,14 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Define `path[k..] = value` in `set`.
-    fn insert<'s>(&mut self, set: &mut PSet<'s>, path: &'s [Attr<'s>], k: usize, value: Node<'s>, pos: Pos) -> LResult<()> {
+    fn insert<'s>(
+        &mut self,
+        set: &mut PSet<'s>,
+        path: &'s [Attr<'s>],
+        k: usize,
+        value: Node<'s>,
+        pos: Pos,
+    ) -> LResult<()> {
         let key = &path[k];
         let last = k + 1 == path.len();
         let name = self.static_name(key);
@@ -259,7 +267,13 @@ impl<'a> Lowerer<'a> {
         r
     }
 
-    fn lower_set_body(&mut self, ps: PSet<'_>, has_env: bool, n_names: usize, mut from_exprs: Vec<ExprRef>) -> LResult<ExprRef> {
+    fn lower_set_body(
+        &mut self,
+        ps: PSet<'_>,
+        has_env: bool,
+        n_names: usize,
+        mut from_exprs: Vec<ExprRef>,
+    ) -> LResult<ExprRef> {
         for f in ps.inherit_from {
             from_exprs.push(self.expr(f)?);
         }
@@ -306,7 +320,12 @@ impl<'a> Lowerer<'a> {
             PVal::Inherit(Some(j)) => {
                 let name = name.expect("inherit has a static name");
                 let src = self.alloc(Expr::Var(Var::Local { pos, name, depth: 0, slot: (n_names + j) as u32 }));
-                self.alloc(Expr::Select { pos, expr: src, path: self.alloc_slice(vec![AttrKey::Static(name, Hint::default())]), default: None })
+                self.alloc(Expr::Select {
+                    pos,
+                    expr: src,
+                    path: self.alloc_slice(vec![AttrKey::Static(name, Hint::default())]),
+                    default: None,
+                })
             }
         })
     }
@@ -334,7 +353,12 @@ impl<'a> Lowerer<'a> {
         })();
         self.scopes.pop();
         let (from_exprs, bindings, body) = r?;
-        let l = self.bump.alloc(LetExpr { pos, bindings: self.alloc_slice(bindings), inherit_from: self.alloc_slice(from_exprs), body });
+        let l = self.bump.alloc(LetExpr {
+            pos,
+            bindings: self.alloc_slice(bindings),
+            inherit_from: self.alloc_slice(from_exprs),
+            body,
+        });
         Ok(self.alloc(Expr::Let(l)))
     }
 }

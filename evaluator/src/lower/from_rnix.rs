@@ -22,7 +22,10 @@ pub(super) fn parse<'a>(text: &str, file: FileId, bump: &'a Bump) -> LResult<Nod
     }
     let root = parse.tree();
     let Some(expr) = root.expr() else {
-        return Err(ParseError { pos: Pos::new(file, text.len() as u32), msg: "syntax error, unexpected end of file".into() });
+        return Err(ParseError {
+            pos: Pos::new(file, text.len() as u32),
+            msg: "syntax error, unexpected end of file".into(),
+        });
     };
     Conv { bump, file }.expr(expr)
 }
@@ -46,12 +49,17 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
         if let Some((SyntaxKind::TOKEN_ERROR, t)) = tokens.at(start) {
             let is_path_char = |c: char| c.is_ascii_alphanumeric() || "._-+~/".contains(c);
             if t.len() > 1 && t.ends_with('/') && t.chars().all(is_path_char) {
-                return ParseError { pos: Pos::new(file, (start + t.len()) as u32), msg: "path has a trailing slash".into() };
+                return ParseError {
+                    pos: Pos::new(file, (start + t.len()) as u32),
+                    msg: "path has a trailing slash".into(),
+                };
             }
         }
     }
     match err {
-        E::Unexpected(r) => ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", unexpected(*r, None)) },
+        E::Unexpected(r) => {
+            ParseError { pos: at(*r), msg: format!("syntax error, unexpected {}", unexpected(*r, None)) }
+        }
         E::UnexpectedExtra(r) => ParseError {
             pos: at(*r),
             msg: format!("syntax error, unexpected {}, expecting end of file", unexpected(*r, None)),
@@ -63,17 +71,27 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
                 let (open, indented) = tokens.open_string(start).unwrap_or((start, false));
                 // An indented string where an attribute name goes is the first error.
                 if indented && expecting(&ATTR_NAME, tokens.previous(open)).is_some() {
-                    return ParseError { pos: Pos::new(file, open as u32), msg: indented_string_attr(tokens.previous(open)) };
+                    return ParseError {
+                        pos: Pos::new(file, open as u32),
+                        msg: indented_string_attr(tokens.previous(open)),
+                    };
                 }
                 let quote = if indented { "end of an indented string" } else { "'\"'" };
-                return ParseError { pos: eof, msg: format!("syntax error, unexpected end of file, expecting {quote}") };
+                return ParseError {
+                    pos: eof,
+                    msg: format!("syntax error, unexpected end of file, expecting {quote}"),
+                };
             }
             let what = unexpected(*r, Some(*got));
             ParseError { pos: at(*r), msg: syntax_error(&what, expecting(wanted, tokens.previous(start))) }
         }
         E::UnexpectedDoubleBind(r) => ParseError { pos: at(*r), msg: "syntax error, unexpected '@'".into() },
-        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() },
-        E::DuplicatedArgs(r, name) => ParseError { pos: at(*r), msg: format!("duplicate formal function argument '{}'", name) },
+        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => {
+            ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() }
+        }
+        E::DuplicatedArgs(r, name) => {
+            ParseError { pos: at(*r), msg: format!("duplicate formal function argument '{}'", name) }
+        }
         E::RecursionLimitExceeded => ParseError { pos: eof, msg: "syntax error, expression nested too deeply".into() },
         other => ParseError { pos: eof, msg: format!("syntax error, {}", other) },
     }
@@ -120,7 +138,12 @@ impl<'t> Tokens<'t> {
 
     /// The last non-trivia token ending at or before byte `offset`.
     fn previous(&self, offset: usize) -> Option<SyntaxKind> {
-        self.0.iter().take_while(|&&(start, _, t)| start + t.len() <= offset).filter(|(_, k, _)| !k.is_trivia()).last().map(|&(_, k, _)| k)
+        self.0
+            .iter()
+            .take_while(|&&(start, _, t)| start + t.len() <= offset)
+            .filter(|(_, k, _)| !k.is_trivia())
+            .last()
+            .map(|&(_, k, _)| k)
     }
 
     /// The start of the string that is open at `offset` and whether it is an indented (`''`) one.
@@ -167,9 +190,10 @@ fn expecting(wanted: &[SyntaxKind], previous: Option<SyntaxKind>) -> Option<&'st
             Some("identifier or 'or' or '${' or '\"'")
         }
         // The start of a binding in `{ … }` or `let … in`.
-        ([K::TOKEN_IDENT, K::TOKEN_OR, K::TOKEN_CUR_POS], Some(K::TOKEN_L_BRACE | K::TOKEN_SEMICOLON | K::TOKEN_LET)) => {
-            Some("'inherit'")
-        }
+        (
+            [K::TOKEN_IDENT, K::TOKEN_OR, K::TOKEN_CUR_POS],
+            Some(K::TOKEN_L_BRACE | K::TOKEN_SEMICOLON | K::TOKEN_LET),
+        ) => Some("'inherit'"),
         // After an attribute name in a binding.
         ([K::TOKEN_ASSIGN], Some(K::TOKEN_IDENT | K::TOKEN_OR | K::TOKEN_STRING_END | K::TOKEN_INTERPOL_END)) => {
             Some("'.' or '='")
@@ -191,7 +215,10 @@ fn off(node: &impl AstNode) -> u32 {
 
 impl<'a> Conv<'a> {
     fn child<T>(&self, c: Option<T>, pos: u32) -> LResult<T> {
-        c.ok_or_else(|| ParseError { pos: Pos::new(self.file, pos), msg: "syntax error, unexpected end of file".into() })
+        c.ok_or_else(|| ParseError {
+            pos: Pos::new(self.file, pos),
+            msg: "syntax error, unexpected end of file".into(),
+        })
     }
     fn node(&self, s: Syn<'a>) -> Node<'a> {
         self.bump.alloc(s)
@@ -235,10 +262,14 @@ impl<'a> Conv<'a> {
                     None => None,
                 },
             },
-            rast::Expr::HasAttr(h) => {
-                Syn::HasAttr { pos, expr: self.sub(h.expr(), pos)?, path: self.attrpath(self.child(h.attrpath(), pos)?)? }
+            rast::Expr::HasAttr(h) => Syn::HasAttr {
+                pos,
+                expr: self.sub(h.expr(), pos)?,
+                path: self.attrpath(self.child(h.attrpath(), pos)?)?,
+            },
+            rast::Expr::Apply(a) => {
+                Syn::Apply { pos, func: self.sub(a.lambda(), pos)?, arg: self.sub(a.argument(), pos)? }
             }
-            rast::Expr::Apply(a) => Syn::Apply { pos, func: self.sub(a.lambda(), pos)?, arg: self.sub(a.argument(), pos)? },
             rast::Expr::Lambda(l) => {
                 let param = match self.child(l.param(), pos)? {
                     rast::Param::IdentParam(ip) => Param::Ident(self.ident(&self.child(ip.ident(), pos)?)),
@@ -282,8 +313,12 @@ impl<'a> Conv<'a> {
                 then: self.sub(i.body(), pos)?,
                 else_: self.sub(i.else_body(), pos)?,
             },
-            rast::Expr::Assert(a) => Syn::Assert { pos, cond: self.sub(a.condition(), pos)?, body: self.sub(a.body(), pos)? },
-            rast::Expr::With(w) => Syn::With { pos, namespace: self.sub(w.namespace(), pos)?, body: self.sub(w.body(), pos)? },
+            rast::Expr::Assert(a) => {
+                Syn::Assert { pos, cond: self.sub(a.condition(), pos)?, body: self.sub(a.body(), pos)? }
+            }
+            rast::Expr::With(w) => {
+                Syn::With { pos, namespace: self.sub(w.namespace(), pos)?, body: self.sub(w.body(), pos)? }
+            }
             rast::Expr::UnaryOp(u) => {
                 let inner = self.sub(u.expr(), pos)?;
                 match u.operator() {
@@ -316,7 +351,9 @@ impl<'a> Conv<'a> {
                 };
                 Syn::BinOp { pos, op, lhs, rhs }
             }
-            rast::Expr::Error(_) => return Err(ParseError { pos: Pos::new(self.file, pos), msg: "syntax error".into() }),
+            rast::Expr::Error(_) => {
+                return Err(ParseError { pos: Pos::new(self.file, pos), msg: "syntax error".into() })
+            }
         }))
     }
 

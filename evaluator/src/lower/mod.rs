@@ -130,7 +130,15 @@ fn lower_file(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd, scratch
     };
     let bump: &'static Bump = ARENA.with(|a| *a);
     let max_depth = if front == FrontEnd::Fast { FAST_MAX_DEPTH } else { u32::MAX };
-    let mut l = Lowerer { bump, base: crate::source::file_base(file), ctx, scopes: Scopes::new(), depth: 0, max_depth, merge_prefix: Vec::new() };
+    let mut l = Lowerer {
+        bump,
+        base: crate::source::file_base(file),
+        ctx,
+        scopes: Scopes::new(),
+        depth: 0,
+        max_depth,
+        merge_prefix: Vec::new(),
+    };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
     }
@@ -229,7 +237,12 @@ impl<'a> Lowerer<'a> {
             Syn::LegacyLet { entries, .. } => {
                 // `let { a = 1; body = a; }` is `rec { ... }.body`.
                 let set = self.attrset(entries, pos, true)?;
-                self.alloc(Expr::Select { pos, expr: set, path: self.alloc_slice(vec![AttrKey::Static(sym::BODY, Hint::default())]), default: None })
+                self.alloc(Expr::Select {
+                    pos,
+                    expr: set,
+                    path: self.alloc_slice(vec![AttrKey::Static(sym::BODY, Hint::default())]),
+                    default: None,
+                })
             }
             Syn::AttrSet { rec, entries, .. } => self.attrset(entries, pos, *rec)?,
             Syn::List(_, items) => {
@@ -292,7 +305,9 @@ impl<'a> Lowerer<'a> {
         if let Some(name) = overridable {
             if let Resolved::Local { depth, slot } = self.scopes.resolve(name, 0) {
                 let f = self.alloc(Expr::Var(Var::Local { pos, name, depth, slot }));
-                let call = |l: &mut Self, a: ExprRef, b: ExprRef| l.alloc(Expr::Apply { pos, func: f, args: l.alloc_slice(vec![a, b]) });
+                let call = |l: &mut Self, a: ExprRef, b: ExprRef| {
+                    l.alloc(Expr::Apply { pos, func: f, args: l.alloc_slice(vec![a, b]) })
+                };
                 return Ok(match op {
                     BinOp::Lt => call(self, lhs, rhs),
                     BinOp::Gt => call(self, rhs, lhs),
@@ -336,7 +351,9 @@ impl<'a> Lowerer<'a> {
                     return Ok(Var::Global { pos, name, index });
                 }
                 match r {
-                    Resolved::With(depths) => Ok(Var::With { pos, name, depths: self.alloc_slice(depths), hint: Hint::default() }),
+                    Resolved::With(depths) => {
+                        Ok(Var::With { pos, name, depths: self.alloc_slice(depths), hint: Hint::default() })
+                    }
                     _ => self.err(pos, format!("undefined variable '{}'", name)),
                 }
             }

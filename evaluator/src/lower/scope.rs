@@ -16,7 +16,11 @@ const LINEAR_MAX: usize = 12;
 
 enum Scope {
     /// `names[start..end]`; slot i is `names[start + i]` (the first of equal names wins).
-    Names { start: usize, end: usize, map: Option<FxHashMap<Symbol, u32>> },
+    Names {
+        start: usize,
+        end: usize,
+        map: Option<FxHashMap<Symbol, u32>>,
+    },
     With,
 }
 
@@ -26,7 +30,10 @@ pub struct Scopes {
 }
 
 pub enum Resolved {
-    Local { depth: u32, slot: u32 },
+    Local {
+        depth: u32,
+        slot: u32,
+    },
     /// Not lexically bound; the depths of the enclosing `with` scopes, innermost first.
     With(Vec<u32>),
     Unbound,

@@ -116,7 +116,10 @@ impl<'a> Lowerer<'a> {
         if t.contains('\0') {
             let shown = t.replace('\0', "␀");
             let at = pos.shifted(1);
-            return self.err(at, format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown));
+            return self.err(
+                at,
+                format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown),
+            );
         }
         Ok(self.konst(Value::String(crate::source::source_string(t))))
     }
@@ -166,7 +169,14 @@ impl<'a> Lowerer<'a> {
             }
             PathKind::Rel => {
                 if !text.starts_with("./") && !text.starts_with("../") {
-                    self.lint("short-path-literals", pos, format!("relative path literal '{}' should be prefixed with '.' for clarity: './{}'", text, text))?;
+                    self.lint(
+                        "short-path-literals",
+                        pos,
+                        format!(
+                            "relative path literal '{}' should be prefixed with '.' for clarity: './{}'",
+                            text, text
+                        ),
+                    )?;
                 }
                 canon_path(&format!("{}/{}", self.ctx.base_dir.display(), text))
             }

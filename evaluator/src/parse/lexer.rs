@@ -96,7 +96,8 @@ static CLASSES: [u8; 256] = {
         let b = c as u8;
         let alnum = b.is_ascii_alphanumeric();
         let path = alnum || matches!(b, b'/' | b'_' | b'.' | b'+' | b'-');
-        let uri = path || matches!(b, b'%' | b'?' | b':' | b'@' | b'&' | b'=' | b'$' | b',' | b'!' | b'~' | b'*' | b'\'');
+        let uri =
+            path || matches!(b, b'%' | b'?' | b':' | b'@' | b'&' | b'=' | b'$' | b',' | b'!' | b'~' | b'*' | b'\'');
         let ident = alnum || matches!(b, b'_' | b'-' | b'\'');
         t[c] = (path as u8 * PATH) | (uri as u8 * URI) | (ident as u8 * IDENT);
         c += 1;

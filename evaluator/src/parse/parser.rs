@@ -281,7 +281,9 @@ impl<'a, 't> Parser<'a, 't> {
             T::LBrace => {
                 let pattern = matches!(
                     (self.peek_at(1), self.peek_at(2)),
-                    (T::Ident, T::Comma | T::Question | T::RBrace) | (T::Ellipsis, T::RBrace) | (T::RBrace, T::Colon | T::At)
+                    (T::Ident, T::Comma | T::Question | T::RBrace)
+                        | (T::Ellipsis, T::RBrace)
+                        | (T::RBrace, T::Colon | T::At)
                 );
                 self.bump();
                 if pattern {

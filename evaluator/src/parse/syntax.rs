@@ -16,28 +16,78 @@ pub enum Syn<'a> {
     Uri(u32, &'a str),
     Str(u32, &'a Str<'a>),
     /// `./a/${b}`, `/a`, `~/a`: the literal pieces and interpolations, as written.
-    Path { pos: u32, kind: PathKind, parts: &'a [Part<'a>] },
+    Path {
+        pos: u32,
+        kind: PathKind,
+        parts: &'a [Part<'a>],
+    },
     /// `<nixpkgs/lib>`: the text between the angle brackets.
     SearchPath(u32, &'a str),
     Ident(u32, &'a str),
     CurPos(u32),
     Paren(u32, Node<'a>),
-    Select { pos: u32, expr: Node<'a>, path: &'a [Attr<'a>], default: Option<Node<'a>> },
-    HasAttr { pos: u32, expr: Node<'a>, path: &'a [Attr<'a>] },
-    Apply { pos: u32, func: Node<'a>, arg: Node<'a> },
-    Lambda { pos: u32, param: Param<'a>, body: Node<'a> },
-    LetIn { pos: u32, entries: &'a [Entry<'a>], body: Node<'a> },
+    Select {
+        pos: u32,
+        expr: Node<'a>,
+        path: &'a [Attr<'a>],
+        default: Option<Node<'a>>,
+    },
+    HasAttr {
+        pos: u32,
+        expr: Node<'a>,
+        path: &'a [Attr<'a>],
+    },
+    Apply {
+        pos: u32,
+        func: Node<'a>,
+        arg: Node<'a>,
+    },
+    Lambda {
+        pos: u32,
+        param: Param<'a>,
+        body: Node<'a>,
+    },
+    LetIn {
+        pos: u32,
+        entries: &'a [Entry<'a>],
+        body: Node<'a>,
+    },
     /// `let { ...; body = ...; }`.
-    LegacyLet { pos: u32, entries: &'a [Entry<'a>] },
-    AttrSet { pos: u32, rec: bool, entries: &'a [Entry<'a>] },
+    LegacyLet {
+        pos: u32,
+        entries: &'a [Entry<'a>],
+    },
+    AttrSet {
+        pos: u32,
+        rec: bool,
+        entries: &'a [Entry<'a>],
+    },
     List(u32, &'a [Node<'a>]),
-    If { pos: u32, cond: Node<'a>, then: Node<'a>, else_: Node<'a> },
-    Assert { pos: u32, cond: Node<'a>, body: Node<'a> },
-    With { pos: u32, namespace: Node<'a>, body: Node<'a> },
+    If {
+        pos: u32,
+        cond: Node<'a>,
+        then: Node<'a>,
+        else_: Node<'a>,
+    },
+    Assert {
+        pos: u32,
+        cond: Node<'a>,
+        body: Node<'a>,
+    },
+    With {
+        pos: u32,
+        namespace: Node<'a>,
+        body: Node<'a>,
+    },
     /// Unary minus.
     Neg(u32, Node<'a>),
     Not(u32, Node<'a>),
-    BinOp { pos: u32, op: Op, lhs: Node<'a>, rhs: Node<'a> },
+    BinOp {
+        pos: u32,
+        op: Op,
+        lhs: Node<'a>,
+        rhs: Node<'a>,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

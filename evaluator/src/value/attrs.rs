@@ -9,11 +9,11 @@
 //! a thin pointer. An evaluation keeps about a million sets alive; `Rc<Vec<Attr>>` would take
 //! two allocations each, plus the vector's spare capacity.
 
+use super::count::RefCount;
 use super::Value;
 use crate::source::Pos;
 use crate::symbol::Symbol;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use super::count::RefCount;
 use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -264,10 +264,7 @@ mod tests {
 
     fn set(names: &[(&str, i64)]) -> Attrs {
         Attrs::from_vec(
-            names
-                .iter()
-                .map(|(n, v)| Attr { name: Symbol::new(n), pos: Pos::NONE, value: Value::Int(*v) })
-                .collect(),
+            names.iter().map(|(n, v)| Attr { name: Symbol::new(n), pos: Pos::NONE, value: Value::Int(*v) }).collect(),
         )
     }
 
@@ -294,7 +291,8 @@ mod tests {
         let a = set(&[("k", 1), ("k", 2)]);
         assert_eq!(ints(&a), vec![("k".into(), 1)]);
         let inner = set(&[("v", 7)]);
-        let outer = Attrs::from_vec(vec![Attr { name: Symbol::new("s"), pos: Pos::NONE, value: Value::Attrs(inner.clone()) }]);
+        let outer =
+            Attrs::from_vec(vec![Attr { name: Symbol::new("s"), pos: Pos::NONE, value: Value::Attrs(inner.clone()) }]);
         drop(inner);
         let Some(Value::Attrs(got)) = outer.get(Symbol::new("s")) else { panic!("nested set") };
         assert_eq!(ints(got), vec![("v".into(), 7)]);

@@ -8,9 +8,9 @@
 //! Slots are written only while the environment is being built (and to cache a forced
 //! `with` namespace); values are always cloned out, so no reference into a slot escapes.
 
+use super::count::RefCount;
 use super::Value;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use super::count::RefCount;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;

@@ -11,8 +11,8 @@ mod string;
 mod thunk;
 
 pub use attrs::{Attr, Attrs};
-pub use string::{Context, NixString, StringBuilder};
 pub use env::Env;
+pub use string::{Context, NixString, StringBuilder};
 pub use thunk::{Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;

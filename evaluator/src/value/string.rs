@@ -5,8 +5,8 @@
 //! reference encodes them: `/nix/store/…` (a plain path), `=/nix/store/….drv` (a derivation and
 //! its whole closure), `!out!/nix/store/….drv` (one output of a derivation).
 
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use super::count::RefCount;
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -30,9 +30,8 @@ pub struct NixString {
 }
 
 fn layout(len: usize) -> (Layout, usize) {
-    let (l, offset) = Layout::new::<Header>()
-        .extend(Layout::array::<u8>(len).expect("string size"))
-        .expect("string size");
+    let (l, offset) =
+        Layout::new::<Header>().extend(Layout::array::<u8>(len).expect("string size")).expect("string size");
     (l.pad_to_align(), offset)
 }
 

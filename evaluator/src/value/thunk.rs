@@ -9,11 +9,11 @@
 //! namespace in slot 0) with a pointer to the enclosing level; lowering resolved every variable
 //! to `(depth, slot)`.
 
+use super::count::RefCount;
 use super::{Env, Value};
 use crate::ast::ExprRef;
-use crate::eval::Eval;
 use crate::error::{EvalError, Result};
-use super::count::RefCount;
+use crate::eval::Eval;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::ptr::NonNull;

@@ -72,13 +72,9 @@ fn fetch_tree_impl(
             let mut attrs: Attrs = nix_to_attrs(ev, a, pos, "fetchTree")?;
             let ty = match (attrs.get("type"), forced_type) {
                 (Some(Attr::Str(t)), None) => t.clone(),
-                (Some(_), Some(_)) | (Some(_), None) => {
-                    return Err(err(pos, "unexpected attribute 'type'".into()))
-                }
+                (Some(_), Some(_)) | (Some(_), None) => return Err(err(pos, "unexpected attribute 'type'".into())),
                 (None, Some(t)) => t.to_owned(),
-                (None, None) => {
-                    return Err(err(pos, "attribute 'type' is missing in call to 'fetchTree'".into()))
-                }
+                (None, None) => return Err(err(pos, "attribute 'type' is missing in call to 'fetchTree'".into())),
             };
             attrs.insert("type".into(), ty.as_str().into());
             if let Some(Attr::Str(u)) = attrs.get("url").cloned() {
@@ -90,10 +86,7 @@ fn fetch_tree_impl(
             Input::from_attrs(attrs).map_err(lib_err(pos))?
         }
         _ => {
-            let url = ev
-                .coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?
-                .to_str_lossy()
-                .into_owned();
+            let url = ev.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned();
             if forced_type == Some("git") {
                 let mut a = Attrs::new();
                 a.insert("type".into(), "git".into());
@@ -112,24 +105,22 @@ fn fetch_tree_impl(
     if ev.settings.pure && !input.is_locked() {
         return Err(EvalError::new(
             ErrorKind::Other,
-            format!(
-                "in pure evaluation mode, 'fetchTree' requires a locked input, at {}",
-                pos_string(pos)
-            ),
+            format!("in pure evaluation mode, 'fetchTree' requires a locked input, at {}", pos_string(pos)),
         ));
     }
     let f = fetch_cached(ev, &input).map_err(lib_err(pos))?;
-    let opts = SourceInfoOptions {
-        empty_rev_fallback,
-        ..Default::default()
-    };
+    let opts = SourceInfoOptions { empty_rev_fallback, ..Default::default() };
     let si = SourceInfo::new(&f.input, &f.store_path, &opts).map_err(lib_err(pos))?;
     Ok(source_info_value(&si))
 }
 
 fn fetch_tree(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if !ev.settings.experimental_features.iter().any(|f| f == "flakes") {
-        return Err(err(pos, "experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override".into()));
+        return Err(err(
+            pos,
+            "experimental Nix feature 'flakes' is disabled; use '--extra-experimental-features flakes' to override"
+                .into(),
+        ));
     }
     fetch_tree_impl(ev, &args[0], pos, None, false)
 }
@@ -263,11 +254,7 @@ fn fetch_url(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn get_flake(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let s = string_no_ctx(ev, &args[0], pos)?;
-    let opts = ParseOptions {
-        base_dir: None,
-        allow_missing: true,
-        is_flake: true,
-    };
+    let opts = ParseOptions { base_dir: None, allow_missing: true, is_flake: true };
     let r = FlakeRef::parse(&s, opts).map_err(lib_err(pos))?;
     let pure = ev.settings.pure;
     if pure && !r.input.is_locked() {
@@ -279,12 +266,8 @@ fn get_flake(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             ),
         ));
     }
-    let flags = LockFlags {
-        update_lock_file: false,
-        use_registries: !pure,
-        allow_mutable: !pure,
-        ..Default::default()
-    };
+    let flags =
+        LockFlags { update_lock_file: false, use_registries: !pure, allow_mutable: !pure, ..Default::default() };
     let locked = lock_flake(ev, &r, &flags)?;
     call_flake(ev, &locked)
 }

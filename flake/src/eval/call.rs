@@ -24,21 +24,9 @@ const CALL_FLAKE_NIX: &str = include_str!("call-flake.nix");
 pub fn call_flake(ev: &mut Eval, locked: &LockedFlake) -> Result<Value> {
     let flake = &locked.flake;
     let lock_json = crate::json::to_compact(&locked.lock_file.to_json());
-    let opts = SourceInfoOptions {
-        force_dirty: locked.force_dirty,
-        ..Default::default()
-    };
-    let si = SourceInfo::new(&flake.locked_ref.input, &flake.source.store_path, &opts)
-        .map_err(to_eval_error)?;
+    let opts = SourceInfoOptions { force_dirty: locked.force_dirty, ..Default::default() };
+    let si = SourceInfo::new(&flake.locked_ref.input, &flake.source.store_path, &opts).map_err(to_eval_error)?;
     let root_src = source_info_value(&si);
     let f = ev.eval_text(CALL_FLAKE_NIX, Origin::String, Path::new("/"))?;
-    ev.call_n(
-        &f,
-        &[
-            Value::string(lock_json),
-            root_src,
-            Value::string(flake.locked_ref.subdir.as_str()),
-        ],
-        Pos::NONE,
-    )
+    ev.call_n(&f, &[Value::string(lock_json), root_src, Value::string(flake.locked_ref.subdir.as_str())], Pos::NONE)
 }

@@ -37,12 +37,7 @@ pub struct FlakeInput {
 
 impl FlakeInput {
     pub(crate) fn of_ref(r: FlakeRef, is_flake: bool) -> FlakeInput {
-        FlakeInput {
-            flake_ref: Some(r),
-            is_flake,
-            follows: None,
-            overrides: BTreeMap::new(),
-        }
+        FlakeInput { flake_ref: Some(r), is_flake, follows: None, overrides: BTreeMap::new() }
     }
 }
 
@@ -80,16 +75,11 @@ fn expect_type(ev: &mut Eval, v: &Value, want: &str, pos: Pos) -> Result<Value> 
             | ("a string", Value::String(_))
             | ("a Boolean", Value::Bool(_))
             | ("a function", Value::Lambda(_) | Value::Builtin(_))
-    ) || (want == "a function"
-        && matches!(&v, Value::Attrs(a) if a.contains(nix_eval::sym::FUNCTOR)));
+    ) || (want == "a function" && matches!(&v, Value::Attrs(a) if a.contains(nix_eval::sym::FUNCTOR)));
     if !ok {
         return Err(EvalError::new(
             ErrorKind::Type,
-            format!(
-                "expected {want} but got {} at {}",
-                v.ty().describe(),
-                pos_string(pos)
-            ),
+            format!("expected {want} but got {} at {}", v.ty().describe(), pos_string(pos)),
         ));
     }
     Ok(v)
@@ -97,35 +87,22 @@ fn expect_type(ev: &mut Eval, v: &Value, want: &str, pos: Pos) -> Result<Value> 
 
 fn string_of(ev: &mut Eval, v: &Value, pos: Pos) -> Result<String> {
     let v = expect_type(ev, v, "a string", pos)?;
-    Ok(ev
-        .coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?
-        .to_str_lossy()
-        .into_owned())
+    Ok(ev.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned())
 }
 
 /// Fetches `original` (resolving it through the registries when allowed) and reads its
 /// `flake.nix`. `lock_root` prefixes the flake's `follows` paths.
-pub fn get_flake(
-    ev: &mut Eval,
-    original: &FlakeRef,
-    allow_lookup: bool,
-    lock_root: &[String],
-) -> Result<Flake> {
+pub fn get_flake(ev: &mut Eval, original: &FlakeRef, allow_lookup: bool, lock_root: &[String]) -> Result<Flake> {
     let resolved = if original.input.is_direct() {
         original.clone()
     } else if allow_lookup {
         let regs = registries(ev);
         original.resolve(&regs).map_err(to_eval_error)?
     } else {
-        return Err(err(format!(
-            "'{original}' is an indirect flake reference, but registry lookups are not allowed"
-        )));
+        return Err(err(format!("'{original}' is an indirect flake reference, but registry lookups are not allowed")));
     };
     let source = fetch_cached(ev, &resolved.input).map_err(to_eval_error)?;
-    let locked = FlakeRef {
-        input: source.input.clone(),
-        subdir: resolved.subdir.clone(),
-    };
+    let locked = FlakeRef { input: source.input.clone(), subdir: resolved.subdir.clone() };
     read_flake(ev, original.clone(), resolved, locked, source, lock_root)
 }
 
@@ -138,23 +115,13 @@ pub(crate) fn read_flake(
     source: Fetched,
     lock_root: &[String],
 ) -> Result<Flake> {
-    let sub = if locked_ref.subdir.is_empty() {
-        String::new()
-    } else {
-        format!("/{}", locked_ref.subdir)
-    };
-    let real_root = source
-        .real_path
-        .clone()
-        .unwrap_or_else(|| source.store_path.clone().into());
+    let sub = if locked_ref.subdir.is_empty() { String::new() } else { format!("/{}", locked_ref.subdir) };
+    let real_root = source.real_path.clone().unwrap_or_else(|| source.store_path.clone().into());
     let real_file = real_root.join(format!(".{sub}/flake.nix"));
     if let Ok(c) = std::fs::canonicalize(&real_file) {
         let root = std::fs::canonicalize(&real_root).unwrap_or(real_root.clone());
         if !c.starts_with(&root) {
-            return Err(err(format!(
-                "'flake.nix' file of flake '{locked_ref}' escapes from '{}'",
-                source.store_path
-            )));
+            return Err(err(format!("'flake.nix' file of flake '{locked_ref}' escapes from '{}'", source.store_path)));
         }
     } else {
         return Err(err(format!(
@@ -186,10 +153,7 @@ pub(crate) fn read_flake(
         flake.inputs = parse_inputs(ev, &value, pos, &flake_dir, lock_root)?;
     }
     let Some(outputs) = top.get_attr(Symbol::new("outputs")) else {
-        return Err(err(format!(
-            "flake '{}' lacks attribute 'outputs'",
-            flake.locked_ref
-        )));
+        return Err(err(format!("flake '{}' lacks attribute 'outputs'", flake.locked_ref)));
     };
     let (ov, opos) = (outputs.value.clone(), outputs.pos);
     if let Value::Lambda(c) = expect_type(ev, &ov, "a function", opos)? {
@@ -198,9 +162,7 @@ pub(crate) fn read_flake(
                 let name = f.name.as_str();
                 if name != "self" && !flake.inputs.contains_key(name) {
                     let r = FlakeRef::parse(name, ParseOptions::default()).map_err(to_eval_error)?;
-                    flake
-                        .inputs
-                        .insert(name.to_owned(), FlakeInput::of_ref(r, true));
+                    flake.inputs.insert(name.to_owned(), FlakeInput::of_ref(r, true));
                 }
             }
         }
@@ -222,13 +184,7 @@ pub(crate) fn read_flake(
     Ok(flake)
 }
 
-fn parse_inputs(
-    ev: &mut Eval,
-    v: &Value,
-    pos: Pos,
-    base_dir: &str,
-    lock_root: &[String],
-) -> Result<FlakeInputs> {
+fn parse_inputs(ev: &mut Eval, v: &Value, pos: Pos, base_dir: &str, lock_root: &[String]) -> Result<FlakeInputs> {
     let Value::Attrs(a) = expect_type(ev, v, "a set", pos)? else {
         return Ok(FlakeInputs::new());
     };
@@ -252,12 +208,7 @@ fn parse_input(
     let Value::Attrs(a) = expect_type(ev, v, "a set", pos)? else {
         return Err(err("flake input is not a set".into()));
     };
-    let mut input = FlakeInput {
-        flake_ref: None,
-        is_flake: true,
-        follows: None,
-        overrides: FlakeInputs::new(),
-    };
+    let mut input = FlakeInput { flake_ref: None, is_flake: true, follows: None, overrides: FlakeInputs::new() };
     let mut attrs = Attrs::new();
     let mut url = None;
     for attr in sorted_attrs(&a) {
@@ -302,10 +253,7 @@ fn parse_input(
             Ok(())
         })();
         r.map_err(|mut e| {
-            e.trace.push(nix_eval::error::TraceFrame {
-                pos: apos,
-                msg: format!("in flake attribute '{n}'"),
-            });
+            e.trace.push(nix_eval::error::TraceFrame { pos: apos, msg: format!("in flake attribute '{n}'") });
             e
         })?;
     }
@@ -314,17 +262,11 @@ fn parse_input(
     } else {
         attrs.remove("url");
         if let Some(k) = attrs.keys().next() {
-            return Err(err(format!(
-                "unexpected flake input attribute '{k}', at {}",
-                pos_string(pos)
-            )));
+            return Err(err(format!("unexpected flake input attribute '{k}', at {}", pos_string(pos))));
         }
         if let Some(u) = url {
-            let opts = ParseOptions {
-                base_dir: Some(Path::new(base_dir)),
-                allow_missing: true,
-                is_flake: input.is_flake,
-            };
+            let opts =
+                ParseOptions { base_dir: Some(Path::new(base_dir)), allow_missing: true, is_flake: input.is_flake };
             input.flake_ref = Some(FlakeRef::parse(&u, opts).map_err(to_eval_error)?);
         }
     }
@@ -350,10 +292,9 @@ fn parse_config(ev: &mut Eval, v: &Value, pos: Pos) -> Result<Vec<(String, Strin
         let n = attr.name.as_str().to_owned();
         let x = ev.force(&attr.value)?;
         let s = match &x {
-            Value::String(_) | Value::Path(_) => ev
-                .coerce_to_string(&x, attr.pos, CoerceOpts::NO_COPY)?
-                .to_str_lossy()
-                .into_owned(),
+            Value::String(_) | Value::Path(_) => {
+                ev.coerce_to_string(&x, attr.pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned()
+            }
             Value::Int(i) => i.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::List(l) => {
@@ -362,12 +303,13 @@ fn parse_config(ev: &mut Eval, v: &Value, pos: Pos) -> Result<Vec<(String, Strin
                     let e = ev.force(e)?;
                     match &e {
                         Value::String(s) => items.push(s.to_str_lossy().into_owned()),
-                        _ => {
-                            return Err(EvalError::new(
-                                ErrorKind::Type,
-                                format!("list element in flake configuration setting '{n}' is {} while a string is expected", x.ty().describe()),
-                            ))
-                        }
+                        _ => return Err(EvalError::new(
+                            ErrorKind::Type,
+                            format!(
+                                "list element in flake configuration setting '{n}' is {} while a string is expected",
+                                x.ty().describe()
+                            ),
+                        )),
                     }
                 }
                 items.join(" ")

@@ -81,17 +81,9 @@ struct Locker<'a> {
 }
 
 fn read_lock_of(flake: &Flake) -> Result<LockFile> {
-    let real = flake
-        .source
-        .real_path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&flake.source.store_path));
+    let real = flake.source.real_path.clone().unwrap_or_else(|| PathBuf::from(&flake.source.store_path));
     let sub = &flake.locked_ref.subdir;
-    let p = if sub.is_empty() {
-        real.join("flake.lock")
-    } else {
-        real.join(sub).join("flake.lock")
-    };
+    let p = if sub.is_empty() { real.join("flake.lock") } else { real.join(sub).join("flake.lock") };
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LockFile::new()),
@@ -170,36 +162,26 @@ impl Locker<'_> {
         };
         self.updates_used.insert(path.clone());
         let old_lock = match old {
-            Some((lf, n)) if !self.flags.input_updates.contains(path) => {
-                match lf.node(*n).inputs.get(id) {
-                    Some(Edge::Node(c)) => Some((lf.clone(), *c)),
-                    _ => None,
-                }
-            }
+            Some((lf, n)) if !self.flags.input_updates.contains(path) => match lf.node(*n).inputs.get(id) {
+                Some(Edge::Node(c)) => Some((lf.clone(), *c)),
+                _ => None,
+            },
             _ => None,
         };
-        let old_entry = old_lock
-            .as_ref()
-            .and_then(|(lf, c)| lf.node(*c).locked.clone());
+        let old_entry = old_lock.as_ref().and_then(|(lf, c)| lf.node(*c).locked.clone());
         if let (Some((old_lf, old_id)), Some(entry)) = (&old_lock, &old_entry) {
             if entry.original == input_ref && !has_override {
                 let child = self.new.add_node(entry.clone());
                 self.new.set_input(node, id, Edge::Node(child));
-                let mut must_refetch = self
-                    .flags
-                    .input_updates
-                    .iter()
-                    .any(|u| u.len() > path.len() && u.starts_with(path));
+                let mut must_refetch =
+                    self.flags.input_updates.iter().any(|u| u.len() > path.len() && u.starts_with(path));
                 let mut fake = FlakeInputs::new();
                 if !must_refetch {
                     for (name, edge) in &old_lf.node(*old_id).inputs {
                         match edge {
                             Edge::Node(n) => {
                                 if let Some(l) = &old_lf.node(*n).locked {
-                                    fake.insert(
-                                        name.clone(),
-                                        FlakeInput::of_ref(l.original.clone(), l.is_flake),
-                                    );
+                                    fake.insert(name.clone(), FlakeInput::of_ref(l.original.clone(), l.is_flake));
                                 }
                             }
                             Edge::Follows(f) => {
@@ -224,30 +206,19 @@ impl Locker<'_> {
                         }
                     }
                 }
-                let sub_inputs = if must_refetch {
-                    get_flake(ev, &entry.locked, false, path)?.inputs
-                } else {
-                    fake
-                };
+                let sub_inputs = if must_refetch { get_flake(ev, &entry.locked, false, path)?.inputs } else { fake };
                 let old_here = Some((old_lf.clone(), *old_id));
                 return self.compute(ev, &sub_inputs, child, path, old_here, lock_root, !must_refetch);
             }
         }
         if !self.flags.allow_mutable && !input_ref.input.is_locked() {
-            return Err(err(format!(
-                "cannot update flake input '{}' in pure mode",
-                show_path(path)
-            )));
+            return Err(err(format!("cannot update flake input '{}' in pure mode", show_path(path))));
         }
         // An override keeps the declared reference as `original` (overrides are sticky).
         let original = input2.flake_ref.clone().unwrap_or_else(|| input_ref.clone());
         if input.is_flake {
             let inner = get_flake(ev, &input_ref, self.flags.use_registries, path)?;
-            let child = self.new.add_node(LockedNode {
-                locked: inner.locked_ref.clone(),
-                original,
-                is_flake: true,
-            });
+            let child = self.new.add_node(LockedNode { locked: inner.locked_ref.clone(), original, is_flake: true });
             self.new.set_input(node, id, Edge::Node(child));
             if let Some(p) = self.parents.iter().find(|p| **p == input_ref) {
                 return Err(err(format!("found circular import of flake '{p}'")));
@@ -263,11 +234,7 @@ impl Locker<'_> {
             r
         } else {
             let (_, locked) = fetch_ref(ev, &input_ref, self.flags.use_registries)?;
-            let child = self.new.add_node(LockedNode {
-                locked,
-                original,
-                is_flake: false,
-            });
+            let child = self.new.add_node(LockedNode { locked, original, is_flake: false });
             self.new.set_input(node, id, Edge::Node(child));
             Ok(())
         }
@@ -275,26 +242,17 @@ impl Locker<'_> {
 }
 
 /// Fetches a (possibly indirect) reference: (resolved, locked).
-pub(crate) fn fetch_ref(
-    ev: &mut Eval,
-    r: &FlakeRef,
-    allow_lookup: bool,
-) -> Result<(FlakeRef, FlakeRef)> {
+pub(crate) fn fetch_ref(ev: &mut Eval, r: &FlakeRef, allow_lookup: bool) -> Result<(FlakeRef, FlakeRef)> {
     let resolved = if r.input.is_direct() {
         r.clone()
     } else if allow_lookup {
         let regs = registries(ev);
         r.resolve(&regs).map_err(to_eval_error)?
     } else {
-        return Err(err(format!(
-            "'{r}' is an indirect flake reference, but registry lookups are not allowed"
-        )));
+        return Err(err(format!("'{r}' is an indirect flake reference, but registry lookups are not allowed")));
     };
     let f = fetch_cached(ev, &resolved.input).map_err(to_eval_error)?;
-    let locked = FlakeRef {
-        input: f.input,
-        subdir: resolved.subdir.clone(),
-    };
+    let locked = FlakeRef { input: f.input, subdir: resolved.subdir.clone() };
     Ok((resolved, locked))
 }
 
@@ -336,29 +294,19 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
     locker.compute(ev, &inputs, LockFile::ROOT, &[], old_root, &[], false)?;
     for (p, r) in &flags.input_overrides {
         if !locker.overrides_used.contains(p) {
-            warn(&format!(
-                "the flag '--override-input {} {r}' does not match any input",
-                show_path(p)
-            ));
+            warn(&format!("the flag '--override-input {} {r}' does not match any input", show_path(p)));
         }
     }
     for p in &flags.input_updates {
         if !locker.updates_used.contains(p) {
-            warn(&format!(
-                "the flag '--update-input {}' does not match any input",
-                show_path(p)
-            ));
+            warn(&format!("the flag '--update-input {}' does not match any input", show_path(p)));
         }
     }
     let new = locker.new;
     for (p, e) in new.all_inputs() {
         if let Edge::Follows(f) = e {
             if new.find_input(&f).is_none() {
-                return Err(err(format!(
-                    "input '{}' follows a non-existent input '{}'",
-                    show_path(&p),
-                    show_path(&f)
-                )));
+                return Err(err(format!("input '{}' follows a non-existent input '{}'", show_path(&p), show_path(&f))));
             }
         }
     }
@@ -369,7 +317,9 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
         let diff = diff.trim_end_matches('\n');
         if flags.write_lock_file {
             let Some(src) = source_path(top_ref) else {
-                return Err(err(format!("cannot write modified lock file of flake '{top_ref}' (use '--no-write-lock-file' to ignore)")));
+                return Err(err(format!(
+                    "cannot write modified lock file of flake '{top_ref}' (use '--no-write-lock-file' to ignore)"
+                )));
             };
             if !new.is_immutable() {
                 warn(&format!("will not write lock file of flake '{top_ref}' because it has a mutable input"));
@@ -406,9 +356,5 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
             force_dirty = true;
         }
     }
-    Ok(LockedFlake {
-        flake,
-        lock_file: new,
-        force_dirty,
-    })
+    Ok(LockedFlake { flake, lock_file: new, force_dirty })
 }

@@ -31,11 +31,7 @@ impl AllowedRoots {
     }
 
     fn find(&self, path: &str) -> Option<(String, PathBuf)> {
-        self.0
-            .borrow()
-            .iter()
-            .find(|(l, _)| is_dir_or_in_dir(path, l))
-            .cloned()
+        self.0.borrow().iter().find(|(l, _)| is_dir_or_in_dir(path, l)).cloned()
     }
 }
 
@@ -49,11 +45,7 @@ pub struct PureIo {
 impl PureIo {
     /// Wraps `inner` (which does the actual reading).
     pub fn new(inner: Box<dyn EvalIo>, allowed: AllowedRoots, store: Rc<dyn Store>) -> PureIo {
-        PureIo {
-            inner,
-            allowed,
-            store,
-        }
+        PureIo { inner, allowed, store }
     }
 
     fn check(&self, path: &Path) -> Result<(), String> {

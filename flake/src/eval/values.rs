@@ -45,11 +45,9 @@ pub fn pos_string(pos: Pos) -> String {
 pub(crate) fn value_to_attr(ev: &mut Eval, v: &Value, pos: Pos) -> nix_eval::Result<Option<Attr>> {
     let v = ev.force(v)?;
     Ok(match &v {
-        Value::String(_) | Value::Path(_) => Some(Attr::Str(
-            ev.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?
-                .to_str_lossy()
-                .into_owned(),
-        )),
+        Value::String(_) | Value::Path(_) => {
+            Some(Attr::Str(ev.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned()))
+        }
         Value::Bool(b) => Some(Attr::Bool(*b)),
         Value::Int(n) => Some(Attr::Int(*n as u64)),
         _ => None,
@@ -57,12 +55,7 @@ pub(crate) fn value_to_attr(ev: &mut Eval, v: &Value, pos: Pos) -> nix_eval::Res
 }
 
 /// A Nix attribute set of strings, Booleans and integers as fetcher attributes.
-pub(crate) fn nix_to_attrs(
-    ev: &mut Eval,
-    a: &NixAttrs,
-    pos: Pos,
-    who: &str,
-) -> nix_eval::Result<Attrs> {
+pub(crate) fn nix_to_attrs(ev: &mut Eval, a: &NixAttrs, pos: Pos, who: &str) -> nix_eval::Result<Attrs> {
     let mut out = Attrs::new();
     for attr in a.sorted() {
         let name = attr.name.as_str();

@@ -23,10 +23,7 @@ struct Rule {
 
 impl ExportIgnore {
     pub fn new(info_attributes: Vec<u8>) -> ExportIgnore {
-        ExportIgnore {
-            info: parse(&info_attributes),
-            dirs: vec![],
-        }
+        ExportIgnore { info: parse(&info_attributes), dirs: vec![] }
     }
 
     /// Adds the `.gitattributes` of directory `prefix` (`""` for the root).
@@ -52,10 +49,7 @@ impl ExportIgnore {
             let rel = if prefix.is_empty() {
                 path
             } else {
-                match path
-                    .strip_prefix(prefix.as_slice())
-                    .and_then(|r| r.strip_prefix(b"/"))
-                {
+                match path.strip_prefix(prefix.as_slice()).and_then(|r| r.strip_prefix(b"/")) {
                     Some(r) => r,
                     None => continue,
                 }
@@ -69,19 +63,13 @@ impl ExportIgnore {
 }
 
 fn decide(rules: &[Rule], _prefix: &[u8], rel: &[u8], is_dir: bool) -> Option<bool> {
-    rules
-        .iter()
-        .rev()
-        .find(|r| matches(&r.pattern, rel, is_dir))
-        .map(|r| r.value)
+    rules.iter().rev().find(|r| matches(&r.pattern, rel, is_dir)).map(|r| r.value)
 }
 
 fn parse(data: &[u8]) -> Vec<Rule> {
     let mut rules = vec![];
     for line in data.split(|&c| c == b'\n') {
-        let mut toks = line
-            .split(|c| c.is_ascii_whitespace())
-            .filter(|t| !t.is_empty());
+        let mut toks = line.split(|c| c.is_ascii_whitespace()).filter(|t| !t.is_empty());
         let Some(pattern) = toks.next() else { continue };
         if pattern.starts_with(b"#") {
             continue;
@@ -93,10 +81,7 @@ fn parse(data: &[u8]) -> Vec<Rule> {
                 t if t.starts_with(b"export-ignore=") => true,
                 _ => continue,
             };
-            rules.push(Rule {
-                pattern: pattern.to_vec(),
-                value,
-            });
+            rules.push(Rule { pattern: pattern.to_vec(), value });
         }
     }
     rules
@@ -123,26 +108,14 @@ fn wildmatch(p: &[u8], s: &[u8]) -> bool {
         None => s.is_empty(),
         Some(b'*') if p.get(1) == Some(&b'*') => match p[2..].strip_prefix(b"/") {
             // `**/`: zero or more leading directories.
-            Some(r) => {
-                wildmatch(r, s)
-                    || s.iter()
-                        .enumerate()
-                        .any(|(i, &c)| c == b'/' && wildmatch(r, &s[i + 1..]))
-            }
+            Some(r) => wildmatch(r, s) || s.iter().enumerate().any(|(i, &c)| c == b'/' && wildmatch(r, &s[i + 1..])),
             None => (0..=s.len()).any(|i| wildmatch(&p[2..], &s[i..])),
         },
-        Some(b'*') => (0..=s.len())
-            .take_while(|&i| i == 0 || s[i - 1] != b'/')
-            .any(|i| wildmatch(&p[1..], &s[i..])),
+        Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| wildmatch(&p[1..], &s[i..])),
         Some(b'?') => s.first().is_some_and(|&c| c != b'/') && wildmatch(&p[1..], &s[1..]),
         Some(b'[') => {
             let Some(&c) = s.first() else { return false };
-            let Some(end) = p[1..]
-                .iter()
-                .skip(1)
-                .position(|&x| x == b']')
-                .map(|e| e + 2)
-            else {
+            let Some(end) = p[1..].iter().skip(1).position(|&x| x == b']').map(|e| e + 2) else {
                 return c == b'[' && wildmatch(&p[1..], &s[1..]);
             };
             let class = &p[1..end];
@@ -175,7 +148,10 @@ mod tests {
     #[test]
     fn patterns() {
         let mut e = ExportIgnore::new(vec![]);
-        e.push_dir(b"", b"*.log export-ignore\n/secret export-ignore\ndocs/** export-ignore\nkeep.log -export-ignore\n");
+        e.push_dir(
+            b"",
+            b"*.log export-ignore\n/secret export-ignore\ndocs/** export-ignore\nkeep.log -export-ignore\n",
+        );
         assert!(e.is_ignored(b"a.log", false));
         assert!(e.is_ignored(b"x/y/b.log", false));
         assert!(!e.is_ignored(b"keep.log", false));

@@ -36,23 +36,14 @@ pub struct FetchOptions {
 
 impl Default for FetchOptions {
     fn default() -> Self {
-        FetchOptions {
-            allow_dirty: true,
-            warn_dirty: true,
-            cache_dir: None,
-            progress: None,
-        }
+        FetchOptions { allow_dirty: true, warn_dirty: true, cache_dir: None, progress: None }
     }
 }
 
 impl FetchOptions {
     /// `<cache root>/rnix`.
     pub fn cache_root(&self) -> PathBuf {
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let base = self
             .cache_dir
             .clone()
@@ -94,10 +85,7 @@ pub fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Result<Fe
         bail!("indirect input '{input}' cannot be fetched directly");
     }
     if !["path", "git", "github", "gitlab", "sourcehut", "tarball"].contains(&ty) {
-        bail!(
-            "cannot fetch unsupported input '{}'",
-            crate::attrs::attrs_to_json_string(input.attrs())
-        );
+        bail!("cannot fetch unsupported input '{}'", crate::attrs::attrs_to_json_string(input.attrs()));
     }
     if input.has_all_info() {
         if let Some(sp) = input.compute_store_path()? {
@@ -123,9 +111,7 @@ pub fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Result<Fe
     let real_path = store.real_path(&tree.store_path);
     if let Some(prev) = input.get_nar_hash()? {
         if prev != tree.nar_hash {
-            let actual = real_path
-                .as_ref()
-                .map_or(tree.store_path.clone(), |p| p.display().to_string());
+            let actual = real_path.as_ref().map_or(tree.store_path.clone(), |p| p.display().to_string());
             return Err(Error::with_status(
                 format!(
                     "NAR hash mismatch in input '{input}' ({actual}), expected '{}', got '{}'",

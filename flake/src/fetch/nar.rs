@@ -93,10 +93,7 @@ fn node_stats(path: &Path, size: &mut u64, mtime: &mut i64) -> io::Result<()> {
         for e in fs::read_dir(path)? {
             let e = e?;
             // "entry" "(" "name" <name> "node" <node> ")"
-            *size += tok_len(5)
-                + tok_len(1) * 2
-                + tok_len(4) * 2
-                + tok_len(e.file_name().as_bytes().len() as u64);
+            *size += tok_len(5) + tok_len(1) * 2 + tok_len(4) * 2 + tok_len(e.file_name().as_bytes().len() as u64);
             node_stats(&e.path(), size, mtime)?;
         }
     } else {

@@ -43,41 +43,19 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store) -> Result<Tree> {
         abs.clone().into()
     };
     let mut locked = input.clone();
-    let already = StorePath::parse(&abs)
-        .ok()
-        .filter(|sp| sp.name() == "source" && store.exists(&abs));
+    let already = StorePath::parse(&abs).ok().filter(|sp| sp.name() == "source" && store.exists(&abs));
     let (store_path, nar_hash, mtime) = match already {
         Some(sp) => {
-            let h =
-                nix_store_core::nar::nar_hash_path(&disk, &mut |_, _| true).map_err(Error::from)?;
+            let h = nix_store_core::nar::nar_hash_path(&disk, &mut |_, _| true).map_err(Error::from)?;
             (sp.to_absolute(), h, 0)
         }
         None => {
-            let (size, mtime) = nar_stats(&disk)
-                .map_err(|e| Error::from(e).prefixed(&format!("getting status of '{abs}': ")))?;
-            let (sp, h) = store.add_path(
-                "source",
-                &disk,
-                FileIngestionMethod::Recursive,
-                &mut |_, _| true,
-            )?;
-            (
-                sp,
-                h,
-                if size > NAR_BUFFER_SIZE {
-                    0
-                } else {
-                    mtime.max(0) as u64
-                },
-            )
+            let (size, mtime) =
+                nar_stats(&disk).map_err(|e| Error::from(e).prefixed(&format!("getting status of '{abs}': ")))?;
+            let (sp, h) = store.add_path("source", &disk, FileIngestionMethod::Recursive, &mut |_, _| true)?;
+            (sp, h, if size > NAR_BUFFER_SIZE { 0 } else { mtime.max(0) as u64 })
         }
     };
     locked.set_attr("lastModified", mtime);
-    Ok(Tree {
-        input: locked,
-        store_path,
-        nar_hash,
-        warnings: vec![],
-        dirty_rev: None,
-    })
+    Ok(Tree { input: locked, store_path, nar_hash, warnings: vec![], dirty_rev: None })
 }

@@ -30,15 +30,8 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     let name = input.get_name().to_owned();
     if input.input_type() == "tarball" {
         let url = get_str(input.attrs(), "url")?;
-        let (store_path, nar_hash, _) =
-            download_tarball(url, &name, expected.as_ref(), &[], store, opts)?;
-        return Ok(Tree {
-            input: input.clone(),
-            store_path,
-            nar_hash,
-            warnings: vec![],
-            dirty_rev: None,
-        });
+        let (store_path, nar_hash, _) = download_tarball(url, &name, expected.as_ref(), &[], store, opts)?;
+        return Ok(Tree { input: input.clone(), store_path, nar_hash, warnings: vec![], dirty_rev: None });
     }
     let forge = Forge::of(input)?;
     let mut locked = input.clone();
@@ -52,13 +45,7 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     let (store_path, nar_hash, last_modified) =
         download_tarball(&url, &name, expected.as_ref(), &headers, store, opts)?;
     locked.set_attr("lastModified", last_modified);
-    Ok(Tree {
-        input: locked,
-        store_path,
-        nar_hash,
-        warnings: vec![],
-        dirty_rev: None,
-    })
+    Ok(Tree { input: locked, store_path, nar_hash, warnings: vec![], dirty_rev: None })
 }
 
 /// A git forge repository and where its API lives.
@@ -106,17 +93,13 @@ impl Forge {
         let rev = match self.kind.as_str() {
             "github" => {
                 let url = format!("{b}/repos/{o}/{p}/commits/{r}");
-                let json: serde_json::Value =
-                    parse_json(&url, &http_get_string(&url, &self.token_header)?)?;
+                let json: serde_json::Value = parse_json(&url, &http_get_string(&url, &self.token_header)?)?;
                 json.get("sha").and_then(|v| v.as_str()).map(str::to_owned)
             }
             "gitlab" => {
                 let url = format!("{b}/api/v4/projects/{o}%2F{p}/repository/commits?ref_name={r}");
                 let json: serde_json::Value = parse_json(&url, &http_get_string(&url, &[])?)?;
-                json.get(0)
-                    .and_then(|c| c.get("id"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
+                json.get(0).and_then(|c| c.get("id")).and_then(|v| v.as_str()).map(str::to_owned)
             }
             _ => {
                 let mut want = r.to_owned();
@@ -130,41 +113,29 @@ impl Forge {
                 let refs = http_get_string(&format!("{b}/{o}/{p}/info/refs"), &[])?;
                 refs.lines().find_map(|l| {
                     let (id, name) = l.split_once('\t')?;
-                    (name == want
-                        || name == format!("refs/heads/{want}")
-                        || name == format!("refs/tags/{want}"))
-                    .then(|| id.to_owned())
+                    (name == want || name == format!("refs/heads/{want}") || name == format!("refs/tags/{want}"))
+                        .then(|| id.to_owned())
                 })
             }
         };
         match rev {
             Some(r) => parse_rev(&r),
-            None => bail!(
-                "unable to resolve ref '{r}' of {} repository '{o}/{p}'",
-                self.kind
-            ),
+            None => bail!("unable to resolve ref '{r}' of {} repository '{o}/{p}'", self.kind),
         }
     }
 
     fn archive_url(&self, rev: &str) -> (String, Vec<(String, String)>) {
         let (o, p, b) = (&self.owner, &self.repo, &self.base);
         match self.kind.as_str() {
-            "github" => (
-                format!("{b}/repos/{o}/{p}/tarball/{rev}"),
-                self.token_header.clone(),
-            ),
-            "gitlab" => (
-                format!("{b}/api/v4/projects/{o}%2F{p}/repository/archive.tar.gz?sha={rev}"),
-                vec![],
-            ),
+            "github" => (format!("{b}/repos/{o}/{p}/tarball/{rev}"), self.token_header.clone()),
+            "gitlab" => (format!("{b}/api/v4/projects/{o}%2F{p}/repository/archive.tar.gz?sha={rev}"), vec![]),
             _ => (format!("{b}/{o}/{p}/archive/{rev}.tar.gz"), vec![]),
         }
     }
 }
 
 fn parse_json(url: &str, text: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::new(format!("cannot parse the answer of '{url}': {e}")))
+    serde_json::from_str(text).map_err(|e| Error::new(format!("cannot parse the answer of '{url}': {e}")))
 }
 
 fn http_get_string(url: &str, headers: &[(String, String)]) -> Result<String> {
@@ -179,10 +150,7 @@ fn http_get_string(url: &str, headers: &[(String, String)]) -> Result<String> {
 /// The whole body of an `http(s)://` or `file://` URL (`builtins.fetchurl`).
 pub(crate) fn download_file(url: &str) -> Result<Vec<u8>> {
     let mut body = vec![];
-    open_url(url, &[])?
-        .0
-        .read_to_end(&mut body)
-        .map_err(|e| Error::new(format!("unable to download '{url}': {e}")))?;
+    open_url(url, &[])?.0.read_to_end(&mut body).map_err(|e| Error::new(format!("unable to download '{url}': {e}")))?;
     Ok(body)
 }
 
@@ -190,8 +158,7 @@ pub(crate) fn download_file(url: &str) -> Result<Vec<u8>> {
 fn open_url(url: &str, headers: &[(String, String)]) -> Result<(Box<dyn Read>, Option<u64>)> {
     if let Some(path) = url.strip_prefix("file://") {
         let path = path.split(['?', '#']).next().unwrap_or(path);
-        let f = File::open(path)
-            .map_err(|e| Error::from(e).prefixed(&format!("unable to download '{url}': ")))?;
+        let f = File::open(path).map_err(|e| Error::from(e).prefixed(&format!("unable to download '{url}': ")))?;
         let len = f.metadata().ok().map(|m| m.len());
         return Ok((Box::new(f), len));
     }
@@ -201,11 +168,7 @@ fn open_url(url: &str, headers: &[(String, String)]) -> Result<(Box<dyn Read>, O
     }
     match req.call() {
         Ok(resp) => {
-            let len = resp
-                .headers()
-                .get("content-length")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
+            let len = resp.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
             Ok((Box::new(resp.into_body().into_reader()), len))
         }
         Err(ureq::Error::StatusCode(code)) => {
@@ -217,11 +180,7 @@ fn open_url(url: &str, headers: &[(String, String)]) -> Result<(Box<dyn Read>, O
 
 fn tmp_name(dir: &Path, what: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
-    dir.join(format!(
-        ".tmp-{}-{}-{what}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+    dir.join(format!(".tmp-{}-{}-{what}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
 }
 
 fn remove_tree(p: &Path) {
@@ -242,26 +201,24 @@ fn download_tarball(
     if let Some(h) = expected {
         let dir = cache.join(h.to_nix32());
         if let Ok(meta) = fs::symlink_metadata(&dir) {
-            let (sp, got) =
-                store.add_path(name, &dir, FileIngestionMethod::Recursive, &mut |_, _| true)?;
+            let (sp, got) = store.add_path(name, &dir, FileIngestionMethod::Recursive, &mut |_, _| true)?;
             if &got == h {
                 return Ok((sp, got, meta.mtime().max(0) as u64));
             }
             remove_tree(&dir);
         }
     }
-    fs::create_dir_all(&cache).map_err(|e| {
-        Error::from(e).prefixed(&format!("creating directory '{}': ", cache.display()))
-    })?;
+    fs::create_dir_all(&cache)
+        .map_err(|e| Error::from(e).prefixed(&format!("creating directory '{}': ", cache.display())))?;
     let unpack_dir = tmp_name(&cache, "unpack");
     let result = (|| {
         let (reader, len) = open_url(url, headers)?;
         let show = opts.progress.unwrap_or_else(|| io::stderr().is_terminal());
         let reader: Box<dyn Read> = if show {
             let bar = indicatif::ProgressBar::new(len.unwrap_or(0));
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "downloading '{msg}' {bytes}/{total_bytes} {bar:30}",
-            ) {
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("downloading '{msg}' {bytes}/{total_bytes} {bar:30}")
+            {
                 bar.set_style(style);
             }
             bar.set_message(url.to_owned());
@@ -284,10 +241,7 @@ fn download_tarball(
                 let _ = f.set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
             }
         }
-        let (sp, got) =
-            store.add_path(name, &dest, FileIngestionMethod::Recursive, &mut |_, _| {
-                true
-            })?;
+        let (sp, got) = store.add_path(name, &dest, FileIngestionMethod::Recursive, &mut |_, _| true)?;
         Ok((sp, got, mtime))
     })();
     remove_tree(&unpack_dir);
@@ -308,19 +262,9 @@ fn unpack(mut reader: Box<dyn Read>, dest: &Path) -> io::Result<()> {
     let stream: Box<dyn Read> = Box::new(head.chain(reader));
     let stream: Box<dyn Read> = match &magic[..n] {
         [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(stream)),
-        [0xfd, b'7', b'z', b'X', b'Z', 0] => {
-            return Err(io::Error::other("xz-compressed tarballs are not supported"))
-        }
-        [b'B', b'Z', b'h', ..] => {
-            return Err(io::Error::other(
-                "bzip2-compressed tarballs are not supported",
-            ))
-        }
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
-            return Err(io::Error::other(
-                "zstd-compressed tarballs are not supported",
-            ))
-        }
+        [0xfd, b'7', b'z', b'X', b'Z', 0] => return Err(io::Error::other("xz-compressed tarballs are not supported")),
+        [b'B', b'Z', b'h', ..] => return Err(io::Error::other("bzip2-compressed tarballs are not supported")),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => return Err(io::Error::other("zstd-compressed tarballs are not supported")),
         [b'P', b'K', 3, 4, ..] => return Err(io::Error::other("zip archives are not supported")),
         _ => stream,
     };
@@ -334,9 +278,7 @@ fn unpack(mut reader: Box<dyn Read>, dest: &Path) -> io::Result<()> {
     for entry in archive.entries()? {
         let mut entry = entry?;
         let path = entry.path()?.into_owned();
-        let mut comps = path
-            .components()
-            .filter(|c| !matches!(c, std::path::Component::CurDir));
+        let mut comps = path.components().filter(|c| !matches!(c, std::path::Component::CurDir));
         if let (Some(first), None) = (comps.next(), comps.next()) {
             if entry.header().entry_type().is_dir() {
                 top_mtimes.push((dest.join(first), entry.header().mtime()?));

@@ -12,19 +12,12 @@ use crate::url::{is_host, ParsedUrl};
 use super::parse_rev;
 
 pub(super) fn is_archive(path: &str) -> bool {
-    [
-        ".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst",
-    ]
-    .iter()
-    .any(|s| path.ends_with(s))
+    [".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst"].iter().any(|s| path.ends_with(s))
 }
 
 pub(super) fn path_from_url(url: &ParsedUrl) -> Result<Attrs> {
     if let Some(a) = url.authority.as_deref().filter(|a| !a.is_empty()) {
-        bail!(
-            "path URL '{}' should not have an authority ('{a}')",
-            url.url
-        );
+        bail!("path URL '{}' should not have an authority ('{a}')", url.url);
     }
     let mut attrs = Attrs::new();
     attrs.insert("type".into(), "path".into());
@@ -38,15 +31,9 @@ pub(super) fn path_from_url(url: &ParsedUrl) -> Result<Attrs> {
                 Ok(n) => {
                     attrs.insert(name.clone(), n.into());
                 }
-                Err(_) => bail!(
-                    "path URL '{}' has invalid parameter '{name}'",
-                    url.to_url_string()
-                ),
+                Err(_) => bail!("path URL '{}' has invalid parameter '{name}'", url.to_url_string()),
             },
-            _ => bail!(
-                "path URL '{}' has unsupported parameter '{name}'",
-                url.to_url_string()
-            ),
+            _ => bail!("path URL '{}' has unsupported parameter '{name}'", url.to_url_string()),
         }
     }
     Ok(attrs)
@@ -87,10 +74,7 @@ pub(super) fn forge_from_url(url: &ParsedUrl) -> Result<Attrs> {
         2 => {}
         3 if is_rev(path[2]) => rev = Some(parse_rev(path[2])?),
         3 if is_ref(path[2]) => r = Some(path[2].to_owned()),
-        3 => bail!(
-            "in URL '{u}', '{}' is not a commit hash or branch/tag name",
-            path[2]
-        ),
+        3 => bail!("in URL '{u}', '{}' is not a commit hash or branch/tag name", path[2]),
         _ => {
             let rs = path[2..].join("/");
             if !is_ref(&rs) {
@@ -153,10 +137,7 @@ pub(super) fn indirect_from_url(url: &ParsedUrl) -> Result<Attrs> {
         1 => {}
         2 if is_rev(path[1]) => rev = Some(parse_rev(path[1])?),
         2 if is_ref(path[1]) => r = Some(path[1]),
-        2 => bail!(
-            "in flake URL '{u}', '{}' is not a commit hash or branch/tag name",
-            path[1]
-        ),
+        2 => bail!("in flake URL '{u}', '{}' is not a commit hash or branch/tag name", path[1]),
         3 => {
             if !is_ref(path[1]) {
                 bail!("in flake URL '{u}', '{}' is not a branch/tag name", path[1]);
@@ -187,15 +168,13 @@ pub(super) fn indirect_from_url(url: &ParsedUrl) -> Result<Attrs> {
 /// `[a-zA-Z][a-zA-Z0-9_-]*`
 pub(crate) fn is_flake_id(s: &str) -> bool {
     let mut b = s.bytes();
-    b.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    b.next().is_some_and(|c| c.is_ascii_alphabetic()) && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 /// `[a-zA-Z0-9][a-zA-Z0-9_./-]*`
 pub(crate) fn is_ref(s: &str) -> bool {
     let mut b = s.bytes();
-    b.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && b.all(|c| c.is_ascii_alphanumeric() || b"_./-".contains(&c))
+    b.next().is_some_and(|c| c.is_ascii_alphanumeric()) && b.all(|c| c.is_ascii_alphanumeric() || b"_./-".contains(&c))
 }
 
 /// `[0-9a-fA-F]{40}`
@@ -211,8 +190,7 @@ pub(super) fn is_bad_git_ref(r: &str) -> bool {
         || r.starts_with(['.', '/'])
         || r.contains("/.")
         || r.contains("..")
-        || r.bytes()
-            .any(|c| c.is_ascii_control() || c.is_ascii_whitespace() || b":?^~[\\*".contains(&c))
+        || r.bytes().any(|c| c.is_ascii_control() || c.is_ascii_whitespace() || b":?^~[\\*".contains(&c))
         || r.ends_with(".lock")
         || r.contains(".lock/")
         || r.contains("@{")

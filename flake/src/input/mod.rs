@@ -20,9 +20,7 @@ use crate::url::{parse_url, ParsedUrl};
 
 mod from_url;
 
-use from_url::{
-    forge_from_url, git_from_url, indirect_from_url, is_archive, is_bad_git_ref, path_from_url,
-};
+use from_url::{forge_from_url, git_from_url, indirect_from_url, is_archive, is_bad_git_ref, path_from_url};
 pub(crate) use from_url::{is_flake_id, is_ref, is_rev};
 
 /// A fetcher input (a flake reference without its `dir`). Equality compares attributes only.
@@ -42,15 +40,7 @@ impl PartialEq for Input {
 impl Eq for Input {}
 
 const FORGES: [&str; 3] = ["github", "gitlab", "sourcehut"];
-const KNOWN: [&str; 7] = [
-    "path",
-    "git",
-    "github",
-    "gitlab",
-    "sourcehut",
-    "tarball",
-    "indirect",
-];
+const KNOWN: [&str; 7] = ["path", "git", "github", "gitlab", "sourcehut", "tarball", "indirect"];
 
 impl Input {
     /// The input a URL denotes; `input '<url>' is unsupported` for unknown schemes.
@@ -99,25 +89,10 @@ impl Input {
                 ],
                 "unsupported Git input attribute",
             )),
-            "tarball" => Some((
-                &["type", "url", "narHash", "name"],
-                "unsupported tarball input attribute",
-            )),
-            "indirect" => Some((
-                &["type", "id", "ref", "rev", "narHash"],
-                "unsupported indirect input attribute",
-            )),
+            "tarball" => Some((&["type", "url", "narHash", "name"], "unsupported tarball input attribute")),
+            "indirect" => Some((&["type", "id", "ref", "rev", "narHash"], "unsupported indirect input attribute")),
             t if FORGES.contains(&t) => Some((
-                &[
-                    "type",
-                    "owner",
-                    "repo",
-                    "ref",
-                    "rev",
-                    "narHash",
-                    "lastModified",
-                    "host",
-                ],
+                &["type", "owner", "repo", "ref", "rev", "narHash", "lastModified", "host"],
                 "unsupported input attribute",
             )),
             _ => None,
@@ -154,10 +129,7 @@ impl Input {
             }
             _ => {}
         }
-        let input = Input {
-            attrs,
-            parent: None,
-        };
+        let input = Input { attrs, parent: None };
         // fixupInput: every common attribute must have the right type.
         input.get_ref()?;
         input.get_rev()?;
@@ -302,34 +274,19 @@ impl Input {
                 if let Some(rev) = self.get_rev()? {
                     path = format!("{path}/{rev}");
                 }
-                ParsedUrl {
-                    scheme: "flake".into(),
-                    path,
-                    ..Default::default()
-                }
+                ParsedUrl { scheme: "flake".into(), path, ..Default::default() }
             }
             t if FORGES.contains(&t) => {
-                let mut path = format!(
-                    "{}/{}",
-                    attrs::get_str(a, "owner")?,
-                    attrs::get_str(a, "repo")?
-                );
+                let mut path = format!("{}/{}", attrs::get_str(a, "owner")?, attrs::get_str(a, "repo")?);
                 if let Some(r) = self.get_ref()? {
                     path = format!("{path}/{r}");
                 }
                 if let Some(rev) = self.get_rev()? {
                     path = format!("{path}/{rev}");
                 }
-                ParsedUrl {
-                    scheme: t.into(),
-                    path,
-                    ..Default::default()
-                }
+                ParsedUrl { scheme: t.into(), path, ..Default::default() }
             }
-            _ => bail!(
-                "cannot show unsupported input '{}'",
-                attrs_to_json_string(a)
-            ),
+            _ => bail!("cannot show unsupported input '{}'", attrs_to_json_string(a)),
         };
         url.fragment.clear();
         Ok(url)
@@ -367,10 +324,7 @@ impl Input {
                 if let Some(r) = r {
                     res.set_attr("ref", r);
                 }
-                if self.input_type() == "git"
-                    && res.get_ref()?.is_none()
-                    && res.get_rev()?.is_some()
-                {
+                if self.input_type() == "git" && res.get_ref()?.is_none() && res.get_rev()?.is_some() {
                     bail!("Git input '{res}' has a commit hash but no branch/tag name");
                 }
             }
@@ -407,10 +361,7 @@ impl Input {
         nar && known
             && match self.input_type() {
                 "git" => {
-                    let shallow = matches!(
-                        attrs::maybe_get_bool(&self.attrs, "shallow"),
-                        Ok(Some(true))
-                    );
+                    let shallow = matches!(attrs::maybe_get_bool(&self.attrs, "shallow"), Ok(Some(true)));
                     last_mod && (shallow || matches!(self.get_rev_count(), Ok(Some(_))))
                 }
                 t if FORGES.contains(&t) => last_mod && matches!(self.get_rev(), Ok(Some(_))),

@@ -10,9 +10,9 @@ use std::process::{Command, Output};
 
 /// `target/release/rnix-eval`, or `$RNIX_EVAL`.
 pub fn bin() -> PathBuf {
-    std::env::var_os("RNIX_EVAL").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/rnix-eval")
-    })
+    std::env::var_os("RNIX_EVAL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/rnix-eval"))
 }
 
 /// True if the rnix-eval binary is built; else says the test skips.
@@ -38,7 +38,9 @@ pub fn shared() -> Option<PathBuf> {
     match shared_data() {
         Some(p) if bin().exists() => Some(p),
         _ => {
-            eprintln!("skipping: ../shared (flake fixtures) or the rnix-eval binary is absent (cargo build --release first)");
+            eprintln!(
+                "skipping: ../shared (flake fixtures) or the rnix-eval binary is absent (cargo build --release first)"
+            );
             None
         }
     }

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use rnix_tests::conformance::{
-    check_expected, discover_nix_test_corpus, discover_shared, filter_cases, run_cases, Category,
-    Config,
+    check_expected, discover_nix_test_corpus, discover_shared, filter_cases, run_cases, Category, Config,
 };
 use rnix_tests::{expected, paths, report::Report};
 
@@ -74,21 +73,11 @@ fn parse_args() -> Result<Opts, String> {
             "--filter" => o.filter = Some(val("--filter")?),
             "--category" => {
                 let c = val("--category")?;
-                o.categories.push(
-                    Category::from_name(&c).ok_or_else(|| format!("unknown category `{c}`"))?,
-                );
+                o.categories.push(Category::from_name(&c).ok_or_else(|| format!("unknown category `{c}`"))?);
             }
             "-v" | "--verbose" => o.verbose = true,
-            "-j" | "--jobs" => {
-                o.jobs = Some(val("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?)
-            }
-            "--timeout" => {
-                o.timeout = Some(
-                    val("--timeout")?
-                        .parse()
-                        .map_err(|e| format!("--timeout: {e}"))?,
-                )
-            }
+            "-j" | "--jobs" => o.jobs = Some(val("--jobs")?.parse().map_err(|e| format!("--jobs: {e}"))?),
+            "--timeout" => o.timeout = Some(val("--timeout")?.parse().map_err(|e| format!("--timeout: {e}"))?),
             "--json" => o.json = true,
             "--summary-file" => o.summary_file = Some(PathBuf::from(val("--summary-file")?)),
             "--write-expected-failures" => o.write_expected = true,
@@ -192,9 +181,7 @@ fn main() -> ExitCode {
 
     if opts.write_expected {
         if !complete || !categories.contains(&Category::EvalOkay) {
-            eprintln!(
-                "conformance: --write-expected-failures needs a full eval-okay run (no --filter)"
-            );
+            eprintln!("conformance: --write-expected-failures needs a full eval-okay run (no --filter)");
             return ExitCode::from(2);
         }
         let failing: std::collections::BTreeSet<String> = report
@@ -213,10 +200,7 @@ fn main() -> ExitCode {
     }
 
     if opts.check {
-        let other_failures = report
-            .results
-            .iter()
-            .any(|r| r.failed() && r.category != Category::EvalOkay);
+        let other_failures = report.results.iter().any(|r| r.failed() && r.category != Category::EvalOkay);
         let c = check_expected(&report.results, &expected_failures);
         // stale entries only mean something when every eval-okay case ran
         let eval_okay_ok = c.unexpected_failures.is_empty()

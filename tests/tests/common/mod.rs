@@ -34,10 +34,7 @@ pub fn shared_or_skip(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p.canonicalize().unwrap_or(p))
     } else {
-        let msg = format!(
-            "NOTE: {} is missing (set RNIX_SHARED_DIR to override) -- skipping this test",
-            p.display()
-        );
+        let msg = format!("NOTE: {} is missing (set RNIX_SHARED_DIR to override) -- skipping this test", p.display());
         eprintln!("{msg}");
         println!("{msg}");
         None
@@ -67,10 +64,7 @@ struct Slots {
     freed: Condvar,
 }
 
-static SLOTS: Slots = Slots {
-    busy: Mutex::new(0),
-    freed: Condvar::new(),
-};
+static SLOTS: Slots = Slots { busy: Mutex::new(0), freed: Condvar::new() };
 
 struct Slot;
 
@@ -107,21 +101,13 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
             });
         }
     });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every item mapped"))
-        .collect()
+    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every item mapped")).collect()
 }
 
 /// Run `prog ARGS` in `cwd` (HOME pointing at an empty temp dir, no NIX_*).
 pub fn run_in(prog: &Path, args: &[&str], cwd: &Path, home: &Path) -> RunOutput {
     let _slot = Slot::take();
-    let spec = RunSpec::new(prog, cwd)
-        .args(args.iter().copied())
-        .env("HOME", &home.to_string_lossy())
-        .timeout(TIMEOUT);
+    let spec = RunSpec::new(prog, cwd).args(args.iter().copied()).env("HOME", &home.to_string_lossy()).timeout(TIMEOUT);
     let t0 = Instant::now();
     let out = run(&spec);
     eprintln!("[{:.1} s] {}", t0.elapsed().as_secs_f64(), rnix_tests::process::truncate(&spec.display(), 400));
@@ -195,9 +181,7 @@ pub fn read_tsv(path: &Path) -> Vec<(String, String)> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let (k, v) = l
-                .split_once('\t')
-                .unwrap_or_else(|| panic!("{}: no tab in {l:?}", path.display()));
+            let (k, v) = l.split_once('\t').unwrap_or_else(|| panic!("{}: no tab in {l:?}", path.display()));
             (k.trim().to_string(), v.trim().to_string())
         })
         .collect()
@@ -262,10 +246,7 @@ pub fn store_entries(store_dir: &Path) -> BTreeSet<String> {
     let Ok(rd) = fs::read_dir(store_dir) else {
         return BTreeSet::new();
     };
-    rd.flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect()
+    rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect()
 }
 
 /// Recomputes the store path of each of `names` (base names in `store_dir`)
@@ -278,10 +259,7 @@ pub fn store_entries(store_dir: &Path) -> BTreeSet<String> {
 ///   `names` whose hash part occurs in the file.
 pub fn check_closure(store_dir: &Path, names: &BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
-    let by_hash: BTreeMap<&str, &str> = names
-        .iter()
-        .filter_map(|n| n.get(..32).map(|h| (h, n.as_str())))
-        .collect();
+    let by_hash: BTreeMap<&str, &str> = names.iter().filter_map(|n| n.get(..32).map(|h| (h, n.as_str()))).collect();
     for name in names {
         let p = store_dir.join(name);
         match recompute(&p, name, &by_hash) {

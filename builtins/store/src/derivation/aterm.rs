@@ -31,11 +31,7 @@ impl Derivation {
 /// Nix's `Derivation::unparse(store, maskOutputs, actualInputs)`: with `mask_outputs`,
 /// output paths and the env vars named after outputs are written as `""`;
 /// `input_drvs` replaces the derivation's own (hash modulo substitutes hashes for paths).
-pub(super) fn unparse(
-    drv: &Derivation,
-    mask_outputs: bool,
-    input_drvs: &BTreeMap<String, BTreeSet<String>>,
-) -> String {
+pub(super) fn unparse(drv: &Derivation, mask_outputs: bool, input_drvs: &BTreeMap<String, BTreeSet<String>>) -> String {
     let mut s = String::with_capacity(1024);
     s.push_str("Derive([");
     list(&mut s, &drv.outputs, |s, (name, out)| {
@@ -136,14 +132,7 @@ impl Parser<'_> {
             p.expect(",")?;
             let hash = p.string()?;
             p.expect(")")?;
-            drv.outputs.insert(
-                name,
-                DerivationOutput {
-                    path,
-                    hash_algo,
-                    hash,
-                },
-            );
+            drv.outputs.insert(name, DerivationOutput { path, hash_algo, hash });
             Ok(())
         })?;
         self.expect(",[")?;
@@ -224,18 +213,12 @@ impl Parser<'_> {
         self.expect("\"")?;
         let mut out = Vec::new();
         loop {
-            let &c = self
-                .s
-                .get(self.pos)
-                .ok_or(DerivationError::Expected("\""))?;
+            let &c = self.s.get(self.pos).ok_or(DerivationError::Expected("\""))?;
             self.pos += 1;
             match c {
                 b'"' => break,
                 b'\\' => {
-                    let &e = self
-                        .s
-                        .get(self.pos)
-                        .ok_or(DerivationError::Expected("\""))?;
+                    let &e = self.s.get(self.pos).ok_or(DerivationError::Expected("\""))?;
                     self.pos += 1;
                     out.push(match e {
                         b'n' => b'\n',

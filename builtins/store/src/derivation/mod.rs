@@ -15,8 +15,7 @@ use std::fmt;
 
 use crate::hash::{Hash, HashAlgo};
 use crate::store_path::{
-    make_fixed_output_path, make_output_path, make_text_path, FileIngestionMethod, StorePath,
-    StorePathError,
+    make_fixed_output_path, make_output_path, make_text_path, FileIngestionMethod, StorePath, StorePathError,
 };
 
 pub use modulo::hash_derivation_modulo;
@@ -39,19 +38,12 @@ pub struct DerivationOutput {
 impl DerivationOutput {
     /// An input-addressed output at `path`.
     pub fn input_addressed(path: String) -> DerivationOutput {
-        DerivationOutput {
-            path,
-            ..DerivationOutput::default()
-        }
+        DerivationOutput { path, ..DerivationOutput::default() }
     }
 
     /// A fixed output at `path`: hash algo field `<method prefix><algo>`, hash in base16.
     pub fn fixed(path: String, method: FileIngestionMethod, hash: &Hash) -> DerivationOutput {
-        DerivationOutput {
-            path,
-            hash_algo: format!("{}{}", method.prefix(), hash.algo()),
-            hash: hash.to_base16(),
-        }
+        DerivationOutput { path, hash_algo: format!("{}{}", method.prefix(), hash.algo()), hash: hash.to_base16() }
     }
 
     /// True if the output carries a content hash.
@@ -85,20 +77,12 @@ pub struct Derivation {
 impl Derivation {
     /// True for a fixed-output derivation: a single output `out` with a hash.
     pub fn is_fixed_output(&self) -> bool {
-        self.outputs.len() == 1
-            && self
-                .outputs
-                .get("out")
-                .is_some_and(DerivationOutput::is_fixed)
+        self.outputs.len() == 1 && self.outputs.get("out").is_some_and(DerivationOutput::is_fixed)
     }
 
     /// The `.drv` file's references: input sources plus input derivations (never outputs).
     pub fn references(&self) -> BTreeSet<String> {
-        self.input_srcs
-            .iter()
-            .chain(self.input_drvs.keys())
-            .cloned()
-            .collect()
+        self.input_srcs.iter().chain(self.input_drvs.keys()).cloned().collect()
     }
 
     /// The store path of this derivation's `.drv` file: the text rule over
@@ -124,9 +108,7 @@ impl Derivation {
         let mut masked = self.clone();
         for name in &names {
             masked.env.insert(name.clone(), String::new());
-            masked
-                .outputs
-                .insert(name.clone(), DerivationOutput::default());
+            masked.outputs.insert(name.clone(), DerivationOutput::default());
         }
         let h = hash_derivation_modulo(&masked, true, lookup);
         let paths = names
@@ -135,8 +117,7 @@ impl Derivation {
             .collect::<Result<Vec<String>, StorePathError>>()?;
         for (name, path) in names.into_iter().zip(paths) {
             self.env.insert(name.clone(), path.clone());
-            self.outputs
-                .insert(name, DerivationOutput::input_addressed(path));
+            self.outputs.insert(name, DerivationOutput::input_addressed(path));
         }
         Ok(())
     }
@@ -152,10 +133,7 @@ impl Derivation {
     ) -> Result<String, StorePathError> {
         let path = make_fixed_output_path(method, hash, drv_name, &BTreeSet::new())?.to_absolute();
         self.outputs.clear();
-        self.outputs.insert(
-            "out".to_owned(),
-            DerivationOutput::fixed(path.clone(), method, hash),
-        );
+        self.outputs.insert("out".to_owned(), DerivationOutput::fixed(path.clone(), method, hash));
         self.env.insert("out".to_owned(), path.clone());
         Ok(path)
     }
@@ -180,12 +158,8 @@ impl fmt::Display for DerivationError {
         match self {
             DerivationError::Expected(t) => write!(f, "expected string '{t}'"),
             DerivationError::BadPath(p) => write!(f, "bad path '{p}' in derivation"),
-            DerivationError::InvalidUtf8 => {
-                f.write_str("derivation contains a string that is not valid UTF-8")
-            }
-            DerivationError::TrailingData => {
-                f.write_str("unexpected data after the end of the derivation")
-            }
+            DerivationError::InvalidUtf8 => f.write_str("derivation contains a string that is not valid UTF-8"),
+            DerivationError::TrailingData => f.write_str("unexpected data after the end of the derivation"),
         }
     }
 }

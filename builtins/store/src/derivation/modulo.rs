@@ -20,11 +20,7 @@ use crate::hash::{Hash, HashAlgo};
 ///   With `mask_outputs`, output paths and output-named env vars are written as `""`.
 ///
 /// `lookup` is called once per input derivation; memoising it is the caller's job.
-pub fn hash_derivation_modulo(
-    drv: &Derivation,
-    mask_outputs: bool,
-    mut lookup: impl FnMut(&str) -> Hash,
-) -> Hash {
+pub fn hash_derivation_modulo(drv: &Derivation, mask_outputs: bool, mut lookup: impl FnMut(&str) -> Hash) -> Hash {
     if drv.is_fixed_output() {
         let out = &drv.outputs["out"];
         let s = format!("fixed:out:{}:{}:{}", out.hash_algo, out.hash, out.path);
@@ -32,13 +28,7 @@ pub fn hash_derivation_modulo(
     }
     let mut inputs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (path, outputs) in &drv.input_drvs {
-        inputs
-            .entry(lookup(path).to_base16())
-            .or_default()
-            .extend(outputs.iter().cloned());
+        inputs.entry(lookup(path).to_base16()).or_default().extend(outputs.iter().cloned());
     }
-    Hash::digest(
-        HashAlgo::Sha256,
-        unparse(drv, mask_outputs, &inputs).as_bytes(),
-    )
+    Hash::digest(HashAlgo::Sha256, unparse(drv, mask_outputs, &inputs).as_bytes())
 }

@@ -11,10 +11,7 @@ use crate::store_path::StorePath;
 
 macro_rules! fixture {
     ($name:literal) => {
-        (
-            concat!("/nix/store/", $name),
-            include_bytes!(concat!("../../tests/fixtures/", $name)).as_slice(),
-        )
+        (concat!("/nix/store/", $name), include_bytes!(concat!("../../tests/fixtures/", $name)).as_slice())
     };
 }
 
@@ -33,10 +30,7 @@ const FIXTURES: &[(&str, &[u8])] = &[
 ];
 
 fn parsed() -> HashMap<String, Derivation> {
-    FIXTURES
-        .iter()
-        .map(|(path, bytes)| (path.to_string(), Derivation::parse_aterm(bytes).unwrap()))
-        .collect()
+    FIXTURES.iter().map(|(path, bytes)| (path.to_string(), Derivation::parse_aterm(bytes).unwrap())).collect()
 }
 
 /// The hash modulo of a fixture, recursively and memoised, the way an evaluator's cache would be.
@@ -92,14 +86,9 @@ fn filling_outputs_reproduces_nix() {
             *out = DerivationOutput::default();
             fresh.env.remove(name);
         }
-        let lookup: HashMap<String, Hash> = drv
-            .input_drvs
-            .keys()
-            .map(|p| (p.clone(), hdm(p, &drvs, &mut memo)))
-            .collect();
-        fresh
-            .fill_input_addressed_outputs(drv_name(drv), |p| lookup[p])
-            .unwrap();
+        let lookup: HashMap<String, Hash> =
+            drv.input_drvs.keys().map(|p| (p.clone(), hdm(p, &drvs, &mut memo))).collect();
+        fresh.fill_input_addressed_outputs(drv_name(drv), |p| lookup[p]).unwrap();
         assert_eq!(&fresh, drv, "{path}");
         checked += 1;
     }
@@ -119,14 +108,11 @@ fn fixed_outputs_reproduce_nix() {
             Some(algo) => (FileIngestionMethod::Recursive, algo),
             None => (FileIngestionMethod::Flat, out.hash_algo.as_str()),
         };
-        let hash =
-            Hash::parse_non_sri_unprefixed(&out.hash, HashAlgo::parse(algo).unwrap()).unwrap();
+        let hash = Hash::parse_non_sri_unprefixed(&out.hash, HashAlgo::parse(algo).unwrap()).unwrap();
         let mut fresh = drv.clone();
         fresh.env.remove("out");
         fresh.outputs.clear();
-        let out_path = fresh
-            .set_fixed_output(drv_name(&drv), method, &hash)
-            .unwrap();
+        let out_path = fresh.set_fixed_output(drv_name(&drv), method, &hash).unwrap();
         assert_eq!(out_path, out.path);
         assert_eq!(fresh, drv, "{path}");
     }
@@ -138,63 +124,35 @@ fn fixed_outputs_reproduce_nix() {
 fn hash_modulo_details() {
     let drvs = parsed();
     let mut memo = HashMap::new();
-    let dep = hdm(
-        "/nix/store/p2qkh6lklg7zljx468xsl3gwif574nq4-dep.drv",
-        &drvs,
-        &mut memo,
-    );
-    assert_eq!(
-        dep.to_base16(),
-        "3d3a476d95e958c9d72c8e075141eb390c0c358a9a563142c54cb5b27ac8c041"
-    );
+    let dep = hdm("/nix/store/p2qkh6lklg7zljx468xsl3gwif574nq4-dep.drv", &drvs, &mut memo);
+    assert_eq!(dep.to_base16(), "3d3a476d95e958c9d72c8e075141eb390c0c358a9a563142c54cb5b27ac8c041");
     // For a derivation with inputs, the hash modulo is *not* the hash of its file.
     let top_path = "/nix/store/jnl6hl7fx1rsz8ka2h6wdisdx0jjk611-top.drv";
     let top_file = Hash::digest(HashAlgo::Sha256, FIXTURES[1].1);
     assert_ne!(hdm(top_path, &drvs, &mut memo), top_file);
     // Two fetches differing only in URL have the same hash modulo, so they merge.
-    let a = hdm(
-        "/nix/store/dmn545qq3n5vcddp7rqsrinh0sqlrk09-hello-2.12.tar.gz.drv",
-        &drvs,
-        &mut memo,
-    );
-    let b = hdm(
-        "/nix/store/lp8ff2cl7vjj25pz1d7rnppgq3c5nj02-hello-2.12.tar.gz.drv",
-        &drvs,
-        &mut memo,
-    );
+    let a = hdm("/nix/store/dmn545qq3n5vcddp7rqsrinh0sqlrk09-hello-2.12.tar.gz.drv", &drvs, &mut memo);
+    let b = hdm("/nix/store/lp8ff2cl7vjj25pz1d7rnppgq3c5nj02-hello-2.12.tar.gz.drv", &drvs, &mut memo);
     assert_eq!(a, b);
     let use_fo = &drvs["/nix/store/94lgmmvyh0924icja4d317wdpac60l2z-use-fo.drv"];
     assert_eq!(use_fo.input_drvs.len(), 6);
-    assert_eq!(
-        use_fo.outputs["out"].path,
-        "/nix/store/wdmv9x7b9hy99rhy7ih7z10bs8inwx7j-use-fo"
-    );
+    assert_eq!(use_fo.outputs["out"].path, "/nix/store/wdmv9x7b9hy99rhy7ih7z10bs8inwx7j-use-fo");
 }
 
 /// Builds `dep` and `top` from scratch, as derivationStrict would, and checks the bytes and paths
 /// Nix wrote (fixtures p2qkh…-dep.drv and jnl6hl…-top.drv; drvs.nix attrs `dep` and `top`).
 #[test]
 fn derivation_strict_from_scratch() {
-    let env = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
+    let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let mut dep = Derivation {
         outputs: [("out".to_owned(), DerivationOutput::default())].into(),
         platform: "x86_64-linux".into(),
         builder: "/bin/sh".into(),
         args: vec!["-c".into(), "echo dep > $out".into()],
-        env: env(&[
-            ("builder", "/bin/sh"),
-            ("name", "dep"),
-            ("system", "x86_64-linux"),
-        ]),
+        env: env(&[("builder", "/bin/sh"), ("name", "dep"), ("system", "x86_64-linux")]),
         ..Derivation::default()
     };
-    dep.fill_input_addressed_outputs("dep", |_| unreachable!())
-        .unwrap();
+    dep.fill_input_addressed_outputs("dep", |_| unreachable!()).unwrap();
     let dep_path = dep.drv_path("dep").unwrap().to_absolute();
     assert_eq!(dep_path, FIXTURES[0].0);
     assert_eq!(dep.to_aterm().as_bytes(), FIXTURES[0].1);
@@ -202,9 +160,7 @@ fn derivation_strict_from_scratch() {
 
     let src = "/nix/store/n2rh2scf9cala8nsn6rn19x0gahrbxha-builder.sh";
     let mut top = Derivation {
-        outputs: ["out", "dev"]
-            .map(|o| (o.to_owned(), DerivationOutput::default()))
-            .into(),
+        outputs: ["out", "dev"].map(|o| (o.to_owned(), DerivationOutput::default())).into(),
         input_drvs: [(dep_path.clone(), ["out".to_owned()].into())].into(),
         input_srcs: [src.to_owned()].into(),
         platform: "x86_64-linux".into(),
@@ -230,10 +186,7 @@ fn derivation_strict_from_scratch() {
     .unwrap();
     assert_eq!(top.drv_path("top").unwrap().to_absolute(), FIXTURES[1].0);
     assert_eq!(top.to_aterm().as_bytes(), FIXTURES[1].1);
-    assert_eq!(
-        top.env["dev"],
-        "/nix/store/4qi74xsn2pg07v1857i6qr8cznl2h38h-top-dev"
-    );
+    assert_eq!(top.env["dev"], "/nix/store/4qi74xsn2pg07v1857i6qr8cznl2h38h-top-dev");
 }
 
 /// Provenance: `Derive([],[],[],"x","/b",[],[])`-style inputs are our own; the error wording is
@@ -242,23 +195,11 @@ fn derivation_strict_from_scratch() {
 fn parse_errors() {
     let err = |s: &[u8]| Derivation::parse_aterm(s).unwrap_err().to_string();
     assert_eq!(err(b"Derive("), "expected string 'Derive(['");
-    assert_eq!(
-        err(b"Derive([],[],[\"rel\"],\"x\",\"/b\",[],[])"),
-        "bad path 'rel' in derivation"
-    );
-    assert_eq!(
-        err(b"Derive([],[],[],\"x\",\"/b\",[],[]"),
-        "expected string ')'"
-    );
-    assert_eq!(
-        err(b"Derive([],[],[],\"x\",\"/b\",[],[]) "),
-        "unexpected data after the end of the derivation"
-    );
+    assert_eq!(err(b"Derive([],[],[\"rel\"],\"x\",\"/b\",[],[])"), "bad path 'rel' in derivation");
+    assert_eq!(err(b"Derive([],[],[],\"x\",\"/b\",[],[]"), "expected string ')'");
+    assert_eq!(err(b"Derive([],[],[],\"x\",\"/b\",[],[]) "), "unexpected data after the end of the derivation");
     assert_eq!(err(b"Derive([],[],[],\"x"), "expected string '\"'");
-    assert_eq!(
-        err(b"Derive([],[],[],\"\xff\",\"/b\",[],[])"),
-        "derivation contains a string that is not valid UTF-8"
-    );
+    assert_eq!(err(b"Derive([],[],[],\"\xff\",\"/b\",[],[])"), "derivation contains a string that is not valid UTF-8");
     for cut in 0..FIXTURES[1].1.len() {
         assert!(Derivation::parse_aterm(&FIXTURES[1].1[..cut]).is_err());
     }

@@ -77,4 +77,3 @@ pub fn tune() {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
-

@@ -158,7 +158,9 @@ fn apply_option(o: &mut Options, k: &str, v: &str) {
     match k {
         "pure-eval" => o.pure = v == "true",
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
-        "experimental-features" | "extra-experimental-features" => o.experimental.extend(v.split_whitespace().map(String::from)),
+        "experimental-features" | "extra-experimental-features" => {
+            o.experimental.extend(v.split_whitespace().map(String::from))
+        }
         _ => {}
     }
 }

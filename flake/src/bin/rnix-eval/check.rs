@@ -36,14 +36,20 @@ impl Checker {
     fn attrs(&mut self, ev: &mut Eval, v: &Value) -> Result<Vec<(String, Value, Pos)>> {
         let v = ev.force(v)?;
         let Value::Attrs(a) = &v else {
-            return Err(EvalError::new(ErrorKind::Type, format!("value is {} while a set was expected", v.ty().describe())));
+            return Err(EvalError::new(
+                ErrorKind::Type,
+                format!("value is {} while a set was expected", v.ty().describe()),
+            ));
         };
         Ok(a.sorted().iter().map(|x| (x.name.as_str().to_owned(), x.value.clone(), x.pos)).collect())
     }
 
     fn system_name(&mut self, name: &str, pos: Pos) {
         if !name.contains('-') {
-            self.report(fail(format!("'{name}' is not a valid system type, at {}", pos_str(pos))), &format!("the system name '{name}'"));
+            self.report(
+                fail(format!("'{name}' is not a valid system type, at {}", pos_str(pos))),
+                &format!("the system name '{name}'"),
+            );
         }
     }
 
@@ -64,7 +70,13 @@ impl Checker {
         }
     }
 
-    fn per_system(&mut self, ev: &mut Eval, name: &str, v: &Value, each: &mut dyn FnMut(&mut Self, &mut Eval, String, Value)) -> Result<()> {
+    fn per_system(
+        &mut self,
+        ev: &mut Eval,
+        name: &str,
+        v: &Value,
+        each: &mut dyn FnMut(&mut Self, &mut Eval, String, Value),
+    ) -> Result<()> {
         for (sys, sv, spos) in self.attrs(ev, v)? {
             self.system_name(&sys, spos);
             each(self, ev, format!("{name}.{sys}"), sv);
@@ -124,7 +136,9 @@ impl Checker {
                     return Err(fail(format!("the expression selected by the selection path 'config.system.build.toplevel' should be a set but is {}", cur.ty().describe())));
                 };
                 let Some(x) = a.get(Symbol::new(key)).cloned() else {
-                    return Err(fail(format!("attribute '{key}' in selection path 'config.system.build.toplevel' not found")));
+                    return Err(fail(format!(
+                        "attribute '{key}' in selection path 'config.system.build.toplevel' not found"
+                    )));
                 };
                 cur = ev.force(&x)?;
             }
@@ -220,18 +234,22 @@ impl Checker {
             nix_flake::eval::warn(&format!("flake output attribute '{name}' is deprecated; use '{new}' instead"));
         }
         match name {
-            "checks" | "packages" | "devShells" => self.per_system(ev, name, v, &mut |c, ev, p, sv| {
-                match c.attrs(ev, &sv) {
+            "checks" | "packages" | "devShells" => {
+                self.per_system(ev, name, v, &mut |c, ev, p, sv| match c.attrs(ev, &sv) {
                     Ok(items) => {
                         for (n, x, _) in items {
                             c.derivation(ev, &format!("{p}.{n}"), &x);
                         }
                     }
                     Err(e) => c.report(e, &format!("flake output '{p}'")),
-                }
-            }),
-            "apps" | "defaultApp" | "legacyPackages" | "formatter" => self.per_system(ev, name, v, &mut |_, _, _, _| {}),
-            "defaultPackage" | "devShell" => self.per_system(ev, name, v, &mut |c, ev, p, sv| c.derivation(ev, &p, &sv)),
+                })
+            }
+            "apps" | "defaultApp" | "legacyPackages" | "formatter" => {
+                self.per_system(ev, name, v, &mut |_, _, _, _| {})
+            }
+            "defaultPackage" | "devShell" => {
+                self.per_system(ev, name, v, &mut |c, ev, p, sv| c.derivation(ev, &p, &sv))
+            }
             "overlay" => Ok(self.overlay(ev, name, v)),
             "overlays" => {
                 for (n, x, _) in self.attrs(ev, v)? {

@@ -47,10 +47,29 @@ pub struct FlakeOpts {
 
 /// Flags that take one value (skipped when looking for the installable).
 const VALUE_FLAGS: &[&str] = &[
-    "--store", "-I", "--include", "--option", "--arg", "--argstr", "--max-call-depth",
-    "--extra-experimental-features", "--experimental-features", "--override-input",
-    "--update-input", "-A", "--attr", "-E", "--expr", "-f", "--file", "--timeout",
-    "--out-link", "-o", "--add-root", "--system", "--override-flake",
+    "--store",
+    "-I",
+    "--include",
+    "--option",
+    "--arg",
+    "--argstr",
+    "--max-call-depth",
+    "--extra-experimental-features",
+    "--experimental-features",
+    "--override-input",
+    "--update-input",
+    "-A",
+    "--attr",
+    "-E",
+    "--expr",
+    "-f",
+    "--file",
+    "--timeout",
+    "--out-link",
+    "-o",
+    "--add-root",
+    "--system",
+    "--override-flake",
 ];
 
 fn positionals(argv: &[String]) -> Vec<&str> {
@@ -109,10 +128,7 @@ fn detect(argv: &[String]) -> Option<(Cmd, usize)> {
             if has(&["--eval", "--eval-only", "-E", "--expr", "-A", "--attr", "--parse", "--parse-only"]) {
                 return None;
             }
-            positionals(argv)
-                .iter()
-                .any(|p| is_flake_url(p))
-                .then_some((Cmd::Build, 0))
+            positionals(argv).iter().any(|p| is_flake_url(p)).then_some((Cmd::Build, 0))
         }
     }
 }
@@ -159,9 +175,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
     };
     let mut it = args.iter();
     let need = |it: &mut std::slice::Iter<String>, f: &str| {
-        it.next()
-            .cloned()
-            .ok_or_else(|| format!("flag '{f}' requires an argument"))
+        it.next().cloned().ok_or_else(|| format!("flag '{f}' requires an argument"))
     };
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -189,8 +203,8 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
                 need(&mut it, a)?;
                 need(&mut it, a)?;
             }
-            "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs"
-            | "--quiet" | "-v" | "--verbose" | "--commit-lock-file" => {}
+            "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs" | "--quiet" | "-v"
+            | "--verbose" | "--commit-lock-file" => {}
             s if s.starts_with('-') && s.len() > 1 => return Err(format!("unrecognised flag '{s}'")),
             _ => o.positional.push(a.clone()),
         }
@@ -230,11 +244,7 @@ fn build_evaluator(opts: &FlakeOpts) -> Eval {
             Rc::new(ReadOnlyStore::over(&root))
         }
     };
-    let eval_store: Rc<dyn Store> = if opts.dry_run {
-        Rc::new(ReadOnlyStore::over(&root))
-    } else {
-        fetch.clone()
-    };
+    let eval_store: Rc<dyn Store> = if opts.dry_run { Rc::new(ReadOnlyStore::over(&root)) } else { fetch.clone() };
     nix_builtins::store::set_store(&mut ev, eval_store);
     nix_flake::eval::setup(&mut ev, fetch);
     ev
@@ -251,15 +261,9 @@ fn lib_err(e: nix_flake::Error) -> Box<EvalError> {
 /// The flake reference (and fragment) of an installable, relative to the working directory.
 pub fn parse_installable(s: &str) -> Result<(FlakeRef, String)> {
     let base = cwd();
-    let p = FlakeRef::parse_with_fragment(
-        s,
-        ParseOptions {
-            base_dir: Some(&base),
-            allow_missing: false,
-            is_flake: true,
-        },
-    )
-    .map_err(lib_err)?;
+    let p =
+        FlakeRef::parse_with_fragment(s, ParseOptions { base_dir: Some(&base), allow_missing: false, is_flake: true })
+            .map_err(lib_err)?;
     for n in &p.notices {
         eprintln!("{n}");
     }
@@ -270,15 +274,8 @@ fn lock_flags(opts: &FlakeOpts) -> Result<LockFlags> {
     let mut flags = opts.lock.clone();
     let base = cwd();
     for (name, r) in &opts.overrides {
-        let fr = FlakeRef::parse(
-            r,
-            ParseOptions {
-                base_dir: Some(&base),
-                allow_missing: true,
-                is_flake: true,
-            },
-        )
-        .map_err(lib_err)?;
+        let fr = FlakeRef::parse(r, ParseOptions { base_dir: Some(&base), allow_missing: true, is_flake: true })
+            .map_err(lib_err)?;
         flags.input_overrides.insert(input_path(name), fr);
     }
     for u in &opts.updates {
@@ -378,11 +375,7 @@ fn attr_paths(cmd: Cmd, fragment: &str, system: &str) -> Vec<String> {
     if cmd == Cmd::Build && parts.len() == 2 && parts[0] == "nixosConfigurations" {
         return vec![format!("{fragment}.config.system.build.toplevel")];
     }
-    vec![
-        format!("packages.{system}.{fragment}"),
-        format!("legacyPackages.{system}.{fragment}"),
-        fragment.to_owned(),
-    ]
+    vec![format!("packages.{system}.{fragment}"), format!("legacyPackages.{system}.{fragment}"), fragment.to_owned()]
 }
 
 fn show_attr_paths(paths: &[String]) -> String {
@@ -408,10 +401,7 @@ fn build_or_eval(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u
         }
     }
     let Some(v) = found else {
-        return Err(other(format!(
-            "flake '{r}' does not provide attribute {}",
-            show_attr_paths(&paths)
-        )));
+        return Err(other(format!("flake '{r}' does not provide attribute {}", show_attr_paths(&paths))));
     };
     let mut out = std::io::stdout().lock();
     if opts.cmd == Cmd::Eval {
@@ -443,10 +433,7 @@ pub fn drv_path_of(ev: &mut Eval, v: &Value) -> Result<String> {
     }
     let d = a.get(Symbol::new("drvPath")).cloned().unwrap_or(Value::Null);
     let d = ev.force(&d)?;
-    Ok(ev
-        .coerce_to_string(&d, Pos::NONE, CoerceOpts::NO_COPY)?
-        .to_str_lossy()
-        .into_owned())
+    Ok(ev.coerce_to_string(&d, Pos::NONE, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned())
 }
 
 fn metadata(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u8> {
@@ -502,7 +489,12 @@ fn metadata(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u8> {
             out,
             "{} {}-{}-{} {}:{}:{}",
             b("Last modified:"),
-            &d[0..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14]
+            &d[0..4],
+            &d[4..6],
+            &d[6..8],
+            &d[8..10],
+            &d[10..12],
+            &d[12..14]
         );
     }
     let lf = &locked.lock_file;

@@ -5,10 +5,10 @@
 //! a crash.
 
 mod alloc;
-mod prefault;
 mod args;
 mod check;
 mod flake_cmd;
+mod prefault;
 mod run;
 mod show;
 

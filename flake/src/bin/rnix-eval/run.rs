@@ -5,8 +5,8 @@ use crate::args::{self, AutoArg, Command, Options};
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::{Origin, Pos};
 use nix_eval::{print, Attr, Attrs, Eval, EvalBuilder, Settings, Symbol, Value};
-use std::io::{Read, Write};
 use nix_store_core::{DirStore, ReadOnlyStore, Store};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -48,7 +48,9 @@ pub fn main(argv: Vec<String>) -> u8 {
 fn print_stats(ev: &Eval, elapsed: std::time::Duration, flush_time: std::time::Duration) {
     let peak_kib = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     let st = &ev.stats;
@@ -286,7 +288,10 @@ fn find_along_attr_path(ev: &mut Eval, root: &Value, path: &str, args: &Attrs) -
         if let Ok(i) = key.parse::<usize>() {
             if let Value::List(l) = &v {
                 let Some(x) = l.get(i) else {
-                    return Err(EvalError::new(ErrorKind::Other, format!("list index {} in selection path '{}' is out of range", i, path)));
+                    return Err(EvalError::new(
+                        ErrorKind::Other,
+                        format!("list index {} in selection path '{}' is out of range", i, path),
+                    ));
                 };
                 v = auto_call(ev, &x.clone(), args)?;
                 continue;
@@ -295,11 +300,18 @@ fn find_along_attr_path(ev: &mut Eval, root: &Value, path: &str, args: &Attrs) -
         let Value::Attrs(a) = &v else {
             return Err(EvalError::new(
                 ErrorKind::Type,
-                format!("the expression selected by the selection path '{}' should be a set but is {}", path, v.ty().describe()),
+                format!(
+                    "the expression selected by the selection path '{}' should be a set but is {}",
+                    path,
+                    v.ty().describe()
+                ),
             ));
         };
         let Some(x) = a.get(Symbol::new(&key)) else {
-            return Err(EvalError::new(ErrorKind::MissingAttr, format!("attribute '{}' in selection path '{}' not found", key, path)));
+            return Err(EvalError::new(
+                ErrorKind::MissingAttr,
+                format!("attribute '{}' in selection path '{}' not found", key, path),
+            ));
         };
         v = auto_call(ev, &x.clone(), args)?;
     }
@@ -333,7 +345,9 @@ fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &
                 let drv = ev.force(&a.get(Symbol::new("drvPath")).cloned().unwrap_or(Value::Null))?;
                 let drv = ev.coerce_to_string(&drv, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?;
                 let output = match a.get(Symbol::new("outputName")) {
-                    Some(o) => ev.coerce_to_string(o, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?.to_str_lossy().into_owned(),
+                    Some(o) => {
+                        ev.coerce_to_string(o, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?.to_str_lossy().into_owned()
+                    }
                     None => "out".into(),
                 };
                 let mut line = drv.to_str_lossy().into_owned();
@@ -344,10 +358,11 @@ fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &
                 out.push(line);
                 return Ok(());
             }
-            let recurse = top || match a.get(Symbol::new("recurseForDerivations")) {
-                Some(r) => matches!(ev.force(r)?, Value::Bool(true)),
-                None => false,
-            };
+            let recurse = top
+                || match a.get(Symbol::new("recurseForDerivations")) {
+                    Some(r) => matches!(ev.force(r)?, Value::Bool(true)),
+                    None => false,
+                };
             if recurse {
                 for attr in a.sorted() {
                     let x = ev.force(&attr.value)?;
@@ -365,7 +380,10 @@ fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &
             }
         }
         _ => {
-            return Err(EvalError::new(ErrorKind::Type, "expression does not evaluate to a derivation (or a set or list of those)"));
+            return Err(EvalError::new(
+                ErrorKind::Type,
+                "expression does not evaluate to a derivation (or a set or list of those)",
+            ));
         }
     }
     Ok(())

@@ -43,7 +43,14 @@ impl Shower<'_> {
         }
     }
 
-    fn visit(&mut self, ev: &mut Eval, v: &Value, path: &[String], header: &str, next: &str) -> Result<Map<String, Json>> {
+    fn visit(
+        &mut self,
+        ev: &mut Eval,
+        v: &Value,
+        path: &[String],
+        header: &str,
+        next: &str,
+    ) -> Result<Map<String, Json>> {
         let r = self.visit_inner(ev, v, path, header, next);
         match r {
             Err(_) if path.first().map(String::as_str) == Some("legacyPackages") => Ok(Map::new()),
@@ -51,13 +58,31 @@ impl Shower<'_> {
         }
     }
 
-    fn visit_inner(&mut self, ev: &mut Eval, v: &Value, path: &[String], header: &str, next: &str) -> Result<Map<String, Json>> {
+    fn visit_inner(
+        &mut self,
+        ev: &mut Eval,
+        v: &Value,
+        path: &[String],
+        header: &str,
+        next: &str,
+    ) -> Result<Map<String, Json>> {
         let mut j = Map::new();
         let p: Vec<&str> = path.iter().map(String::as_str).collect();
         let n = p.len();
         let first = p.first().copied().unwrap_or("");
         let recurse_here = n == 0
-            || (n == 1 && ["defaultPackage", "devShell", "formatter", "nixosConfigurations", "nixosModules", "defaultApp", "templates", "overlays"].contains(&first))
+            || (n == 1
+                && [
+                    "defaultPackage",
+                    "devShell",
+                    "formatter",
+                    "nixosConfigurations",
+                    "nixosModules",
+                    "defaultApp",
+                    "templates",
+                    "overlays",
+                ]
+                .contains(&first))
             || ((n == 1 || n == 2) && ["checks", "packages", "devShells", "apps"].contains(&first));
         if recurse_here {
             self.recurse(ev, v, path, header, next, &mut j)?;
@@ -128,13 +153,22 @@ impl Shower<'_> {
         Ok(j)
     }
 
-    fn recurse(&mut self, ev: &mut Eval, v: &Value, path: &[String], header: &str, next: &str, j: &mut Map<String, Json>) -> Result<()> {
+    fn recurse(
+        &mut self,
+        ev: &mut Eval,
+        v: &Value,
+        path: &[String],
+        header: &str,
+        next: &str,
+        j: &mut Map<String, Json>,
+    ) -> Result<()> {
         self.line(header);
         let v = ev.force(v)?;
         let Value::Attrs(a) = &v else {
             return Err(EvalError::new(ErrorKind::Type, format!("expected a set but found {}", v.ty().describe())));
         };
-        let attrs: Vec<(String, Value)> = a.sorted().iter().map(|x| (x.name.as_str().to_owned(), x.value.clone())).collect();
+        let attrs: Vec<(String, Value)> =
+            a.sorted().iter().map(|x| (x.name.as_str().to_owned(), x.value.clone())).collect();
         for (i, (name, value)) in attrs.iter().enumerate() {
             let last = i + 1 == attrs.len();
             let mut p2 = path.to_vec();
@@ -149,7 +183,14 @@ impl Shower<'_> {
         Ok(())
     }
 
-    fn show_derivation(&mut self, ev: &mut Eval, a: &nix_eval::Attrs, p: &[&str], header: &str, j: &mut Map<String, Json>) -> Result<()> {
+    fn show_derivation(
+        &mut self,
+        ev: &mut Eval,
+        a: &nix_eval::Attrs,
+        p: &[&str],
+        header: &str,
+        j: &mut Map<String, Json>,
+    ) -> Result<()> {
         let name = get_string(ev, a, "name")?;
         if self.json {
             let mut desc = None;

@@ -44,11 +44,7 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     let all_refs = maybe_get_bool(a, "allRefs")?.unwrap_or(false);
     let url = parse_url(get_str(a, "url")?)?;
     let is_local = url.scheme == "file" && Path::new(&url.path).join(".git").exists();
-    let actual_url = if is_local {
-        url.path.clone()
-    } else {
-        url.base.clone()
-    };
+    let actual_url = if is_local { url.path.clone() } else { url.base.clone() };
     let mut locked = input.clone();
     let mut warnings = vec![];
 
@@ -67,48 +63,27 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
                 warnings.push(format!("Git tree '{actual_url}' is dirty"));
             }
             let files = tracked_files(&repo, submodules)?;
-            let root = crate::flakeref::abs_path(
-                &actual_url,
-                &std::env::current_dir().unwrap_or_default(),
-            );
+            let root = crate::flakeref::abs_path(&actual_url, &std::env::current_dir().unwrap_or_default());
             let prefix_len = root.len() + 1;
             let mut filter = |p: &Path, t: nix_store_core::FileType| -> bool {
-                let rel = p
-                    .as_os_str()
-                    .as_bytes()
-                    .get(prefix_len..)
-                    .unwrap_or_default()
-                    .to_vec();
+                let rel = p.as_os_str().as_bytes().get(prefix_len..).unwrap_or_default().to_vec();
                 if t == nix_store_core::FileType::Directory {
                     let mut prefix = rel;
                     prefix.push(b'/');
-                    files
-                        .range(prefix.clone()..)
-                        .next()
-                        .is_some_and(|f| f.starts_with(&prefix))
+                    files.range(prefix.clone()..).next().is_some_and(|f| f.starts_with(&prefix))
                 } else {
                     files.contains(&rel)
                 }
             };
-            let (store_path, nar_hash) = store.add_path(
-                &name,
-                Path::new(&root),
-                FileIngestionMethod::Recursive,
-                &mut filter,
-            )?;
+            let (store_path, nar_hash) =
+                store.add_path(&name, Path::new(&root), FileIngestionMethod::Recursive, &mut filter)?;
             let last_modified = match head {
                 Some(h) => commit_time(&repo, h)?,
                 None => 0,
             };
             locked.set_attr("lastModified", last_modified);
             let dirty_rev = head.map(|h| h.to_string());
-            return Ok(Tree {
-                input: locked,
-                store_path,
-                nar_hash,
-                warnings,
-                dirty_rev,
-            });
+            return Ok(Tree { input: locked, store_path, nar_hash, warnings, dirty_rev });
         }
     }
 
@@ -121,13 +96,7 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     let repo_dir = if is_local {
         PathBuf::from(&actual_url)
     } else {
-        fetch_remote(
-            &actual_url,
-            &git_ref,
-            input.get_rev()?.as_deref(),
-            all_refs,
-            opts,
-        )?
+        fetch_remote(&actual_url, &git_ref, input.get_rev()?.as_deref(), all_refs, opts)?
     };
     let repo = open(&repo_dir)?;
     let rev = match input.get_rev()? {
@@ -149,13 +118,7 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     if !shallow {
         locked.set_attr("revCount", rev_count(&repo, id)?);
     }
-    Ok(Tree {
-        input: locked,
-        store_path,
-        nar_hash,
-        warnings,
-        dirty_rev: None,
-    })
+    Ok(Tree { input: locked, store_path, nar_hash, warnings, dirty_rev: None })
 }
 
 /// `git rev-parse --abbrev-ref HEAD`: the branch name, or `HEAD` when detached.
@@ -171,24 +134,13 @@ fn resolve_ref(repo: &gix::Repository, r: &str, is_local: bool) -> Result<Object
     if r == "HEAD" {
         return repo.head_id().map(|i| i.detach()).map_err(|_| not_found());
     }
-    let name = if is_local || r.starts_with("refs/") {
-        r.to_owned()
-    } else {
-        format!("refs/heads/{r}")
-    };
-    let mut reference = repo
-        .find_reference(name.as_str())
-        .map_err(|_| not_found())?;
-    reference
-        .peel_to_id()
-        .map(|i| i.detach())
-        .map_err(|_| not_found())
+    let name = if is_local || r.starts_with("refs/") { r.to_owned() } else { format!("refs/heads/{r}") };
+    let mut reference = repo.find_reference(name.as_str()).map_err(|_| not_found())?;
+    reference.peel_to_id().map(|i| i.detach()).map_err(|_| not_found())
 }
 
 fn commit_time(repo: &gix::Repository, id: ObjectId) -> Result<u64> {
-    let c = repo
-        .find_commit(id)
-        .map_err(|e| git_err("reading commit", e))?;
+    let c = repo.find_commit(id).map_err(|e| git_err("reading commit", e))?;
     let t = c.time().map_err(|e| git_err("reading commit time", e))?;
     Ok(t.seconds.max(0) as u64)
 }
@@ -217,9 +169,7 @@ fn flatten_tree(
     prefix: &[u8],
     out: &mut BTreeMap<Vec<u8>, (EntryKind, ObjectId)>,
 ) -> Result<()> {
-    let t = repo
-        .find_tree(tree)
-        .map_err(|e| git_err("reading tree", e))?;
+    let t = repo.find_tree(tree).map_err(|e| git_err("reading tree", e))?;
     let decoded = t.decode().map_err(|e| git_err("decoding tree", e))?;
     for e in &decoded.entries {
         let mut p = prefix.to_vec();
@@ -238,18 +188,11 @@ fn flatten_tree(
 
 /// `git diff HEAD --quiet [--ignore-submodules]` is non-zero.
 fn is_dirty(repo: &gix::Repository, head: ObjectId, submodules: bool) -> Result<bool> {
-    let commit = repo
-        .find_commit(head)
-        .map_err(|e| git_err("reading HEAD", e))?;
-    let tree = commit
-        .tree_id()
-        .map_err(|e| git_err("reading HEAD", e))?
-        .detach();
+    let commit = repo.find_commit(head).map_err(|e| git_err("reading HEAD", e))?;
+    let tree = commit.tree_id().map_err(|e| git_err("reading HEAD", e))?.detach();
     let mut head_files = BTreeMap::new();
     flatten_tree(repo, tree, b"", &mut head_files)?;
-    let index = repo
-        .index_or_empty()
-        .map_err(|e| git_err("reading the index", e))?;
+    let index = repo.index_or_empty().map_err(|e| git_err("reading the index", e))?;
     let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
     let mut seen = HashSet::new();
     for entry in index.entries() {
@@ -259,11 +202,7 @@ fn is_dirty(repo: &gix::Repository, head: ObjectId, submodules: bool) -> Result<
             seen.insert(path);
             continue;
         }
-        if entry
-            .flags
-            .contains(gix::index::entry::Flags::INTENT_TO_ADD)
-            || entry.stage_raw() != 0
-        {
+        if entry.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD) || entry.stage_raw() != 0 {
             return Ok(true);
         }
         match head_files.get(&path) {
@@ -287,9 +226,7 @@ fn is_dirty(repo: &gix::Repository, head: ObjectId, submodules: bool) -> Result<
         }
         seen.insert(path);
     }
-    Ok(head_files
-        .iter()
-        .any(|(p, (k, _))| !seen.contains(p) && (submodules || *k != EntryKind::Commit)))
+    Ok(head_files.iter().any(|(p, (k, _))| !seen.contains(p) && (submodules || *k != EntryKind::Commit)))
 }
 
 /// True if the file on disk is not the indexed blob (content, type or executable bit).
@@ -316,15 +253,12 @@ fn blob_id(data: &[u8]) -> ObjectId {
     let mut h = Hasher::new(HashAlgo::Sha1);
     h.update(format!("blob {}\0", data.len()).as_bytes());
     h.update(data);
-    ObjectId::try_from(h.finish().as_bytes())
-        .unwrap_or_else(|_| ObjectId::null(gix::hash::Kind::Sha1))
+    ObjectId::try_from(h.finish().as_bytes()).unwrap_or_else(|_| ObjectId::null(gix::hash::Kind::Sha1))
 }
 
 /// `git ls-files [--recurse-submodules]`: index paths (submodule files prefixed).
 fn tracked_files(repo: &gix::Repository, submodules: bool) -> Result<BTreeSet<Vec<u8>>> {
-    let index = repo
-        .index_or_empty()
-        .map_err(|e| git_err("reading the index", e))?;
+    let index = repo.index_or_empty().map_err(|e| git_err("reading the index", e))?;
     let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
     let mut files = BTreeSet::new();
     for entry in index.entries() {
@@ -347,13 +281,7 @@ fn tracked_files(repo: &gix::Repository, submodules: bool) -> Result<BTreeSet<Ve
 
 /// Fetches `git_ref` (or everything, with `allRefs`) of a remote repository into
 /// `<cache>/gitv3/<nix32 sha256(url)>` with the `git` command; skipped when `rev` is present.
-fn fetch_remote(
-    url: &str,
-    git_ref: &str,
-    rev: Option<&str>,
-    all_refs: bool,
-    opts: &FetchOptions,
-) -> Result<PathBuf> {
+fn fetch_remote(url: &str, git_ref: &str, rev: Option<&str>, all_refs: bool, opts: &FetchOptions) -> Result<PathBuf> {
     let key = Hash::digest(HashAlgo::Sha256, url.as_bytes()).to_nix32();
     let dir = opts.cache_root().join("gitv3").join(key);
     let run = |args: &[&str]| -> Result<()> {
@@ -362,31 +290,19 @@ fn fetch_remote(
             .output()
             .map_err(|e| Error::new(format!("cannot run git: {e}")))?;
         if !out.status.success() {
-            bail!(
-                "program 'git' failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim_end()
-            );
+            bail!("program 'git' failed: {}", String::from_utf8_lossy(&out.stderr).trim_end());
         }
         Ok(())
     };
     let d = dir.to_string_lossy().into_owned();
     if !dir.exists() {
         std::fs::create_dir_all(dir.parent().unwrap_or(Path::new("/")))?;
-        run(&[
-            "-c",
-            "init.defaultBranch=master",
-            "init",
-            "--quiet",
-            "--bare",
-            &d,
-        ])?;
+        run(&["-c", "init.defaultBranch=master", "init", "--quiet", "--bare", &d])?;
     }
     if let Some(rev) = rev {
-        let have = gix::open(&dir).ok().and_then(|r| {
-            ObjectId::from_hex(rev.as_bytes())
-                .ok()
-                .map(|id| r.find_commit(id).is_ok())
-        });
+        let have = gix::open(&dir)
+            .ok()
+            .and_then(|r| ObjectId::from_hex(rev.as_bytes()).ok().map(|id| r.find_commit(id).is_ok()));
         if have == Some(true) {
             return Ok(dir);
         }
@@ -398,15 +314,6 @@ fn fetch_remote(
     } else {
         format!("refs/heads/{git_ref}")
     };
-    run(&[
-        "-C",
-        &d,
-        "fetch",
-        "--quiet",
-        "--force",
-        "--",
-        url,
-        &format!("{fetch_ref}:{fetch_ref}"),
-    ])?;
+    run(&["-C", &d, "fetch", "--quiet", "--force", "--", url, &format!("{fetch_ref}:{fetch_ref}")])?;
     Ok(dir)
 }

@@ -28,27 +28,14 @@ pub(super) fn add_commit(
     submodules: bool,
     store: &dyn Store,
 ) -> Result<(String, Hash)> {
-    let tree = repo
-        .find_commit(commit)
-        .and_then(|c| c.tree_id())
-        .map_err(|e| git_err("reading commit", e))?
-        .detach();
-    let walker = TreeWalker {
-        submodules,
-        workdir: repo.workdir().map(Path::to_owned),
-        git_dir: repo.git_dir().to_owned(),
-    };
+    let tree = repo.find_commit(commit).and_then(|c| c.tree_id()).map_err(|e| git_err("reading commit", e))?.detach();
+    let walker =
+        TreeWalker { submodules, workdir: repo.workdir().map(Path::to_owned), git_dir: repo.git_dir().to_owned() };
     let mut hasher = Hasher::new(HashAlgo::Sha256);
     {
         let mut sink = NarSink { out: &mut hasher };
         sink.magic()?;
-        walker.nar(
-            repo,
-            tree,
-            &mut ExportIgnore::new(repo_info_attributes(repo)),
-            b"",
-            &mut sink,
-        )?;
+        walker.nar(repo, tree, &mut ExportIgnore::new(repo_info_attributes(repo)), b"", &mut sink)?;
     }
     let hash = hasher.finish();
     let sp = nix_store_core::store_path::make_fixed_output_path(
@@ -73,23 +60,12 @@ pub(super) fn add_commit(
     ));
     let _ = std::fs::remove_dir_all(&tmp);
     let res = walker
-        .checkout(
-            repo,
-            tree,
-            &mut ExportIgnore::new(repo_info_attributes(repo)),
-            b"",
-            &tmp,
-        )
-        .and_then(|()| {
-            Ok(store.add_path(name, &tmp, FileIngestionMethod::Recursive, &mut |_, _| true)?)
-        });
+        .checkout(repo, tree, &mut ExportIgnore::new(repo_info_attributes(repo)), b"", &tmp)
+        .and_then(|()| Ok(store.add_path(name, &tmp, FileIngestionMethod::Recursive, &mut |_, _| true)?));
     let _ = std::fs::remove_dir_all(&tmp);
     let (path, h) = res?;
     if h != hash {
-        bail!(
-            "Git tree of '{}' changed while it was being added to the store",
-            repo.git_dir().display()
-        );
+        bail!("Git tree of '{}' changed while it was being added to the store", repo.git_dir().display());
     }
     Ok((path, h))
 }
@@ -123,15 +99,9 @@ impl TreeWalker {
         attrs: &mut ExportIgnore,
         prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, Item)>> {
-        let t = repo
-            .find_tree(tree)
-            .map_err(|e| git_err("reading tree", e))?;
+        let t = repo.find_tree(tree).map_err(|e| git_err("reading tree", e))?;
         let decoded = t.decode().map_err(|e| git_err("decoding tree", e))?;
-        if let Some(e) = decoded
-            .entries
-            .iter()
-            .find(|e| e.filename == ".gitattributes" && !e.mode.is_tree())
-        {
+        if let Some(e) = decoded.entries.iter().find(|e| e.filename == ".gitattributes" && !e.mode.is_tree()) {
             if let Ok(b) = repo.find_blob(e.oid.to_owned()) {
                 attrs.push_dir(prefix, &b.data);
             }
@@ -139,11 +109,7 @@ impl TreeWalker {
         let mut out = vec![];
         for e in &decoded.entries {
             let name = e.filename.to_vec();
-            let full = if prefix.is_empty() {
-                name.clone()
-            } else {
-                [prefix, b"/", &name].concat()
-            };
+            let full = if prefix.is_empty() { name.clone() } else { [prefix, b"/", &name].concat() };
             let is_dir = matches!(e.mode.kind(), EntryKind::Tree | EntryKind::Commit);
             if attrs.is_ignored(&full, is_dir) {
                 continue;
@@ -154,11 +120,9 @@ impl TreeWalker {
                 EntryKind::Blob => Item::File(false, id),
                 EntryKind::BlobExecutable => Item::File(true, id),
                 EntryKind::Link => Item::Link(id),
-                EntryKind::Commit => Item::Sub(if self.submodules {
-                    Some(Box::new(self.open_submodule(&full, id)?))
-                } else {
-                    None
-                }),
+                EntryKind::Commit => {
+                    Item::Sub(if self.submodules { Some(Box::new(self.open_submodule(&full, id)?)) } else { None })
+                }
             };
             out.push((name, item));
         }
@@ -168,10 +132,7 @@ impl TreeWalker {
 
     fn open_submodule(&self, path: &[u8], commit: ObjectId) -> Result<(gix::Repository, ObjectId)> {
         let rel = std::ffi::OsStr::from_bytes(path);
-        let candidates = [
-            self.workdir.as_ref().map(|w| w.join(rel)),
-            Some(self.git_dir.join("modules").join(rel)),
-        ];
+        let candidates = [self.workdir.as_ref().map(|w| w.join(rel)), Some(self.git_dir.join("modules").join(rel))];
         for c in candidates.into_iter().flatten() {
             if let Ok(sub) = gix::open(&c) {
                 if let Ok(tree) = sub.find_commit(commit).and_then(|c| c.tree_id()) {
@@ -180,10 +141,7 @@ impl TreeWalker {
                 }
             }
         }
-        bail!(
-            "cannot find commit {commit} of submodule '{}'",
-            String::from_utf8_lossy(path)
-        )
+        bail!("cannot find commit {commit} of submodule '{}'", String::from_utf8_lossy(path))
     }
 
     fn nar(
@@ -197,11 +155,7 @@ impl TreeWalker {
         let mark = attrs.mark();
         sink.dir_start()?;
         for (name, item) in self.entries(repo, tree, attrs, prefix)? {
-            let full = if prefix.is_empty() {
-                name.clone()
-            } else {
-                [prefix, b"/", &name].concat()
-            };
+            let full = if prefix.is_empty() { name.clone() } else { [prefix, b"/", &name].concat() };
             sink.entry_start(&name)?;
             match item {
                 Item::Dir(id) => self.nar(repo, id, attrs, &full, sink)?,
@@ -239,25 +193,15 @@ impl TreeWalker {
         let mark = attrs.mark();
         std::fs::create_dir_all(dest)?;
         for (name, item) in self.entries(repo, tree, attrs, prefix)? {
-            let full = if prefix.is_empty() {
-                name.clone()
-            } else {
-                [prefix, b"/", &name].concat()
-            };
+            let full = if prefix.is_empty() { name.clone() } else { [prefix, b"/", &name].concat() };
             let target = dest.join(std::ffi::OsStr::from_bytes(&name));
             match item {
                 Item::Dir(id) => self.checkout(repo, id, attrs, &full, &target)?,
                 Item::File(x, id) => {
                     std::fs::write(&target, blob(repo, id)?)?;
-                    std::fs::set_permissions(
-                        &target,
-                        std::fs::Permissions::from_mode(if x { 0o755 } else { 0o644 }),
-                    )?;
+                    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(if x { 0o755 } else { 0o644 }))?;
                 }
-                Item::Link(id) => std::os::unix::fs::symlink(
-                    std::ffi::OsStr::from_bytes(&blob(repo, id)?),
-                    &target,
-                )?,
+                Item::Link(id) => std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&blob(repo, id)?), &target)?,
                 Item::Sub(None) => std::fs::create_dir_all(&target)?,
                 Item::Sub(Some(b)) => {
                     let (sub, t) = *b;
@@ -276,9 +220,5 @@ impl TreeWalker {
 }
 
 fn blob(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>> {
-    Ok(repo
-        .find_blob(id)
-        .map_err(|e| git_err("reading blob", e))?
-        .data
-        .clone())
+    Ok(repo.find_blob(id).map_err(|e| git_err("reading blob", e))?.data.clone())
 }
