@@ -5,6 +5,7 @@
 //! * [`report`]: the per-category report and the JSON summary;
 //! * [`expected`]: the list in `tests/expected-failures.txt`;
 //! * [`process`]: running a child with a timeout and classifying crashes;
+//! * [`corpus_links`]: the corpus with upstream's symlinks, however `../shared` was copied;
 //! * [`paths`]: locating the workspace, the corpus and the binary;
 //! * [`testing`]: helpers for the integration tests in `tests/tests/`.
 //!
@@ -13,6 +14,7 @@
 //! crate has no dependency on the evaluator crates.
 
 pub mod conformance;
+pub mod corpus_links;
 pub mod expected;
 pub mod paths;
 pub mod process;

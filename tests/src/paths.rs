@@ -22,15 +22,25 @@ pub fn shared_dir() -> PathBuf {
     workspace_root().join("..").join("shared")
 }
 
-/// The directory holding `lang/` (the Nix language test corpus), if present.
-/// Tests are run from this directory, as upstream's `lang.sh` does.
+/// The directory holding `lang/` (the Nix language test corpus), if present, with upstream's
+/// symbolic links (a copy with them restored when `../shared` holds them as plain files; see
+/// [`crate::corpus_links`]). Tests are run from this directory, as upstream's `lang.sh` does.
 pub fn conformance_dir() -> Option<PathBuf> {
     let dir = shared_dir().join("conformance");
-    if dir.join("lang").is_dir() {
-        Some(dir.canonicalize().unwrap_or(dir))
-    } else {
-        None
+    if !dir.join("lang").is_dir() {
+        return None;
     }
+    let dir = dir.canonicalize().unwrap_or(dir);
+    let work = target_dir().join("conformance-corpus");
+    match crate::corpus_links::prepared_conformance_dir(&dir, &work) {
+        Ok(prepared) => Some(prepared.canonicalize().unwrap_or(prepared)),
+        Err(e) => panic!("preparing the conformance corpus (symlinks restored) under {}: {e}", work.display()),
+    }
+}
+
+/// The cargo target directory (`CARGO_TARGET_DIR`, else `target/` of the workspace).
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The message printed (and the reason tests pass vacuously) when
@@ -87,7 +97,7 @@ pub fn find_rnix_eval(explicit: Option<&Path>) -> Result<PathBuf, String> {
             }
         }
     }
-    let target = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target = target_dir();
     let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
     for profile in ["release", "debug"] {
         let cand = target.join(profile).join(BIN_NAME);
