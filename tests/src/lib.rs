@@ -4,6 +4,7 @@
 //!   corpus (`../shared/conformance/lang`) and of `nix-test-corpus/`;
 //! * [`report`]: the per-category report and the JSON summary;
 //! * [`expected`]: the list in `tests/expected-failures.txt`;
+//! * [`expected_messages`]: the list in `tests/expected-message-mismatches.txt`;
 //! * [`process`]: running a child with a timeout and classifying crashes;
 //! * [`corpus_links`]: the corpus with upstream's symlinks, however `../shared` was copied;
 //! * [`paths`]: locating the workspace, the corpus and the binary;
@@ -16,6 +17,7 @@
 pub mod conformance;
 pub mod corpus_links;
 pub mod expected;
+pub mod expected_messages;
 pub mod paths;
 pub mod process;
 pub mod report;

@@ -43,6 +43,22 @@ pub fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// Whether missing `../shared` data must fail the tests instead of skipping them
+/// (`RNIX_REQUIRE_SHARED=1`, which `.ci/run` sets).
+pub fn shared_required() -> bool {
+    env::var_os("RNIX_REQUIRE_SHARED").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Reports missing shared data `what`: a note on stderr and stdout (the test then skips), or a
+/// panic when [`shared_required`].
+pub fn note_missing_shared(what: &str) {
+    if shared_required() {
+        panic!("{what} (RNIX_REQUIRE_SHARED is set: missing shared data is a failure)");
+    }
+    eprintln!("{what}");
+    println!("{what}");
+}
+
 /// The message printed (and the reason tests pass vacuously) when
 /// `../shared` is missing.
 pub fn missing_shared_message() -> String {
@@ -56,6 +72,11 @@ pub fn missing_shared_message() -> String {
 /// The project's own test cases (`name.nix` + `name.exp`).
 pub fn nix_test_corpus_dir() -> PathBuf {
     workspace_root().join("nix-test-corpus")
+}
+
+/// `tests/expected-message-mismatches.txt`.
+pub fn expected_messages_file() -> PathBuf {
+    workspace_root().join("tests").join("expected-message-mismatches.txt")
 }
 
 /// `tests/expected-failures.txt`.

@@ -3,7 +3,7 @@
 use crate::conformance::{
     discover_nix_test_corpus, discover_shared, filter_cases, run_cases, CaseResult, Category, Config,
 };
-use crate::paths;
+use crate::{expected_messages, paths};
 
 /// The runner configuration for tests: binary from `RNIX_EVAL` or next to
 /// the test executable (panics with instructions when absent).
@@ -15,8 +15,7 @@ pub fn config() -> Config {
 /// a clear note) when `../shared` is absent: such tests pass vacuously.
 pub fn shared_results(cat: Category) -> Option<Vec<CaseResult>> {
     let Some(dir) = paths::conformance_dir() else {
-        eprintln!("{}", paths::missing_shared_message());
-        println!("{}", paths::missing_shared_message());
+        paths::note_missing_shared(&paths::missing_shared_message());
         return None;
     };
     let cfg = config();
@@ -51,5 +50,40 @@ pub fn assert_all_pass(results: &[CaseResult], what: &str) {
         msg.push_str(&format!("  {}: {}\n", r.name, r.reason().unwrap_or("")));
     }
     msg.push_str(&format!("details of one case: {}\n", reproduce_hint(&failing[0].name)));
+    panic!("{msg}");
+}
+
+/// Panic unless the messages of `results` (one category) differ from `.err.exp` exactly as
+/// `tests/expected-message-mismatches.txt` lists: none worse, none better.
+pub fn assert_messages_as_listed(results: &[CaseResult], cat: Category) {
+    let path = paths::expected_messages_file();
+    let listed = expected_messages::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let prefix = format!("{}-", cat.name());
+    let listed = listed.into_iter().filter(|(n, _)| n.starts_with(&prefix)).collect();
+    let (worse, better) = expected_messages::check(results, &listed);
+    let matching = results.iter().filter(|r| expected_messages::mismatch_of(r).is_none() && r.info_exact.is_some());
+    println!("{}: {} message(s) match .err.exp exactly", cat.name(), matching.count());
+    if worse.is_empty() && better.is_empty() {
+        return;
+    }
+    let mut msg = String::new();
+    if !worse.is_empty() {
+        msg.push_str(&format!(
+            "{} {} message(s) differ from .err.exp more than listed in {}:\n",
+            worse.len(),
+            cat.name(),
+            path.display()
+        ));
+        worse.iter().for_each(|w| msg.push_str(&format!("  {w}\n")));
+    }
+    if !better.is_empty() {
+        msg.push_str(&format!(
+            "{} {} message(s) now match better than listed (update the list):\n",
+            better.len(),
+            cat.name()
+        ));
+        better.iter().for_each(|w| msg.push_str(&format!("  {w}\n")));
+    }
+    msg.push_str("to regenerate: cargo run --release -p rnix-tests --bin conformance -- --write-expected-messages\n");
     panic!("{msg}");
 }

@@ -4,7 +4,7 @@
 //! executable. Without ../shared these tests print a note and pass vacuously.
 
 use rnix_tests::conformance::{check_expected, Category};
-use rnix_tests::testing::{assert_all_pass, reproduce_hint, shared_results};
+use rnix_tests::testing::{assert_all_pass, assert_messages_as_listed, reproduce_hint, shared_results};
 use rnix_tests::{expected, paths};
 
 #[test]
@@ -21,6 +21,7 @@ fn parse_fail_all_pass() {
         return;
     };
     assert_all_pass(&results, "parse-fail (must exit 1)");
+    assert_messages_as_listed(&results, Category::ParseFail);
 }
 
 #[test]
@@ -29,6 +30,7 @@ fn eval_fail_all_exit_1() {
         return;
     };
     assert_all_pass(&results, "eval-fail (must exit 1 with a message)");
+    assert_messages_as_listed(&results, Category::EvalFail);
 }
 
 /// Every eval-okay case passes except exactly those listed in
@@ -41,6 +43,7 @@ fn eval_okay_all_pass_except_expected_failures() {
     let list_path = paths::expected_failures_file();
     let listed = expected::read(&list_path).unwrap_or_else(|e| panic!("reading {}: {e}", list_path.display()));
     let c = check_expected(&results, &listed);
+    assert_messages_as_listed(&results, Category::EvalOkay);
     let total = results.iter().filter(|r| r.passed() || r.failed()).count();
     let passed = results.iter().filter(|r| r.passed()).count();
     println!(

@@ -28,10 +28,10 @@ fn lib_tests_dir() -> Option<PathBuf> {
     if dir.join("misc.nix").is_file() && dir.join("modules.sh").is_file() {
         Some(dir)
     } else {
-        eprintln!(
+        paths::note_missing_shared(&format!(
             "NOTE: {} is missing (set RNIX_SHARED_DIR to override) -- skipping nixpkgs' lib tests",
             dir.display()
-        );
+        ));
         None
     }
 }

@@ -189,7 +189,10 @@ fn corpus_and_mutants_never_crash() {
     let root = tmp.canonicalize().unwrap();
     match paths::conformance_dir() {
         Some(d) => copy_tree(&d.join("lang"), &root.join("lang")).expect("copying the corpus"),
-        None => eprintln!("{} (robustness then uses nix-test-corpus only)", paths::missing_shared_message()),
+        None => paths::note_missing_shared(&format!(
+            "{} (robustness then uses nix-test-corpus only)",
+            paths::missing_shared_message()
+        )),
     }
     copy_tree(&paths::nix_test_corpus_dir(), &root.join("nix-test-corpus")).expect("copying nix-test-corpus");
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rnix_tests::conformance::{
     check_expected, discover_nix_test_corpus, discover_shared, filter_cases, run_cases, Category, Config,
 };
-use rnix_tests::{expected, paths, report::Report};
+use rnix_tests::{expected, expected_messages, paths, report::Report};
 
 const USAGE: &str = "\
 usage: conformance [options]
@@ -34,6 +34,9 @@ options:
   --summary-file PATH        also write the JSON summary to PATH
   --write-expected-failures  rewrite tests/expected-failures.txt with the
                              eval-okay cases that fail now
+  --write-expected-messages  rewrite tests/expected-message-mismatches.txt with
+                             the cases whose stderr differs from .err.exp
+                             (needs a full run of the shared categories)
   --check                    exit 1 unless the results agree with the tests
                              (all pass except exactly the listed eval-okay cases)
   -h, --help                 this text
@@ -49,6 +52,7 @@ struct Opts {
     json: bool,
     summary_file: Option<PathBuf>,
     write_expected: bool,
+    write_messages: bool,
     check: bool,
 }
 
@@ -63,6 +67,7 @@ fn parse_args() -> Result<Opts, String> {
         json: false,
         summary_file: None,
         write_expected: false,
+        write_messages: false,
         check: false,
     };
     let mut args = std::env::args().skip(1);
@@ -81,6 +86,7 @@ fn parse_args() -> Result<Opts, String> {
             "--json" => o.json = true,
             "--summary-file" => o.summary_file = Some(PathBuf::from(val("--summary-file")?)),
             "--write-expected-failures" => o.write_expected = true,
+            "--write-expected-messages" => o.write_messages = true,
             "--check" => o.check = true,
             "-h" | "--help" => {
                 print!("{USAGE}");
@@ -197,6 +203,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         eprintln!("wrote {} ({note})", expected_path.display());
+    }
+
+    if opts.write_messages {
+        let shared_all = [Category::EvalOkay, Category::EvalFail, Category::ParseFail];
+        if !complete || !shared_all.iter().all(|c| categories.contains(c)) {
+            eprintln!("conformance: --write-expected-messages needs a full run of the shared categories (no --filter)");
+            return ExitCode::from(2);
+        }
+        let path = paths::expected_messages_file();
+        let list = expected_messages::current(&report.results);
+        if let Err(e) = std::fs::write(&path, expected_messages::render(&list)) {
+            eprintln!("conformance: writing {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        eprintln!("wrote {} ({} case(s) differ)", path.display(), list.len());
     }
 
     if opts.check {

@@ -34,9 +34,10 @@ pub fn shared_or_skip(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p.canonicalize().unwrap_or(p))
     } else {
-        let msg = format!("NOTE: {} is missing (set RNIX_SHARED_DIR to override) -- skipping this test", p.display());
-        eprintln!("{msg}");
-        println!("{msg}");
+        paths::note_missing_shared(&format!(
+            "NOTE: {} is missing (set RNIX_SHARED_DIR to override) -- skipping this test",
+            p.display()
+        ));
         None
     }
 }
