@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod daemon;
 pub mod derivation;
 pub mod hash;
 pub mod nar;
