@@ -350,6 +350,35 @@ fn a_refused_add_is_a_clear_error_and_the_connection_survives() {
         assert!(!store.exists(&bad));
         let good = store.add_text("good", b"fine", &BTreeSet::new()).unwrap();
         assert!(store.exists(&good));
+
+        // Refusals among pipelined adds: each is reported once (by a later add or a flush),
+        // and the rest land.
+        let mut errors = Vec::new();
+        let mut add = |name: &str, contents: &[u8], refs: &BTreeSet<String>| loop {
+            match store.add_text(name, contents, refs) {
+                Ok(p) => return p,
+                Err(e) => errors.push(e.to_string()),
+            }
+        };
+        let mut made = Vec::new();
+        let mut previous = BTreeSet::new();
+        for i in 0..1500 {
+            let p = add(&format!("chain-{i}"), format!("link {i} {previous:?}").as_bytes(), &previous);
+            previous = [p.clone()].into();
+            made.push(StorePath::parse(&p).unwrap());
+            if i % 500 == 250 {
+                add(&format!("ghost-{i}"), b"x", &[ghost.clone()].into());
+            }
+        }
+        while let Err(e) = store.flush() {
+            errors.push(e.to_string());
+        }
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors.iter().all(|e| e.contains("is not valid")), "{errors:?}");
+        store.flush().unwrap();
+        assert_eq!(store.query_valid_paths(&made).unwrap().len(), made.len());
+        let last = made.last().unwrap().to_absolute();
+        assert_eq!(daemon.nix("nix-store", &["-qR", &last]).lines().count(), made.len());
     }
 }
 

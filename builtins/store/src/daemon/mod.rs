@@ -513,17 +513,9 @@ fn upload_batch(conn: &mut Connection, batch: &[Upload]) -> Vec<Outcome> {
         Err(e) if e.is_remote() => BTreeSet::new(),
         Err(_) => return fail_all(conn, batch, true),
     };
-    for (u, result) in batch.iter().zip(results.iter_mut()) {
-        if result.is_err() || valid.contains(&u.path.to_absolute()) {
-            continue;
-        }
-        if conn.broken().is_some() {
-            // Broken by an earlier upload of this batch, whose error says so.
-            *result = Err(None);
-            continue;
-        }
-        *result = upload_one(conn, u);
-    }
+    let todo = batch.iter().zip(0..).filter(|(u, i)| results[*i].is_ok() && !valid.contains(&u.path.to_absolute()));
+    let todo: Vec<(&Upload, usize)> = todo.collect();
+    add_pipelined(conn, todo, &mut results);
     results
 }
 
@@ -534,15 +526,82 @@ fn fail_all(conn: &Connection, batch: &[Upload], report: bool) -> Vec<Outcome> {
     (0..batch.len()).map(|i| Err(if report && i == 0 { error() } else { None })).collect()
 }
 
-/// Adds one path and checks the daemon put it where this store said it would be.
-fn upload_one(conn: &mut Connection, u: &Upload) -> Outcome {
+/// Replies of pipelined adds may take this many bytes (estimated) before the client reads
+/// them: the daemon stops reading requests while its socket buffer (~200 KiB) is full.
+const REPLY_WINDOW: usize = 64 * 1024;
+
+/// Adds `todo` in order, writing requests ahead of the replies (the daemon serves them one
+/// after the other, so a `.drv` still comes after its inputs). Outcomes go to `results`.
+fn add_pipelined(conn: &mut Connection, todo: Vec<(&Upload, usize)>, results: &mut [Outcome]) {
+    let mut in_flight: VecDeque<(&Upload, usize, usize)> = VecDeque::new();
+    let mut window = 0;
+    for (u, i) in todo {
+        let size = reply_size(u);
+        if !in_flight.is_empty() && window + size > REPLY_WINDOW {
+            flush_requests(conn);
+            while !in_flight.is_empty() && window + size > REPLY_WINDOW {
+                let (done, j, s) = in_flight.pop_front().expect("not empty");
+                window -= s;
+                results[j] = receive_add(conn, done);
+            }
+        }
+        if conn.broken().is_some() {
+            // Broken by an earlier upload, whose error says so.
+            results[i] = Err(None);
+            continue;
+        }
+        match send_one(conn, u) {
+            Ok(()) => {
+                in_flight.push_back((u, i, size));
+                window += size;
+            }
+            Err(e) => results[i] = Err(Some(e)),
+        }
+    }
+    flush_requests(conn);
+    for (u, j, _) in in_flight {
+        results[j] = receive_add(conn, u);
+    }
+}
+
+/// Sends the buffered requests; a failure breaks the connection (the replies then say so).
+fn flush_requests(conn: &mut Connection) {
+    if conn.broken().is_none() {
+        if let Err(e) = std::io::Write::flush(&mut conn.writer) {
+            let _ = conn.finish("sending requests", Err::<(), _>(Fail::Io(e)));
+        }
+    }
+}
+
+/// The reply to adding `u`. Once the connection is broken, only the first loss reports.
+fn receive_add(conn: &mut Connection, u: &Upload) -> Outcome {
+    if conn.broken().is_some() {
+        return Err(None);
+    }
+    match conn.recv_add(&u.name) {
+        Ok(got) => check_path(u, got),
+        Err(e) => Err(Some(e.into())),
+    }
+}
+
+/// A generous estimate of the reply to adding `u`: the path info with its references.
+fn reply_size(u: &Upload) -> usize {
+    let refs: usize = match &u.what {
+        What::Text { references, .. } => references.iter().map(|r| r.len() + 16).sum(),
+        _ => 0,
+    };
+    1024 + refs
+}
+
+/// Buffers the request adding one path.
+fn send_one(conn: &mut Connection, u: &Upload) -> Result<(), StoreError> {
     let text;
     let mut keep_all = |_: &Path, _: FileType| true;
     let mut keep_unrejected;
     let content = match &u.what {
         What::Text { contents, references } => Content::Text { contents, references },
         What::TextFile { src } => {
-            text = fs::read(src).map_err(|e| Some(crate::nar::with_path(e, "reading file", src).into()))?;
+            text = fs::read(src).map_err(|e| crate::nar::with_path(e, "reading file", src))?;
             Content::Text { contents: &text, references: EMPTY_REFS }
         }
         What::Tree { src, rejected } if rejected.is_empty() => Content::Tree { src, filter: &mut keep_all },
@@ -552,7 +611,11 @@ fn upload_one(conn: &mut Connection, u: &Upload) -> Outcome {
         }
         What::Flat { src } => Content::Flat { src },
     };
-    let got = conn.add(&u.name, content).map_err(Some)?;
+    conn.send_add(&u.name, content)
+}
+
+/// Checks the daemon put `u` where this store said it would be.
+fn check_path(u: &Upload, got: String) -> Outcome {
     let expected = u.path.to_absolute();
     if got == expected {
         return Ok(());

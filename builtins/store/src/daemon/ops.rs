@@ -246,36 +246,34 @@ impl Connection {
         })
     }
 
-    /// Adds `content` named `name`; returns the path the daemon gave it. A source that
-    /// cannot be read completely breaks the connection (the request cannot be finished
-    /// without sending wrong content) and is reported as the local error it is.
-    pub(crate) fn add(&mut self, name: &str, content: Content<'_>) -> Result<String, StoreError> {
+    /// Buffers a request adding `content` named `name` (not flushed: adds are pipelined).
+    /// A source that cannot be read completely breaks the connection (the request cannot
+    /// be finished without sending wrong content) and is reported as the local error it is.
+    pub(crate) fn send_add(&mut self, name: &str, content: Content<'_>) -> Result<(), StoreError> {
         self.check()?;
-        let doing = format!("adding '{name}' to the store");
-        if let (Content::Text { contents, references }, true) = (&content, self.minor < 25) {
-            let (contents, references) = (*contents, *references);
-            let send = |c: &mut Connection| {
-                wire::write_u64(&mut c.writer, Op::AddTextToStore as u64)?;
-                wire::write_bytes(&mut c.writer, name.as_bytes())?;
-                wire::write_bytes(&mut c.writer, contents)?;
-                wire::write_strings(&mut c.writer, references.iter().map(String::as_str))
-            };
-            return Ok(self.call(&doing, send, |c| Ok(wire::read_string(&mut c.reader)?))?);
-        }
-        let sent = self.send_add(name, content);
-        match sent {
-            Ok(()) => {}
-            Err(AddFail::Local(e)) => {
+        let minor = self.minor;
+        let mut out = Tracked { inner: &mut self.writer, failed: false };
+        let result = write_add(&mut out, minor, name, content);
+        let failed_on_socket = out.failed;
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if failed_on_socket => {
+                Err(self.finish(&adding(name), Err::<(), _>(Fail::Io(e))).unwrap_err().into())
+            }
+            Err(e) => {
                 self.poison(DaemonError::Connection(format!(
-                    "the connection to the Nix daemon was abandoned while {doing}: {}",
+                    "the connection to the Nix daemon was abandoned while {}: {}",
+                    adding(name),
                     crate::nar::os_reason(&e)
                 )));
-                return Err(e.into());
+                Err(e.into())
             }
-            Err(AddFail::Socket(e)) => return Err(self.finish(&doing, Err::<(), _>(Fail::Io(e))).unwrap_err().into()),
         }
+    }
+
+    /// The reply to [`Connection::send_add`] (flushed before): the path the daemon gave it.
+    pub(crate) fn recv_add(&mut self, name: &str) -> Result<String, DaemonError> {
         let result = (|| {
-            self.writer.flush()?;
             self.process_stderr()?;
             let path = wire::read_string(&mut self.reader)?;
             if self.minor >= 25 {
@@ -283,34 +281,26 @@ impl Connection {
             }
             Ok(path)
         })();
-        Ok(self.finish(&doing, result)?)
-    }
-
-    /// Writes an `AddToStore` request and its body.
-    fn send_add(&mut self, name: &str, content: Content<'_>) -> Result<(), AddFail> {
-        let minor = self.minor;
-        let mut out = Tracked { inner: &mut self.writer, failed: false };
-        let result = write_add(&mut out, minor, name, content);
-        match result {
-            Err(e) if out.failed => Err(AddFail::Socket(e)),
-            Err(e) => Err(AddFail::Local(e)),
-            Ok(()) => Ok(()),
-        }
+        self.finish(&adding(name), result)
     }
 }
 
-enum AddFail {
-    /// Reading the source failed.
-    Local(io::Error),
-    /// Writing to the daemon failed.
-    Socket(io::Error),
+fn adding(name: &str) -> String {
+    format!("adding '{name}' to the store")
 }
 
-/// The `AddToStore` request: from 1.25 name, content-address method, references, repair
+/// The request adding `content`: before 1.25, `AddTextToStore` for a text; else the
+/// `AddToStore` request: from 1.25 name, content-address method, references, repair
 /// flag and a framed body (the text, the NAR, or the file's bytes); before, name, the
 /// obsolete "fixed" flag, recursive flag, hash algorithm and a bare NAR (a one-file NAR for
 /// a flat import).
 fn write_add(w: &mut impl Write, minor: u8, name: &str, content: Content<'_>) -> io::Result<()> {
+    if let (Content::Text { contents, references }, true) = (&content, minor < 25) {
+        wire::write_u64(w, Op::AddTextToStore as u64)?;
+        wire::write_bytes(w, name.as_bytes())?;
+        wire::write_bytes(w, contents)?;
+        return wire::write_strings(w, references.iter().map(String::as_str));
+    }
     wire::write_u64(w, Op::AddToStore as u64)?;
     wire::write_bytes(w, name.as_bytes())?;
     if minor >= 25 {
@@ -342,6 +332,6 @@ fn write_add(w: &mut impl Write, minor: u8, name: &str, content: Content<'_>) ->
             let len = file.metadata().map_err(|e| with_path(e, "getting status of", src))?.len();
             wire::write_flat_nar(w, &mut file, len)
         }
-        Content::Text { .. } => unreachable!("texts go through AddTextToStore before protocol 1.25"),
+        Content::Text { .. } => Ok(()), // sent as AddTextToStore above
     }
 }
