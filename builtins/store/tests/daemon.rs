@@ -295,6 +295,26 @@ fn derivations_instantiated_elsewhere_land_at_the_reference_path() {
     }
 }
 
+#[test]
+fn paths_of_an_open_store_survive_garbage_collection() {
+    let Some(daemon) = Daemon::start("gc") else { return };
+    let src = make_tree(&daemon.dir.0);
+    // Already in the store (added by the reference), so only the temporary root protects it.
+    let existing = daemon.nix("nix-store", &["--add", src.to_str().unwrap()]);
+    let store = daemon.connect(wire::MAX_MINOR);
+    let (tree, _) = store.add_path("src", &src, FileIngestionMethod::Recursive, &mut no_filter()).unwrap();
+    assert_eq!(tree, existing);
+    let text = store.add_text("new", b"new text", &BTreeSet::new()).unwrap();
+    store.flush().unwrap();
+    daemon.nix("nix-store", &["--gc"]);
+    // Asked on another connection: the store itself remembers what it uploaded.
+    let valid = |p: &str| daemon.connect(wire::MAX_MINOR).exists(p) && daemon.store_file(p).exists();
+    assert!(valid(&tree) && valid(&text), "collected while the store was open");
+    drop(store);
+    daemon.nix("nix-store", &["--gc"]);
+    assert!(!valid(&tree) && !valid(&text), "not collected after the store was closed");
+}
+
 /// The value of `"key":` in `nix path-info --json` output (a number, string or string list).
 fn json_field(json: &str, key: &str) -> Option<String> {
     let start = json.find(&format!("\"{key}\":"))? + key.len() + 3;
@@ -436,18 +456,27 @@ fn string(s: &str) -> Vec<u8> {
     out
 }
 
-/// The daemon half of a 1.34 handshake and of `SetOptions` (no overrides).
-fn fake_handshake(conn: &mut std::os::unix::net::UnixStream) {
+/// The daemon half of a handshake at `minor` (33 or later; 35 says "trusted") and of
+/// `SetOptions` (no overrides).
+fn fake_handshake_at(conn: &mut std::os::unix::net::UnixStream, minor: u8) {
     let mut buf = [0u8; 8];
     conn.read_exact(&mut buf).unwrap();
-    conn.write_all(&u64s(&[wire::WORKER_MAGIC_2, wire::version(34)])).unwrap();
+    conn.write_all(&u64s(&[wire::WORKER_MAGIC_2, wire::version(minor)])).unwrap();
     let mut client = [0u8; 24]; // version, affinity, reserve space
     conn.read_exact(&mut client).unwrap();
+    assert_eq!(u64::from_le_bytes(client[..8].try_into().unwrap()), wire::version(minor));
     conn.write_all(&string("2.8.0")).unwrap();
+    if minor >= 35 {
+        conn.write_all(&u64s(&[1])).unwrap();
+    }
     conn.write_all(&u64s(&[wire::STDERR_LAST])).unwrap();
     let mut options = [0u8; 14 * 8];
     conn.read_exact(&mut options).unwrap();
     conn.write_all(&u64s(&[wire::STDERR_LAST])).unwrap();
+}
+
+fn fake_handshake(conn: &mut std::os::unix::net::UnixStream) {
+    fake_handshake_at(conn, 34)
 }
 
 fn quick(socket: &Path) -> Result<DaemonStore, nix_store_core::daemon::DaemonError> {
@@ -487,6 +516,17 @@ fn a_daemon_that_hangs_up_gives_a_clear_error() {
 
     let err = DaemonStore::connect("/nonexistent/socket").err().unwrap().to_string();
     assert!(err.starts_with("cannot connect to the Nix daemon at '/nonexistent/socket'"), "{err}");
+}
+
+#[test]
+fn a_newer_daemon_says_whether_it_trusts_us() {
+    let (_dir, socket) = fake_daemon("trusted", |mut conn| {
+        fake_handshake_at(&mut conn, 35);
+        thread::sleep(Duration::from_millis(200));
+    });
+    let store = quick(&socket).unwrap();
+    assert_eq!(store.protocol_version(), (1, 35));
+    assert_eq!(store.trusted(), Some(true));
 }
 
 #[test]
