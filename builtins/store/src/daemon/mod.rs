@@ -470,6 +470,7 @@ fn upload_loop(shared: &Shared) {
             }
             Err(_) => {
                 let e = DaemonError::Connection("the upload thread of the daemon store failed".into());
+                q.broken.get_or_insert_with(|| e.clone());
                 q.errors.push_back((batch[0].ticket, e.into()));
                 q.finished = last;
                 q.stopped = true;
