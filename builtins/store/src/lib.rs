@@ -16,6 +16,8 @@
 //! - [`store`]: the narrow [`Store`] trait with a directory-backed and a
 //!   read-only implementation; `writer` is the directory store's background
 //!   writer thread.
+//! - [`daemon`]: a client of the Nix daemon's worker protocol and `DaemonStore`,
+//!   a [`Store`] writing into a daemon's store over its Unix socket.
 //!
 //! The logical store directory is always [`STORE_DIR`] (`/nix/store`): it is
 //! part of every hash, so a store rooted elsewhere on disk still reports
@@ -23,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod daemon;
 pub mod derivation;
 pub mod hash;
 pub mod nar;

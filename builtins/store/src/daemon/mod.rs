@@ -1,0 +1,635 @@
+//! A client of the Nix daemon's worker protocol, and [`DaemonStore`], a [`Store`]
+//! that writes into the daemon's store.
+//!
+//! The evaluator needs store paths at once but their files only later (or
+//! never, if nobody builds). So, like [`DirStore`](crate::DirStore), this
+//! store computes each path itself (the naming rules are the same in any
+//! store) and leaves the upload to a background thread, which talks to the
+//! daemon over one Unix-socket connection. The thread takes queued uploads in
+//! batches: one pipelined round trip registers a temporary GC root for every
+//! path of the batch (so a concurrent `nix-collect-garbage` cannot delete what
+//! this evaluation made or found) and asks which are already valid; only the
+//! others are sent, in order (a `.drv` after the paths it refers to). Queries
+//! (`exists`, [`DaemonStore::query_path_info`], …) wait for the upload of the
+//! path they ask about first.
+//!
+//! Protocol minors 1.21 (CppNix 2.0) to 1.35 are spoken; the forms differ in
+//! `connection.rs` (handshake, errors) and `ops.rs` (adding content). The
+//! connection stays open as long as the store: its temporary roots last that long.
+
+mod connection;
+mod error;
+mod log;
+mod ops;
+pub mod wire;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::fs;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use error::DaemonError;
+pub use log::{Field, LogEvent, LogMode, RESULT_BUILD_LOG_LINE};
+pub use ops::{BuildMode, DerivedPath, PathInfo};
+
+use connection::{Connection, Fail};
+use ops::Content;
+
+use crate::hash::{Hash, HashAlgo, Hasher};
+use crate::nar::{nar_hash_path, FileType, PathFilter};
+use crate::store::{copy_flat, Store, StoreError};
+use crate::store_path::{make_fixed_output_path, make_text_path, FileIngestionMethod, StorePath};
+
+/// How to connect, and what the daemon is told about this client.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// The newest protocol minor to use (clamped to 21..=35); the daemon may offer less.
+    pub max_minor: u8,
+    /// How long to wait for the daemon on any read or write, except while it builds.
+    /// `None` waits for ever.
+    pub timeout: Option<Duration>,
+    /// What to do with the daemon's log messages.
+    pub log: LogMode,
+    /// The verbosity sent to the daemon (0 error, 1 warn, 2 notice, 3 info, … 7 vomit).
+    pub verbosity: u64,
+    /// `max-jobs` for builds.
+    pub max_build_jobs: u64,
+    /// Whether the daemon may substitute paths instead of building them.
+    pub use_substitutes: bool,
+    /// Settings passed to the daemon (`--option NAME VALUE`); most need a trusted client.
+    pub overrides: Vec<(String, String)>,
+    /// Where the daemon's `/nix/store` is on this machine, for [`Store::real_path`]:
+    /// `/` normally, `ROOT` for a daemon started with `--store ROOT`.
+    pub real_root: PathBuf,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_minor: wire::MAX_MINOR,
+            timeout: Some(Duration::from_secs(300)),
+            log: LogMode::Stderr,
+            verbosity: 3,
+            max_build_jobs: 1,
+            use_substitutes: true,
+            overrides: Vec::new(),
+            real_root: PathBuf::from("/"),
+        }
+    }
+}
+
+/// A store behind a Nix daemon socket.
+pub struct DaemonStore {
+    shared: Arc<Shared>,
+    uploader: Option<JoinHandle<()>>,
+    log: log::LogSink,
+    real_root: PathBuf,
+    minor: u8,
+    daemon_nix_version: Option<String>,
+    trusted: Option<bool>,
+}
+
+/// What the store and its upload thread share.
+struct Shared {
+    conn: Mutex<Connection>,
+    queue: Mutex<Queue>,
+    /// Signalled when uploads are queued for an idle uploader, or the store closes.
+    work: Condvar,
+    /// Signalled when a batch is done.
+    done: Condvar,
+}
+
+/// Uploads not done yet, and what became of the others.
+#[derive(Default)]
+struct Queue {
+    pending: VecDeque<Upload>,
+    /// Tickets handed out so far; upload `n` has ticket `n` (from 1).
+    issued: u64,
+    /// Every upload with a ticket up to this one is finished.
+    finished: u64,
+    /// The ticket of every path queued, by base name.
+    tickets: HashMap<String, u64>,
+    /// Base names known valid in the daemon's store (uploaded or found there), rooted.
+    valid: HashSet<String>,
+    /// Failed uploads not reported to anyone yet, oldest first, with their tickets.
+    errors: VecDeque<(u64, StoreError)>,
+    /// The uploader waits for work.
+    idle: bool,
+    /// No more uploads: the uploader ends when the queue is empty.
+    closing: bool,
+    /// The uploader has ended (closing, or it panicked): nothing more will finish.
+    stopped: bool,
+    /// The connection failed: no upload can succeed any more.
+    broken: Option<DaemonError>,
+}
+
+/// One path to put into the daemon's store.
+struct Upload {
+    ticket: u64,
+    path: StorePath,
+    name: String,
+    what: What,
+}
+
+enum What {
+    /// Text bytes with references.
+    Text { contents: Vec<u8>, references: BTreeSet<String> },
+    /// A regular file's bytes as a reference-free text path.
+    TextFile { src: PathBuf },
+    /// A tree's NAR without the `rejected` entries.
+    Tree { src: PathBuf, rejected: HashSet<PathBuf> },
+    /// A regular file's bytes, fixed-output addressed.
+    Flat { src: PathBuf },
+}
+
+/// Uploads waiting wake an idle uploader once there are this many (or someone waits).
+const WAKE_AT: usize = 32;
+/// Most uploads handled in one batch: their pipelined replies must fit the socket buffers.
+const BATCH: usize = 512;
+
+impl DaemonStore {
+    /// Connects to the daemon listening on `socket` with default options.
+    pub fn connect(socket: impl AsRef<Path>) -> Result<DaemonStore, DaemonError> {
+        DaemonStore::connect_with(socket, ConnectOptions::default())
+    }
+
+    /// Connects to the daemon listening on `socket`.
+    pub fn connect_with(socket: impl AsRef<Path>, opts: ConnectOptions) -> Result<DaemonStore, DaemonError> {
+        let log = log::LogSink::new(opts.log, opts.verbosity);
+        let conn = Connection::open(socket.as_ref(), &opts, log.clone())?;
+        let (minor, daemon_nix_version, trusted) =
+            (conn.minor(), conn.daemon_nix_version().map(str::to_owned), conn.trusted());
+        let shared = Arc::new(Shared {
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let for_thread = shared.clone();
+        let uploader = std::thread::Builder::new()
+            .name("daemon-upload".into())
+            .spawn(move || upload_loop(&for_thread))
+            .map_err(|e| DaemonError::Connection(format!("cannot start the upload thread: {e}")))?;
+        Ok(DaemonStore {
+            shared,
+            uploader: Some(uploader),
+            log,
+            real_root: opts.real_root,
+            minor,
+            daemon_nix_version,
+            trusted,
+        })
+    }
+
+    /// The protocol version in use, `(1, minor)`.
+    pub fn protocol_version(&self) -> (u8, u8) {
+        (1, self.minor)
+    }
+
+    /// The daemon's Nix version, if it says (protocol 1.33 and later).
+    pub fn daemon_nix_version(&self) -> Option<&str> {
+        self.daemon_nix_version.as_deref()
+    }
+
+    /// Whether the daemon trusts this client, if it says (protocol 1.35 and later).
+    pub fn trusted(&self) -> Option<bool> {
+        self.trusted
+    }
+
+    /// The log events collected so far ([`LogMode::Collect`]), oldest first.
+    pub fn take_logs(&self) -> Vec<LogEvent> {
+        self.log.take()
+    }
+
+    /// Whether `path` is valid in the daemon's store (after its upload, if queued).
+    pub fn is_valid_path(&self, path: &StorePath) -> Result<bool, DaemonError> {
+        if self.settle(path.base_name()) {
+            return Ok(true);
+        }
+        self.conn().is_valid_path(path)
+    }
+
+    /// What the daemon knows about `path`; `None` if it is not valid.
+    pub fn query_path_info(&self, path: &StorePath) -> Result<Option<PathInfo>, DaemonError> {
+        self.settle(path.base_name());
+        self.conn().query_path_info(path)
+    }
+
+    /// Which of `paths` are valid, in one round trip.
+    pub fn query_valid_paths(&self, paths: &[StorePath]) -> Result<BTreeSet<String>, DaemonError> {
+        for p in paths {
+            self.settle(p.base_name());
+        }
+        self.conn().query_valid_paths(paths)
+    }
+
+    /// Keeps `path` from the garbage collector while this store is open.
+    pub fn add_temp_root(&self, path: &StorePath) -> Result<(), DaemonError> {
+        self.conn().add_temp_root(path)
+    }
+
+    /// Builds (or substitutes) `paths`, after every queued upload; the daemon's log goes
+    /// where [`ConnectOptions::log`] says. A failed build is a [`DaemonError::Remote`].
+    pub fn build_paths(&self, paths: &[DerivedPath], mode: BuildMode) -> Result<(), DaemonError> {
+        self.wait_all();
+        self.conn().build_paths(paths, mode)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.shared.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.shared.queue()
+    }
+
+    /// Queues an upload of `path` unless it is queued or known already; returns its
+    /// absolute path, or the oldest upload error nobody has been told about.
+    fn submit(&self, path: StorePath, name: &str, what: impl FnOnce() -> What) -> Result<(String, u64), StoreError> {
+        let mut q = self.queue();
+        if let Some((_, e)) = q.errors.pop_front() {
+            return Err(e);
+        }
+        if let Some(e) = &q.broken {
+            return Err(e.clone().into());
+        }
+        if q.stopped {
+            return Err(DaemonError::Connection("the upload thread of the daemon store has stopped".into()).into());
+        }
+        let abs = path.to_absolute();
+        if let Some(&ticket) = q.tickets.get(path.base_name()) {
+            if ticket > q.finished || q.valid.contains(path.base_name()) {
+                return Ok((abs, ticket));
+            }
+        }
+        q.issued += 1;
+        let ticket = q.issued;
+        q.tickets.insert(path.base_name().to_owned(), ticket);
+        q.pending.push_back(Upload { ticket, path, name: name.to_owned(), what: what() });
+        if q.idle && q.pending.len() >= WAKE_AT {
+            self.shared.work.notify_one();
+        }
+        Ok((abs, ticket))
+    }
+
+    /// Waits until upload `ticket` is finished.
+    fn wait(&self, ticket: u64) {
+        let mut q = self.queue();
+        while q.finished < ticket && !q.stopped {
+            if q.idle {
+                self.shared.work.notify_one();
+            }
+            q = self.shared.done.wait(q).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Waits for the upload of `base_name` if there is one; true if the path is known valid.
+    fn settle(&self, base_name: &str) -> bool {
+        let ticket = self.queue().tickets.get(base_name).copied();
+        if let Some(t) = ticket {
+            self.wait(t);
+        }
+        self.queue().valid.contains(base_name)
+    }
+
+    fn wait_all(&self) {
+        let issued = self.queue().issued;
+        self.wait(issued);
+    }
+
+    /// The error of upload `ticket` if it failed, else the oldest one not reported.
+    fn take_error(&self, ticket: Option<u64>) -> Result<(), StoreError> {
+        let mut q = self.queue();
+        let own = ticket.and_then(|t| q.errors.iter().position(|(et, _)| *et == t));
+        match own.or(if q.errors.is_empty() { None } else { Some(0) }) {
+            Some(i) => Err(q.errors.remove(i).map(|(_, e)| e).expect("index in range")),
+            None => Ok(()),
+        }
+    }
+
+    /// Computes the path of a source and queues its upload.
+    fn add_source(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash, u64), StoreError> {
+        let mut rejected = HashSet::new();
+        let hash = match method {
+            FileIngestionMethod::Recursive => nar_hash_path(src, &mut |p: &Path, t: FileType| {
+                let keep = filter(p, t);
+                if !keep {
+                    rejected.insert(p.to_owned());
+                }
+                keep
+            })?,
+            _ => {
+                let mut hasher = Hasher::new(HashAlgo::Sha256);
+                copy_flat(src, &mut hasher)?;
+                hasher.finish()
+            }
+        };
+        let path = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
+        let src = src.to_owned();
+        let (abs, ticket) = self.submit(path, name, || match method {
+            FileIngestionMethod::Recursive => What::Tree { src, rejected },
+            FileIngestionMethod::Flat => What::Flat { src },
+            FileIngestionMethod::Text => What::TextFile { src },
+        })?;
+        Ok((abs, hash, ticket))
+    }
+}
+
+impl Store for DaemonStore {
+    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
+        let path = make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?;
+        for r in references {
+            StorePath::parse(r)?;
+        }
+        let what = || What::Text { contents: contents.to_vec(), references: references.clone() };
+        Ok(self.submit(path, name, what)?.0)
+    }
+
+    fn add_path(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        let (abs, hash, ticket) = self.add_source(name, src, method, filter)?;
+        self.wait(ticket);
+        self.take_error(Some(ticket))?;
+        let q = self.queue();
+        match &q.broken {
+            // Lost with the connection, whose error was reported before.
+            Some(e) if !q.valid.contains(&abs[crate::STORE_DIR.len() + 1..]) => Err(e.clone().into()),
+            _ => Ok((abs, hash)),
+        }
+    }
+
+    fn add_path_deferred(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        let (abs, hash, _) = self.add_source(name, src, method, filter)?;
+        Ok((abs, hash))
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        let Ok((sp, rest)) = StorePath::parse_prefix(path) else {
+            return false;
+        };
+        if !self.is_valid_path(&sp).unwrap_or(false) {
+            return false;
+        }
+        rest.is_empty() || self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
+    }
+
+    fn real_path(&self, path: &str) -> Option<PathBuf> {
+        let (sp, _) = StorePath::parse_prefix(path).ok()?;
+        self.settle(sp.base_name());
+        Some(self.real_root.join(path.trim_start_matches('/')))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.wait_all();
+        self.take_error(None)
+    }
+}
+
+impl Drop for DaemonStore {
+    /// Finishes every queued upload; an error nobody was told about goes to stderr.
+    fn drop(&mut self) {
+        {
+            let mut q = self.queue();
+            q.closing = true;
+            self.shared.work.notify_one();
+        }
+        if let Some(t) = self.uploader.take() {
+            let _ = t.join();
+        }
+        if let Some((_, e)) = self.queue().errors.pop_front() {
+            eprintln!("error: {e}");
+        }
+    }
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The upload thread: takes batches off the queue until the store closes.
+fn upload_loop(shared: &Shared) {
+    loop {
+        let batch: Vec<Upload> = {
+            let mut q = shared.queue();
+            while q.pending.is_empty() && !q.closing {
+                q.idle = true;
+                q = shared.work.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            q.idle = false;
+            if q.pending.is_empty() {
+                q.stopped = true;
+                shared.done.notify_all();
+                return;
+            }
+            let n = q.pending.len().min(BATCH);
+            q.pending.drain(..n).collect()
+        };
+        let last = batch.last().map_or(0, |u| u.ticket);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut conn = shared.conn.lock().unwrap_or_else(|e| e.into_inner());
+            upload_batch(&mut conn, &batch)
+        }));
+        let mut q = shared.queue();
+        match outcome {
+            Ok(results) => {
+                for (u, r) in batch.iter().zip(results) {
+                    match r {
+                        Ok(()) => {
+                            q.valid.insert(u.path.base_name().to_owned());
+                        }
+                        Err(Some(e)) => q.errors.push_back((u.ticket, e)),
+                        Err(None) => {}
+                    }
+                }
+                q.finished = last;
+                if q.broken.is_none() {
+                    q.broken = shared.conn.lock().unwrap_or_else(|e| e.into_inner()).broken().cloned();
+                }
+            }
+            Err(_) => {
+                let e = DaemonError::Connection("the upload thread of the daemon store failed".into());
+                q.broken.get_or_insert_with(|| e.clone());
+                q.errors.push_back((batch[0].ticket, e.into()));
+                q.finished = last;
+                q.stopped = true;
+                shared.done.notify_all();
+                return;
+            }
+        }
+        shared.done.notify_all();
+    }
+}
+
+/// Per upload: done, failed with an error to report, or failed because an earlier one
+/// broke the connection (`Err(None)`: that error is reported once).
+type Outcome = Result<(), Option<StoreError>>;
+
+/// Roots every path of `batch` and asks which are valid in one pipelined round trip,
+/// then adds the others in order.
+fn upload_batch(conn: &mut Connection, batch: &[Upload]) -> Vec<Outcome> {
+    if conn.broken().is_some() {
+        return fail_all(conn, batch, false);
+    }
+    let mut results: Vec<Outcome> = Vec::with_capacity(batch.len());
+    let probe = (|| -> Result<BTreeSet<String>, Fail> {
+        for u in batch {
+            conn.send_add_temp_root(&u.path)?;
+        }
+        let paths: Vec<String> = batch.iter().map(|u| u.path.to_absolute()).collect();
+        conn.send_query_valid_paths(paths.iter().map(String::as_str))?;
+        std::io::Write::flush(&mut conn.writer)?;
+        for _ in batch {
+            results.push(match conn.recv_ack() {
+                Ok(()) => Ok(()),
+                Err(Fail::Remote(e)) => Err(Some(e.into())),
+                Err(io) => return Err(io),
+            });
+        }
+        conn.recv_query_valid_paths()
+    })();
+    let valid = match conn.finish("registering temporary roots", probe) {
+        Ok(v) => v,
+        Err(e) if e.is_remote() => BTreeSet::new(),
+        Err(_) => return fail_all(conn, batch, true),
+    };
+    let todo = batch.iter().zip(0..).filter(|(u, i)| results[*i].is_ok() && !valid.contains(&u.path.to_absolute()));
+    let todo: Vec<(&Upload, usize)> = todo.collect();
+    add_pipelined(conn, todo, &mut results);
+    results
+}
+
+/// Every upload of `batch` lost with the broken connection; with `report`, the first
+/// carries the connection's error.
+fn fail_all(conn: &Connection, batch: &[Upload], report: bool) -> Vec<Outcome> {
+    let error = || conn.broken().cloned().map(StoreError::from);
+    (0..batch.len()).map(|i| Err(if report && i == 0 { error() } else { None })).collect()
+}
+
+/// Replies of pipelined adds may take this many bytes (estimated) before the client reads
+/// them: the daemon stops reading requests while its socket buffer (~200 KiB) is full.
+const REPLY_WINDOW: usize = 64 * 1024;
+
+/// Adds `todo` in order, writing requests ahead of the replies (the daemon serves them one
+/// after the other, so a `.drv` still comes after its inputs). Outcomes go to `results`.
+fn add_pipelined(conn: &mut Connection, todo: Vec<(&Upload, usize)>, results: &mut [Outcome]) {
+    let mut in_flight: VecDeque<(&Upload, usize, usize)> = VecDeque::new();
+    let mut window = 0;
+    for (u, i) in todo {
+        let size = reply_size(u);
+        if !in_flight.is_empty() && window + size > REPLY_WINDOW {
+            flush_requests(conn);
+            while !in_flight.is_empty() && window + size > REPLY_WINDOW {
+                let (done, j, s) = in_flight.pop_front().expect("not empty");
+                window -= s;
+                results[j] = receive_add(conn, done);
+            }
+        }
+        if conn.broken().is_some() {
+            // Broken by an earlier upload, whose error says so.
+            results[i] = Err(None);
+            continue;
+        }
+        match send_one(conn, u) {
+            Ok(()) => {
+                in_flight.push_back((u, i, size));
+                window += size;
+            }
+            Err(e) => results[i] = Err(Some(e)),
+        }
+    }
+    flush_requests(conn);
+    for (u, j, _) in in_flight {
+        results[j] = receive_add(conn, u);
+    }
+}
+
+/// Sends the buffered requests; a failure breaks the connection (the replies then say so).
+fn flush_requests(conn: &mut Connection) {
+    if conn.broken().is_none() {
+        if let Err(e) = std::io::Write::flush(&mut conn.writer) {
+            let _ = conn.finish("sending requests", Err::<(), _>(Fail::Io(e)));
+        }
+    }
+}
+
+/// The reply to adding `u`. Once the connection is broken, only the first loss reports.
+fn receive_add(conn: &mut Connection, u: &Upload) -> Outcome {
+    if conn.broken().is_some() {
+        return Err(None);
+    }
+    match conn.recv_add(&u.name) {
+        Ok(got) => check_path(u, got),
+        Err(e) => Err(Some(e.into())),
+    }
+}
+
+/// A generous estimate of the reply to adding `u`: the path info with its references.
+fn reply_size(u: &Upload) -> usize {
+    let refs: usize = match &u.what {
+        What::Text { references, .. } => references.iter().map(|r| r.len() + 16).sum(),
+        _ => 0,
+    };
+    1024 + refs
+}
+
+/// Buffers the request adding one path.
+fn send_one(conn: &mut Connection, u: &Upload) -> Result<(), StoreError> {
+    let text;
+    let mut keep_all = |_: &Path, _: FileType| true;
+    let mut keep_unrejected;
+    let content = match &u.what {
+        What::Text { contents, references } => Content::Text { contents, references },
+        What::TextFile { src } => {
+            text = fs::read(src).map_err(|e| crate::nar::with_path(e, "reading file", src))?;
+            Content::Text { contents: &text, references: EMPTY_REFS }
+        }
+        What::Tree { src, rejected } if rejected.is_empty() => Content::Tree { src, filter: &mut keep_all },
+        What::Tree { src, rejected } => {
+            keep_unrejected = |p: &Path, _: FileType| !rejected.contains(p);
+            Content::Tree { src, filter: &mut keep_unrejected }
+        }
+        What::Flat { src } => Content::Flat { src },
+    };
+    conn.send_add(&u.name, content)
+}
+
+/// Checks the daemon put `u` where this store said it would be.
+fn check_path(u: &Upload, got: String) -> Outcome {
+    let expected = u.path.to_absolute();
+    if got == expected {
+        return Ok(());
+    }
+    Err(Some(match &u.what {
+        What::Tree { src, .. } | What::Flat { src } | What::TextFile { src } => {
+            StoreError::Changed(src.display().to_string())
+        }
+        What::Text { .. } => {
+            DaemonError::Connection(format!("the Nix daemon stored '{}' at '{got}' instead of '{expected}'", u.name))
+                .into()
+        }
+    }))
+}
+
+static EMPTY_REFS: &BTreeSet<String> = &BTreeSet::new();
