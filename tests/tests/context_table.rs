@@ -148,6 +148,30 @@ const OPS: &[(&str, &str)] = &[
     ("appendContext-own", "builtins.appendContext s (builtins.getContext s)"),
     ("appendContext-onto-plain", r#"builtins.appendContext "x" (builtins.getContext s)"#),
     ("getContext-keys", "builtins.attrNames (builtins.getContext s)"),
+    (
+        "appendContext-path",
+        r#"builtins.appendContext "x" { ${builtins.unsafeDiscardStringContext s} = { path = true; }; }"#,
+    ),
+    (
+        "appendContext-allOutputs",
+        r#"builtins.appendContext "x" { ${builtins.unsafeDiscardStringContext s} = { allOutputs = true; }; }"#,
+    ),
+    (
+        "appendContext-outputs",
+        r#"builtins.appendContext "x" { ${builtins.unsafeDiscardStringContext s} = { outputs = [ "out" "dev" ]; }; }"#,
+    ),
+    (
+        "appendContext-nothing",
+        r#"builtins.appendContext "x" { ${builtins.unsafeDiscardStringContext s} = { path = false; allOutputs = false; outputs = [ ]; }; }"#,
+    ),
+    (
+        "appendContext-output-name",
+        r#"builtins.appendContext "x" { ${drv.drvPath} = { outputs = [ ("out" + builtins.substring 0 0 s) ]; }; }"#,
+    ),
+    (
+        "discardOutputDependency-appended",
+        r#"builtins.unsafeDiscardOutputDependency (builtins.appendContext s { ${drv.drvPath} = { allOutputs = true; outputs = [ "dev" ]; }; })"#,
+    ),
     // attribute names
     ("listToAttrs", "builtins.attrNames (builtins.listToAttrs [ { name = s; value = 1; } ])"),
     ("listToAttrs-value", "builtins.listToAttrs [ { name = \"a\"; value = s; } ]"),
@@ -280,8 +304,15 @@ const STORE_OPS: &[(&str, &str)] = &[
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
         "storePath / storeish",
-        "in read-write mode the reference requires the path in the store (ensurePath); we do not check",
+        "in read-write mode the reference requires the path in the store or substitutes it (ensurePath); we \
+         cannot substitute and our default store is not /nix/store, so we do not check",
     ),
+    ("appendContext-path / storeish", "as storePath / storeish: appendContext's ensurePath of every key"),
+    ("appendContext-path / out", "as appendContext-path / storeish"),
+    ("appendContext-path / dev", "as appendContext-path / storeish"),
+    ("appendContext-nothing / storeish", "as appendContext-path / storeish"),
+    ("appendContext-nothing / out", "as appendContext-path / storeish"),
+    ("appendContext-nothing / dev", "as appendContext-path / storeish"),
     (
         "storePath / src-and-drvPath",
         "the reference resolves symlinks of a path below a store path in the real /nix/store, not in --store DIR",
