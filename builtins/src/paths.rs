@@ -148,8 +148,9 @@ fn dir_of(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn to_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("toPath", args, pos);
-    let p = a.path(ev, 0)?;
-    Ok(Value::string(p))
+    let v = a.args[0].clone();
+    let p = ev.coerce_to_path_with_context(&v, pos).trace(pos, || crate::arg_ctx("toPath", 0))?;
+    Ok(Value::String(p))
 }
 
 /// `findFile searchPath "nixpkgs/lib"`: the first entry whose prefix matches and whose path

@@ -108,7 +108,7 @@ fn string_with_path_context(path: String) -> Value {
 
 fn to_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("toFile", args, pos);
-    let name = a.string(ev, 0)?;
+    let name = crate::strings::force_string_no_ctx(ev, &args[0], pos, || crate::arg_ctx("toFile", 0))?;
     let contents = a.coerce(ev, 1, CoerceOpts::INTERP)?;
     let name = name.to_str_lossy().into_owned();
     let mut refs = BTreeSet::new();
@@ -182,7 +182,12 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     for attr in attrs.sorted() {
         match attr.name.as_str() {
             "path" => src = Some(ev.coerce_to_path(&attr.value, pos)?),
-            "name" => name = Some(ev.expect_string(&attr.value, pos)?.to_str_lossy().into_owned()),
+            "name" => {
+                let n = crate::strings::force_string_no_ctx(ev, &attr.value, pos, || {
+                    "while evaluating the `name` attribute passed to builtins.path".into()
+                })?;
+                name = Some(n.to_str_lossy().into_owned())
+            }
             "filter" => filter = Some(ev.expect_function(&attr.value, pos)?),
             "recursive" => recursive = ev.expect_bool(&attr.value, pos)?,
             "sha256" => expected = Some(ev.expect_string(&attr.value, pos)?.to_str_lossy().into_owned()),
@@ -228,7 +233,6 @@ fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 }
 
 fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
-    let a = Args::new("storePath", args, pos);
     if ev.settings.pure {
         return Err(EvalError::at(
             ErrorKind::Restricted,
@@ -236,13 +240,16 @@ fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             "'builtins.storePath' is not allowed in pure evaluation mode",
         ));
     }
-    let p = a.path(ev, 0)?;
-    let Ok((sp, _)) = StorePath::parse_prefix(&p) else {
-        return Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' is not in the Nix store", p)));
+    // The argument's own context is kept, and the store path it is in is added.
+    let v = args[0].clone();
+    let p = ev.coerce_to_path_with_context(&v, pos).trace(pos, || crate::arg_ctx("storePath", 0))?;
+    let text = p.to_str_lossy();
+    let Ok((sp, _)) = StorePath::parse_prefix(&text) else {
+        return Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' is not in the Nix store", text)));
     };
-    let mut ctx = Context::new();
+    let mut ctx = p.context().cloned().unwrap_or_default();
     ctx.insert(sp.to_absolute().into_boxed_str());
-    Ok(Value::String(NixString::with_context(p.into_bytes(), ctx)))
+    Ok(Value::String(NixString::with_context(p.as_bytes(), ctx)))
 }
 
 /// `{ drvPath = …; out = …; }` as derivationStrict returns it.

@@ -33,38 +33,7 @@ pub(crate) fn force_string(ev: &mut Eval, v: &Value, pos: Pos, ctx: impl FnOnce(
 
 /// The reference's `forceStringNoCtx`: a string that must not refer to store paths.
 pub(crate) fn force_string_no_ctx(ev: &mut Eval, v: &Value, pos: Pos, ctx: impl Fn() -> String) -> Result<NixString> {
-    let s = ev.expect_string(v, pos).trace(pos, &ctx)?;
-    if let Some(c) = s.context() {
-        let first = first_context_elem(c).to_string();
-        return Err(EvalError::at(
-            ErrorKind::Other,
-            pos,
-            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.to_str_lossy(), first),
-        ))
-        .trace(pos, ctx);
-    }
-    Ok(s)
-}
-
-/// The element the reference lists first: plain paths, then whole derivations, then
-/// derivation outputs (by derivation, then output name).
-pub(crate) fn first_context_elem(c: &Context) -> &str {
-    let kind = |e: &str| match e.as_bytes().first() {
-        Some(b'=') => 1,
-        Some(b'!') => 2,
-        _ => 0,
-    };
-    let key = |e: &'_ str| -> (u8, String, String) {
-        let k = kind(e);
-        if k == 2 {
-            let rest = &e[1..];
-            let (out, drv) = rest.split_once('!').unwrap_or(("", rest));
-            (2, drv.to_string(), out.to_string())
-        } else {
-            (k, e.to_string(), String::new())
-        }
-    };
-    c.iter().map(|e| &**e).min_by_key(|e| key(e)).unwrap_or("")
+    ev.expect_string_no_ctx(v, pos).trace(pos, ctx)
 }
 
 /// Coerce like the reference's `coerceToString` with its defaults (paths are copied to the

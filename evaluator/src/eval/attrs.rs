@@ -50,7 +50,7 @@ impl Eval {
                     continue;
                 }
                 let k = self
-                    .expect_string(&k, d.pos)
+                    .expect_string_no_ctx(&k, d.pos)
                     .trace(d.pos, || "while evaluating the name of a dynamic attribute".into())?;
                 let name = Symbol::new(&k.to_str_lossy());
                 if let Some(prev) =
@@ -105,8 +105,9 @@ impl Eval {
             AttrKey::Static(s, _) => Ok(*s),
             AttrKey::Dynamic(e) => {
                 let v = self.eval(e, env)?;
-                let s =
-                    self.expect_string(&v, e.pos()).trace(e.pos(), || "while evaluating an attribute name".into())?;
+                let s = self
+                    .expect_string_no_ctx(&v, e.pos())
+                    .trace(e.pos(), || "while evaluating an attribute name".into())?;
                 Ok(Symbol::new(&s.to_str_lossy()))
             }
         }

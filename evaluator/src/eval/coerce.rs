@@ -1,4 +1,5 @@
-//! String coercion, interpolation and `+` (the reference's `ExprConcatStrings`).
+//! String coercion, interpolation and `+` (the reference's `ExprConcatStrings`), and
+//! strings that must not carry a context (attribute names, regexes, version strings).
 
 use super::Eval;
 use crate::ast::ExprRef;
@@ -26,6 +27,23 @@ impl CoerceOpts {
 /// Nix's float formatting for `toString` and interpolation: C++ `std::to_string` ("%f").
 pub fn float_to_string(f: f64) -> String {
     format!("{:.6}", f)
+}
+
+/// The element of a context the reference names first in messages: plain paths, then
+/// whole derivations, then derivation outputs (by derivation, then output name).
+pub fn first_context_elem(c: &Context) -> &str {
+    let key = |e: &str| -> (u8, String, String) {
+        match e.as_bytes().first() {
+            Some(b'=') => (1, e.to_string(), String::new()),
+            Some(b'!') => {
+                let rest = &e[1..];
+                let (out, drv) = rest.split_once('!').unwrap_or(("", rest));
+                (2, drv.to_string(), out.to_string())
+            }
+            _ => (0, e.to_string(), String::new()),
+        }
+    };
+    c.iter().map(|e| &**e).min_by_key(|e| key(e)).unwrap_or("")
 }
 
 impl Eval {
@@ -85,6 +103,24 @@ impl Eval {
         Ok(())
     }
 
+    /// The reference's `forceStringNoCtx`: a string that must not refer to store paths
+    /// (dynamic attribute names, regexes, version strings…).
+    pub fn expect_string_no_ctx(&mut self, v: &Value, pos: Pos) -> Result<NixString> {
+        let s = self.expect_string(v, pos)?;
+        if let Some(c) = s.context() {
+            return Err(EvalError::at(
+                ErrorKind::Other,
+                pos,
+                format!(
+                    "the string '{}' is not allowed to refer to a store path (such as '{}')",
+                    s.to_str_lossy(),
+                    first_context_elem(c)
+                ),
+            ));
+        }
+        Ok(s)
+    }
+
     fn cannot_coerce(&self, v: &Value, pos: Pos) -> Box<EvalError> {
         EvalError::at(
             ErrorKind::Type,
@@ -107,20 +143,34 @@ impl Eval {
 
     /// A path value from a string: must be absolute; made canonical.
     pub fn coerce_to_path(&mut self, v: &Value, pos: Pos) -> Result<String> {
+        let s = self.coerce_to_path_with_context(v, pos)?;
+        Ok(s.to_str_lossy().into_owned())
+    }
+
+    /// Like [`Eval::coerce_to_path`], keeping the context of a string argument (the
+    /// reference's `coerceToPath(pos, v, context)`: `toPath "${drv}"` still depends on `drv`).
+    pub fn coerce_to_path_with_context(&mut self, v: &Value, pos: Pos) -> Result<NixString> {
         let v = self.force(v)?;
         if let Value::Path(p) = &v {
-            return Ok(p.to_str_lossy().into_owned());
+            return Ok(p.clone());
         }
         let s = self.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?;
-        let s = s.to_str_lossy().into_owned();
-        if !s.starts_with('/') {
+        let text = s.to_str_lossy();
+        if !text.starts_with('/') {
             return Err(EvalError::at(
                 ErrorKind::Other,
                 pos,
-                format!("string '{}' doesn't represent an absolute path", s),
+                format!("string '{}' doesn't represent an absolute path", text),
             ));
         }
-        Ok(canon_path(&s))
+        let canon = canon_path(&text);
+        if canon.as_bytes() == s.as_bytes() {
+            return Ok(s);
+        }
+        Ok(match s.context() {
+            Some(c) => NixString::with_context(canon.as_bytes(), c.clone()),
+            None => NixString::from(canon),
+        })
     }
 
     pub(super) fn eval_interp(

@@ -167,30 +167,31 @@ fn absolute(p: &str) -> String {
 }
 
 fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
-    let mut roots: Vec<Value> = Vec::new();
     if opts.parse_only {
         return parse_only(ev, opts);
     }
-    for e in &opts.exprs {
-        roots.push(ev.eval_text(e, Origin::String, &cwd())?);
-    }
-    if opts.exprs.is_empty() {
-        let files = if opts.files.is_empty() { vec!["./default.nix".to_string()] } else { opts.files.clone() };
-        for f in files {
-            if f == "-" {
-                let mut text = String::new();
-                let _ = std::io::stdin().read_to_string(&mut text);
-                roots.push(ev.eval_text(&text, Origin::Stdin, &cwd())?);
-            } else {
-                let p = absolute(&f);
-                roots.push(ev.import(&p, Pos::NONE)?);
-            }
-        }
-    }
+    // Each expression or file is evaluated and printed before the next is read, as the
+    // reference does: an error in one leaves the output of those before it.
+    let sources: Vec<(bool, String)> = if !opts.exprs.is_empty() {
+        opts.exprs.iter().map(|e| (true, e.clone())).collect()
+    } else if opts.files.is_empty() {
+        vec![(false, "./default.nix".to_string())]
+    } else {
+        opts.files.iter().map(|f| (false, f.clone())).collect()
+    };
     let auto_args = auto_args(ev, opts)?;
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
     let mut out = std::io::stdout().lock();
-    for root in roots {
+    for (is_expr, source) in sources {
+        let root = if is_expr {
+            ev.eval_text(&source, Origin::String, &cwd())?
+        } else if source == "-" {
+            let mut text = String::new();
+            let _ = std::io::stdin().read_to_string(&mut text);
+            ev.eval_text(&text, Origin::Stdin, &cwd())?
+        } else {
+            ev.import(&absolute(&source), Pos::NONE)?
+        };
         for path in &paths {
             let v = find_along_attr_path(ev, &root, path, &auto_args)?;
             if opts.eval_only || opts.command == Command::Eval {
