@@ -6,6 +6,7 @@
 //! * [`expected`]: the list in `tests/expected-failures.txt`;
 //! * [`process`]: running a child with a timeout and classifying crashes;
 //! * [`paths`]: locating the workspace, the corpus and the binary;
+//! * [`fuzz`]: the stable-Rust fuzzer (`fuzz` binary, `tests/fuzz_short.rs`);
 //! * [`testing`]: helpers for the integration tests in `tests/tests/`.
 //!
 //! The binary under test is driven only through its command line
@@ -14,6 +15,7 @@
 
 pub mod conformance;
 pub mod expected;
+pub mod fuzz;
 pub mod paths;
 pub mod process;
 pub mod report;
