@@ -3,10 +3,12 @@
 //! cargo-fuzz needs nightly and in-process instrumentation; this one treats
 //! the binary as a black box, as a user would meet it, so it runs in CI with
 //! the same toolchain as everything else. Each case is a Nix program from one
-//! of four sources, chosen by the case's own PRNG ([`rng::Rng::for_case`]),
+//! of five sources, chosen by the case's own PRNG ([`rng::Rng::for_case`]),
 //! so a run is reproducible from `--seed` whatever `-j` is:
 //!
 //! * [`grammar`]: a random program over the whole language;
+//! * [`typed`]: a type-directed program, which mostly evaluates, to reach
+//!   the builtins' inner paths;
 //! * [`mutate`] of a file of the language corpus or of `nix-test-corpus/`;
 //! * [`mutate`] of a nixpkgs file (`../shared/nixpkgs/**/*.nix`);
 //! * a generated program, then mutated.
@@ -27,6 +29,7 @@ pub mod grammar;
 pub mod minimize;
 pub mod mutate;
 pub mod rng;
+pub mod typed;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -281,7 +284,7 @@ pub fn make_case(seed: u64, index: u64, seeds: &Seeds, builtins: &[String]) -> C
     let mut rng = Rng::for_case(seed, index);
     let have_corpus = !seeds.corpus.is_empty();
     let have_nixpkgs = !seeds.nixpkgs.is_empty();
-    let source = rng.weighted(&[50, if have_corpus { 20 } else { 0 }, if have_nixpkgs { 20 } else { 0 }, 10]);
+    let source = rng.weighted(&[35, if have_corpus { 15 } else { 0 }, if have_nixpkgs { 20 } else { 0 }, 10, 20]);
     let (origin, input) = match source {
         1 | 2 => {
             let list = if source == 1 { &seeds.corpus } else { &seeds.nixpkgs };
@@ -294,6 +297,7 @@ pub fn make_case(seed: u64, index: u64, seeds: &Seeds, builtins: &[String]) -> C
             let shown = path.strip_prefix(&shared).unwrap_or(path);
             (format!("mutated {}", shown.display()), input)
         }
+        4 => ("typed".to_string(), typed::Typed::new(&mut rng).program().into_bytes()),
         3 => {
             let program = grammar::Generator::new(&mut rng, builtins).program();
             let other = grammar::Generator::new(&mut rng, builtins).program();
@@ -308,6 +312,8 @@ pub fn make_case(seed: u64, index: u64, seeds: &Seeds, builtins: &[String]) -> C
 fn source_name(origin: &str) -> &'static str {
     if origin == "generated" {
         "generated"
+    } else if origin == "typed" {
+        "typed"
     } else if origin == "generated+mutated" {
         "generated+mutated"
     } else if origin.contains("nixpkgs/") {
