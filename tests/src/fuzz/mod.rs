@@ -509,18 +509,33 @@ fn reference_shares(shared: &Shared, work: &Workdir, mode: &Mode, case: &Case) -
     matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit)
 }
 
-fn mode_kind(m: &Mode) -> &'static str {
+/// What findings are grouped by besides the signature: the kind of run
+/// for crashes (whose signature names the code location), the exact mode
+/// for timeouts and memory blow-ups (whose signature cannot).
+fn group(m: &Mode, sig: &str) -> String {
     match m {
-        Mode::Parse => "parse",
-        Mode::Eval { .. } => "eval",
+        Mode::Parse => "parse".into(),
+        Mode::Eval { .. } if sig == "timeout" || sig == "memory limit" => m.command_line("case.nix"),
+        Mode::Eval { .. } => "eval".into(),
     }
 }
+
+/// Inputs kept per timeout or memory finding besides the first: those
+/// cannot be told apart by their signature, so a few more are written
+/// (unminimised) to look at.
+const MORE_SLOW_INPUTS: u64 = 20;
 
 fn record(shared: &Shared, work: &Workdir, case: &Case, mode: Mode, sig: String, r: &ChildRun) {
     {
         let mut f = shared.findings.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(known) = f.iter_mut().find(|k| k.signature == sig && mode_kind(&k.mode) == mode_kind(&mode)) {
+        if let Some(known) =
+            f.iter_mut().find(|k| k.signature == sig && group(&k.mode, &k.signature) == group(&mode, &sig))
+        {
             known.count += 1;
+            let slow = matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit);
+            if let (true, true, Some(out)) = (slow, known.count <= MORE_SLOW_INPUTS + 1, &shared.cfg.out) {
+                let _ = std::fs::write(out.join(format!("more-{}-{}.nix", shared.cfg.seed, case.index)), &case.input);
+            }
             return;
         }
         // Claim it before the (slow) minimisation, so other workers count
@@ -549,7 +564,8 @@ fn record(shared: &Shared, work: &Workdir, case: &Case, mode: Mode, sig: String,
         case.input.clone()
     };
     let mut f = shared.findings.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(entry) = f.iter_mut().find(|k| k.signature == sig && mode_kind(&k.mode) == mode_kind(&mode)) else {
+    let Some(entry) = f.iter_mut().find(|k| k.signature == sig && group(&k.mode, &k.signature) == group(&mode, &sig))
+    else {
         return;
     };
     entry.minimized = minimized;
