@@ -8,6 +8,7 @@
 //! * [`process`]: running a child with a timeout and classifying crashes;
 //! * [`corpus_links`]: the corpus with upstream's symlinks, however `../shared` was copied;
 //! * [`paths`]: locating the workspace, the corpus and the binary;
+//! * [`fuzz`]: the stable-Rust fuzzer (`fuzz` binary, `tests/fuzz_short.rs`);
 //! * [`testing`]: helpers for the integration tests in `tests/tests/`.
 //!
 //! The binary under test is driven only through its command line
@@ -18,6 +19,7 @@ pub mod conformance;
 pub mod corpus_links;
 pub mod expected;
 pub mod expected_messages;
+pub mod fuzz;
 pub mod paths;
 pub mod process;
 pub mod report;
