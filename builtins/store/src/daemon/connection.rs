@@ -179,12 +179,15 @@ impl Connection {
         match result {
             Ok(v) => Ok(v),
             Err(Fail::Remote(e)) => Err(e),
-            Err(Fail::Io(e)) => {
-                let err = DaemonError::io(&e, &self.socket, doing);
-                self.broken.get_or_insert_with(|| err.clone());
-                Err(err)
-            }
+            Err(Fail::Io(e)) => Err(self.fail_io(doing, &e)),
         }
+    }
+
+    /// Words a connection-level failure and breaks the connection for good.
+    pub(crate) fn fail_io(&mut self, doing: &str, e: &io::Error) -> DaemonError {
+        let err = DaemonError::io(e, &self.socket, doing);
+        self.broken.get_or_insert_with(|| err.clone());
+        err
     }
 
     /// Breaks the connection with a local error (the request stream could not be completed).

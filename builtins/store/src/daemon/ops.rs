@@ -257,9 +257,7 @@ impl Connection {
         let failed_on_socket = out.failed;
         match result {
             Ok(()) => Ok(()),
-            Err(e) if failed_on_socket => {
-                Err(self.finish(&adding(name), Err::<(), _>(Fail::Io(e))).unwrap_err().into())
-            }
+            Err(e) if failed_on_socket => Err(self.fail_io(&adding(name), &e).into()),
             Err(e) => {
                 self.poison(DaemonError::Connection(format!(
                     "the connection to the Nix daemon was abandoned while {}: {}",
