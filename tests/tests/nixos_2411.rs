@@ -11,7 +11,9 @@
 //!   (`tests/nixos-configs/24.11/desktop-store-extras.txt`), each recomputed
 //!   from its bytes;
 //! * the configs of `tests/nixos-configs/24.11/` give the reference's
-//!   toplevels, and those of its `fail/` fail with the reference's messages.
+//!   toplevels, and those of its `fail/` fail with the reference's messages;
+//! * `mirrored-grub.nix` instantiated into a fresh `--store` writes the store
+//!   the reference writes in the same test.
 //!
 //! The tree lacks three large files and `doc/` (see
 //! `../shared/nixpkgs/nixos-24.11.SOURCE.md`): configs turn off the NixOS
@@ -49,4 +51,12 @@ fn own_configs_match_reference() {
 #[test]
 fn failing_configs_fail_like_the_reference() {
     TREE.check_failing_configs();
+}
+
+/// An own config that copies files of its directory into the store
+/// (`./files/motd`, an authorized keys file): its fresh store equals the one
+/// the reference writes in the same test.
+#[test]
+fn mirrored_grub_store_byte_identical_to_reference() {
+    TREE.check_store_matches_reference("mirrored-grub");
 }
