@@ -267,6 +267,15 @@ impl NixosTree {
             }
         }
         assert_eq!(configs, expected.len(), "expected-drvpaths.tsv of {} lists configs that are gone", dir.display());
+        // Every known mismatch names a config of this tree (golden or own).
+        let golden: Vec<PathBuf> = self
+            .golden_tsv()
+            .map(|g| self.golden_configs(&g).into_iter().map(|(c, _)| c).collect())
+            .unwrap_or_default();
+        for (file, _) in self.known_mismatches {
+            let named = |c: &PathBuf| c.file_name().is_some_and(|n| n == *file);
+            assert!(listed.iter().any(named) || golden.iter().any(named), "known mismatch {file}: no such config");
+        }
         self.check_toplevels(&nixos, &expected, &format!("own NixOS {} configs", self.release));
     }
 
