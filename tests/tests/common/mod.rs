@@ -11,6 +11,8 @@
 //! recomputes to its golden name is byte-identical to the reference's.
 #![allow(dead_code)] // each test file uses a subset
 
+pub mod nixos;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
