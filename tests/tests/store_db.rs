@@ -444,7 +444,9 @@ fn store_urls() {
     let f = write_small(tmp.path());
     let want = ok(run(&rnix(), &["instantiate", "--store", &s(&tmp.path().join("a")), &s(&f)], tmp.path()), "DIR");
     let rows = db_rows(&tmp.path().join("a"));
-    let spellings: Vec<(Vec<String>, Vec<(&str, String)>, &str)> = vec![
+    // (arguments, environment, the store directory they name)
+    type Spelling<'a> = (Vec<String>, Vec<(&'a str, String)>, &'a str);
+    let spellings: Vec<Spelling> = vec![
         (vec!["--store".into(), format!("local?root={}", tmp.path().join("b").display())], vec![], "b"),
         (vec!["--store".into(), "./c".into()], vec![], "c"),
         (vec!["--option".into(), "store".into(), s(&tmp.path().join("d"))], vec![], "d"),
