@@ -475,6 +475,27 @@ fn store_urls() {
     }
 }
 
+/// `auto` picks the daemon when its socket answers; until the daemon client exists,
+/// writing to it is a clear error (exit 1), while read-only evaluation still works.
+#[test]
+fn auto_prefers_a_listening_daemon() {
+    let tmp = TempDir::new("sdb-auto");
+    let f = write_small(tmp.path());
+    let socket = tmp.path().join("daemon.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let env = [("NIX_DAEMON_SOCKET_PATH", socket.to_str().unwrap())];
+    for args in
+        [vec!["instantiate", f.to_str().unwrap()], vec!["instantiate", "--store", "daemon", f.to_str().unwrap()]]
+    {
+        let out = run_env(&rnix(), &args, tmp.path(), &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("daemon store") && err.contains("not supported yet"), "{err}");
+    }
+    let out = run_env(&rnix(), &["instantiate", "--readonly-mode", f.to_str().unwrap()], tmp.path(), &env);
+    assert!(ok(out, "read-only with a daemon").ends_with("-small.drv\n"));
+}
+
 /// `--readonly-mode`, `--dry-run`, `dummy://` and `eval` compute the same drv path and
 /// write nothing: no store directory, no database.
 #[test]
