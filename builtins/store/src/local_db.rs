@@ -164,10 +164,9 @@ impl LocalDb {
         }
         if schema != 0 && schema < SCHEMA_VERSION {
             return Err(StoreError::Db(format!(
-                "the Nix store database '{}' has schema version {schema}; rnix-eval only writes version \
-                 {SCHEMA_VERSION}: let a newer nix upgrade it first (e.g. 'nix-store --store {} --verify')",
-                layout.db_path().display(),
-                layout.state_dir.parent().and_then(Path::parent).unwrap_or(Path::new("/")).display()
+                "the Nix store database '{}' has schema version {schema}, and rnix-eval only writes version \
+                 {SCHEMA_VERSION}: let nix upgrade it first (any nix command that opens this store does)",
+                layout.db_path().display()
             )));
         }
         let create = schema == 0;

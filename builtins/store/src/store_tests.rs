@@ -323,3 +323,36 @@ fn add_path_copies_before_returning() {
     assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
     assert!(store.exists(&format!("{p}/a.txt")));
 }
+
+/// A store whose database is newer than CppNix 2.8's is refused, with Nix's words; one
+/// that is older is refused too (rnix-eval does not upgrade schemas).
+#[test]
+fn foreign_schema_versions_are_refused() {
+    for (version, says) in
+        [("11", "current Nix store schema is version 11, but I only support 10"), ("7", "has schema version 7")]
+    {
+        let tmp = TempDir::new();
+        let db = tmp.path().join("nix/var/nix/db");
+        fs::create_dir_all(&db).unwrap();
+        fs::write(db.join("schema"), version).unwrap();
+        let err = DirStore::new(tmp.path()).add_text("a", b"a", &BTreeSet::new()).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+/// Nix's path locks: a held lock excludes others (in this process too: `flock` locks
+/// belong to open files); releasing deletes the lock file.
+#[test]
+fn path_locks_exclude_and_clean_up() {
+    use crate::path_lock::PathLock;
+    let tmp = TempDir::new();
+    let path = tmp.path().join("0000000000000000000000000000000a-x");
+    let held = PathLock::try_acquire(&path).unwrap().expect("free");
+    let lock_file = tmp.path().join("0000000000000000000000000000000a-x.lock");
+    assert!(lock_file.exists());
+    assert!(PathLock::try_acquire(&path).unwrap().is_none(), "a held lock must exclude");
+    drop(held);
+    assert!(!lock_file.exists(), "the lock file is deleted on release");
+    let again = PathLock::acquire(&path).unwrap();
+    drop(again);
+}
