@@ -8,7 +8,9 @@ For every config C of ../shared/configs (NixOS 20.09) and each mode:
              -E '(import NIXOS { configuration = C; }).system.drvPath'
   store  instantiating into a fresh store directory, for both sides
              NIXOS -A system -I nixos-config=C --store DIR
-         (a new DIR per run, all removed at the end of the benchmark)
+         (a new DIR per run, all removed at the end of the benchmark); both
+         sides write the files and register them in DIR/nix/var/nix/db, and
+         the number of paths each side registered is printed (they must agree)
 
 rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
 (default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
@@ -30,6 +32,7 @@ import argparse
 import datetime
 import json
 import shutil
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -86,6 +89,18 @@ def bench_one(args, sides, mode, config, tmp):
         return run_once(argv, str(tmp), args.timeout)
 
     return run_alternating(args.runs, run)
+
+
+def registered_paths(store):
+    """How many paths the store database under `store` holds (None without one)."""
+    db = store / "nix/var/nix/db/db.sqlite"
+    if not db.exists():
+        return None
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute("select count(*) from ValidPaths").fetchone()[0]
+    finally:
+        con.close()
 
 
 def remove_store(path):
@@ -157,6 +172,12 @@ def main():
                 rows.append(row)
                 print(f"{config.stem:10} {mode:5} {fmt_progress(row, 6)} | "
                       f"{row['output']}, golden {row['golden']}", file=sys.stderr, flush=True)
+                if mode == "store":
+                    counts = {side: registered_paths(tmp / f"store-{config.stem}-{side}-0") for side in SIDES}
+                    verdict = "agree" if len(set(counts.values())) == 1 else "DIFFER"
+                    print(f"{'':10} {mode:5} registered paths: "
+                          + ", ".join(f"{side} {counts[side]}" for side in SIDES) + f" ({verdict})",
+                          file=sys.stderr, flush=True)
                 for side in SIDES:
                     if row["output"].startswith(f"{side} failed"):
                         print(f"    {side} stderr: {row[side]['stderr']}", file=sys.stderr)

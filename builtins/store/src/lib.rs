@@ -13,9 +13,12 @@
 //! - [`store_path`]: store-path names and the fingerprint rules that make them;
 //! - [`nar`]: the NAR archive format, streamed into any writer or hash;
 //! - [`derivation`]: the `.drv` ATerm format and `hashDerivationModulo`;
-//! - [`store`]: the narrow [`Store`] trait with a directory-backed and a
-//!   read-only implementation; `writer` is the directory store's background
-//!   writer thread.
+//! - [`store`]: the narrow [`Store`] trait with a local (directory) and a
+//!   read-only implementation; `writer` is the local store's background
+//!   writer thread, `local_db` its state and SQLite database as Nix keeps them,
+//!   `path_lock` Nix's per-path locks;
+//! - [`store_url`]: the store URLs of `--store` / `NIX_REMOTE`, parsed once;
+//! - [`gc_roots`]: `--add-root`'s permanent GC roots;
 //! - [`daemon`]: a client of the Nix daemon's worker protocol and `DaemonStore`,
 //!   a [`Store`] writing into a daemon's store over its Unix socket.
 //!
@@ -27,11 +30,15 @@
 
 pub mod daemon;
 pub mod derivation;
+pub mod gc_roots;
 pub mod hash;
+pub mod local_db;
 pub mod nar;
 pub mod nixbase32;
+mod path_lock;
 pub mod store;
 pub mod store_path;
+pub mod store_url;
 mod writer;
 
 #[cfg(test)]
@@ -39,6 +46,8 @@ mod test_support;
 
 pub use derivation::{Derivation, DerivationError, DerivationOutput};
 pub use hash::{Hash, HashAlgo, HashError, HashFormat, Hasher};
+pub use local_db::LocalLayout;
 pub use nar::FileType;
 pub use store::{DirStore, ReadOnlyStore, Store, StoreError};
 pub use store_path::{FileIngestionMethod, StorePath, StorePathError, STORE_DIR};
+pub use store_url::{ResolvedStore, StoreUrl, StoreUrlError};

@@ -79,6 +79,55 @@ pub fn nar_hash_path(path: &Path, filter: &mut PathFilter<'_>) -> io::Result<Has
     Ok(hasher.finish())
 }
 
+/// Writes the NAR of a regular file with these bytes (what [`dump_path`] gives for it).
+pub fn dump_bytes(contents: &[u8], executable: bool, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = NarWriter { out };
+    w.strs(&[MAGIC, "(", "type", "regular"])?;
+    if executable {
+        w.strs(&["executable", ""])?;
+    }
+    w.str(b"contents")?;
+    w.str(contents)?;
+    w.str(b")")
+}
+
+/// The sha256 and the size of a NAR streamed into it: what a store database records
+/// for a path (`narHash`, `narSize`).
+pub struct NarSummary {
+    hasher: Hasher,
+    size: u64,
+}
+
+impl NarSummary {
+    /// Nothing seen yet.
+    pub fn new() -> NarSummary {
+        NarSummary { hasher: Hasher::new(HashAlgo::Sha256), size: 0 }
+    }
+
+    /// The sha256 and the byte count of everything written.
+    pub fn finish(self) -> (Hash, u64) {
+        (self.hasher.finish(), self.size)
+    }
+}
+
+impl Default for NarSummary {
+    fn default() -> Self {
+        NarSummary::new()
+    }
+}
+
+impl Write for NarSummary {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.hasher.update(buf);
+        self.size += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Adds the path to an I/O error the way Nix words them: `<doing> '<path>': <reason>`.
 pub(crate) fn with_path(e: io::Error, doing: &str, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{doing} '{}': {}", path.display(), os_reason(&e)))

@@ -2,11 +2,13 @@
 //!
 //! The evaluator needs very little from a store: compute the path of some
 //! text or some file tree, optionally write it, and ask whether a path exists.
-//! [`Store`] is exactly that. [`DirStore`] writes a chroot-style store
-//! (`ROOT/nix/store/<hash>-<name>`) the way CppNix 2.8 lays one out (atomic
-//! rename into place, read-only modes, mtime 1), hashing on the caller's thread
-//! and writing on a background one. [`ReadOnlyStore`] computes the same paths
-//! and writes nothing, for `--readonly-mode` / `--eval`.
+//! [`Store`] is exactly that. [`DirStore`] is a local store: it writes
+//! `ROOT/nix/store/<hash>-<name>` the way CppNix 2.8 lays one out (atomic
+//! rename into place, read-only modes, mtime 1) and registers each path in the
+//! store database under `ROOT/nix/var/nix` (`local_db.rs`), hashing on the
+//! caller's thread and writing on a background one. [`ReadOnlyStore`] computes
+//! the same paths and writes nothing (and opens no database), for
+//! `--readonly-mode` / `--eval` / `dummy://`.
 //! Paths handed out are always logical `/nix/store/...` strings.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -16,12 +18,15 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::Connection;
+
 use crate::hash::{Hash, HashAlgo, Hasher};
+use crate::local_db::{self, LocalDb, LocalLayout};
 use crate::nar::{nar_hash_path, os_reason, with_path, FileType, PathFilter};
 use crate::store_path::{
     make_fixed_output_path, make_text_path, FileIngestionMethod, StorePath, StorePathError, STORE_DIR,
 };
-use crate::writer::{Job, Ticket, Writer};
+use crate::writer::{Job, Registration, Ticket, Writer};
 
 /// The narrow store interface the evaluator uses.
 pub trait Store {
@@ -78,24 +83,27 @@ pub trait Store {
     }
 }
 
-/// A store rooted at a directory: files live in `ROOT/nix/store`, like `nix-instantiate --store ROOT`.
+/// A local store rooted at a directory: files live in `ROOT/nix/store` and are registered
+/// in `ROOT/nix/var/nix/db/db.sqlite`, like `nix-instantiate --store ROOT` (root `/` is the
+/// system store).
 ///
-/// Adding computes the path at once and leaves the writing to a background thread (see
-/// `writer.rs`). [`Store::add_path`] waits for its copy; [`Store::add_text`] and
+/// Adding computes the path at once and leaves the writing and registering to a background
+/// thread (see `writer.rs`). [`Store::add_path`] waits for its copy; [`Store::add_text`] and
 /// [`Store::add_path_deferred`] do not. [`Store::exists`] and [`Store::real_path`] wait for
 /// a path still being written, [`Store::flush`] waits for all of them, and so does dropping
-/// the store. What is already in the directory is read once, on the first add.
+/// the store. The store's state (directories, big lock, database) is opened on the first add.
 #[derive(Debug)]
 pub struct DirStore {
     root: PathBuf,
+    layout: LocalLayout,
     /// Created with the store directory on the first add.
     state: Mutex<Option<DirState>>,
+    /// A read-only connection for validity questions, once the database exists.
+    reader: Mutex<Option<Connection>>,
 }
 
 #[derive(Debug)]
 struct DirState {
-    /// Base names found in the store directory when it was opened.
-    on_disk: HashSet<String>,
     /// Base names this store queued, with the ticket that says when each is written.
     added: HashMap<String, Ticket>,
     writer: Writer,
@@ -104,7 +112,9 @@ struct DirState {
 impl DirStore {
     /// A store whose files go to `root/nix/store` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> DirStore {
-        DirStore { root: root.into(), state: Mutex::new(None) }
+        let root = root.into();
+        let layout = LocalLayout::new(&root);
+        DirStore { root, layout, state: Mutex::new(None), reader: Mutex::new(None) }
     }
 
     /// The directory given to [`DirStore::new`].
@@ -112,12 +122,19 @@ impl DirStore {
         &self.root
     }
 
+    /// Where this store keeps its files and state.
+    pub fn layout(&self) -> &LocalLayout {
+        &self.layout
+    }
+
     fn lock(&self) -> MutexGuard<'_, Option<DirState>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `job()` to write `sp` unless it is there already; returns `sp`.
-    fn put(&self, sp: &StorePath, job: impl FnOnce() -> Job) -> Result<String, StoreError> {
+    /// Queues `job()` to write `sp` unless this store queued it already; returns `sp`.
+    /// (Whether the database has it already is the writer's question, asked under the
+    /// path's lock.)
+    fn put(&self, sp: &StorePath, registration: Registration, job: impl FnOnce() -> Job) -> Result<String, StoreError> {
         let mut guard = self.lock();
         let state = match &mut *guard {
             Some(s) => s,
@@ -128,30 +145,31 @@ impl DirStore {
             // Once a write has failed, one queued earlier may be missing: look.
             !state.writer.ever_failed() || {
                 state.writer.wait(ticket);
-                fs::symlink_metadata(physical(&self.root, &sp.to_absolute())).is_ok()
+                self.is_valid(&sp.to_absolute())
             }
         });
-        if !queued && !state.on_disk.contains(base) {
-            let ticket = state.writer.submit(base, job())?;
+        if !queued {
+            let ticket = state.writer.submit(base, job(), registration)?;
             state.added.insert(base.to_owned(), ticket);
         }
         Ok(sp.to_absolute())
     }
 
-    /// Creates the store directory, lists it, and starts the writer.
+    /// Opens the store's state (directories, lock, database) and starts the writer.
     fn open(&self) -> Result<DirState, StoreError> {
-        let dir = physical(&self.root, STORE_DIR);
-        fs::create_dir_all(&dir).map_err(|e| with_path(e, "creating directory", &dir))?;
-        let entries = fs::read_dir(&dir).map_err(|e| with_path(e, "opening directory", &dir))?;
-        let mut on_disk = HashSet::new();
-        for e in entries {
-            let e = e.map_err(|e| with_path(e, "reading directory", &dir))?;
-            if let Ok(name) = e.file_name().into_string() {
-                on_disk.insert(name);
-            }
+        let db = LocalDb::open(&self.layout)?;
+        let dir = self.layout.real_store_dir.clone();
+        let writer = Writer::spawn(dir.clone(), db).map_err(|e| with_path(e, "starting the writer for", &dir))?;
+        Ok(DirState { added: HashMap::new(), writer })
+    }
+
+    /// True if the database has `path` (a `/nix/store/<name>` path).
+    fn is_valid(&self, path: &str) -> bool {
+        let mut reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        if reader.is_none() {
+            *reader = local_db::open_reader(&self.layout).ok().flatten();
         }
-        let writer = Writer::spawn(dir.clone()).map_err(|e| with_path(e, "starting the writer for", &dir))?;
-        Ok(DirState { on_disk, added: HashMap::new(), writer })
+        reader.as_ref().is_some_and(|conn| local_db::is_valid(conn, path).unwrap_or(false))
     }
 
     /// Waits until the store path holding `path` is on disk, if this store is writing it.
@@ -178,8 +196,10 @@ impl DirStore {
 
 impl Store for DirStore {
     fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
-        let sp = make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?;
-        self.put(&sp, || Job::Text(contents.to_vec()))
+        let hash = Hash::digest(HashAlgo::Sha256, contents);
+        let sp = make_text_path(name, &hash, references)?;
+        let registration = Registration { references: references.clone(), ca: Some(content_address(TEXT, &hash)) };
+        self.put(&sp, registration, || Job::Text(contents.to_vec()))
     }
 
     fn add_path(
@@ -211,15 +231,25 @@ impl Store for DirStore {
             }
             keep
         })?;
+        let ca = match method {
+            FileIngestionMethod::Recursive => content_address("fixed:r:", &hash),
+            FileIngestionMethod::Flat => content_address("fixed:", &hash),
+            FileIngestionMethod::Text => content_address(TEXT, &hash),
+        };
+        let registration = Registration { references: BTreeSet::new(), ca: Some(ca) };
         let job = || match method {
             FileIngestionMethod::Recursive => Job::Tree { src, rejected, hash },
             _ => Job::Flat { src, hash },
         };
-        Ok((self.put(&sp, job)?, hash))
+        Ok((self.put(&sp, registration, job)?, hash))
     }
 
+    /// Valid in the database (Nix's `isValidPath`) and, below it, present on disk.
     fn exists(&self, path: &str) -> bool {
-        self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
+        let Ok((sp, _)) = StorePath::parse_prefix(path) else {
+            return false;
+        };
+        self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok()) && self.is_valid(&sp.to_absolute())
     }
 
     fn real_path(&self, path: &str) -> Option<PathBuf> {
@@ -284,6 +314,14 @@ impl Store for ReadOnlyStore {
     }
 }
 
+/// The `text:` content-address prefix (`toFile`, `.drv`).
+const TEXT: &str = "text:";
+
+/// A content address as the database stores it: `PREFIX` + `sha256:` + nix32 hash.
+fn content_address(prefix: &str, hash: &Hash) -> String {
+    format!("{prefix}{}", hash.to_string(crate::hash::HashFormat::Nix32, true))
+}
+
 /// True if `path` is a valid store path or lies below one.
 fn in_store(path: &str) -> bool {
     StorePath::parse_prefix(path).is_ok()
@@ -344,6 +382,8 @@ pub enum StoreError {
     Io(io::Error),
     /// The source tree changed between hashing and copying.
     Changed(String),
+    /// The store database or the store's state failed; the message says what was done.
+    Db(String),
 }
 
 impl fmt::Display for StoreError {
@@ -352,6 +392,7 @@ impl fmt::Display for StoreError {
             StoreError::Path(e) => e.fmt(f),
             StoreError::Io(e) => f.write_str(&os_reason(e)),
             StoreError::Changed(p) => write!(f, "path '{p}' changed while it was being added to the store"),
+            StoreError::Db(m) => f.write_str(m),
         }
     }
 }
@@ -361,7 +402,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Path(e) => Some(e),
             StoreError::Io(e) => Some(e),
-            StoreError::Changed(_) => None,
+            StoreError::Changed(_) | StoreError::Db(_) => None,
         }
     }
 }

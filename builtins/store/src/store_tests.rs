@@ -4,7 +4,7 @@
 //! // builtins.removeAttrs (import ./paths.nix) ["phOut" "phDev" "phWeird"])'` followed by
 //! `find . -printf '%m %TY %y %p\n'` in `st2/nix/store` for what Nix writes to disk.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::*;
 use crate::test_support::{drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir};
@@ -114,8 +114,10 @@ fn dir_store_imports_like_nix() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 7, "{names:?}");
-    assert!(names.iter().all(|n| !n.starts_with('.')));
+    // Besides the paths only Nix's `.links` (no temp or lock files).
+    let paths: Vec<&String> = names.iter().filter(|n| *n != ".links").collect();
+    assert_eq!(paths.len(), 7, "{names:?}");
+    assert!(paths.iter().all(|n| !n.starts_with('.') && !n.ends_with(".lock")), "{names:?}");
 }
 
 /// The filter is consulted once per entry below the root, even when the tree is also copied.
@@ -210,17 +212,28 @@ fn import_errors() {
     assert!(!tmp.path().join("root/nix").exists());
 }
 
-/// A path already in the directory when the store is opened is left alone, not rewritten.
+/// A file in the store directory without a database row is invalid, as it is to Nix (a
+/// killed writer's, or from before the database): adding the path replaces it. A valid
+/// path is left alone.
 #[test]
-fn existing_paths_are_not_rewritten() {
+fn invalid_leftovers_are_rewritten_valid_paths_are_not() {
     let tmp = TempDir::new();
     let dir = tmp.path().join("nix/store");
     fs::create_dir_all(&dir).unwrap();
     let there = dir.join("qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
-    fs::write(&there, "left alone").unwrap();
+    fs::write(&there, "half-written").unwrap();
     let store = DirStore::new(tmp.path());
     let p = store.add_text("hello.txt", b"hello\n", &BTreeSet::new()).unwrap();
     assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
+    store.flush().unwrap();
+    assert_eq!(fs::read(&there).unwrap(), b"hello\n");
+    assert!(store.exists(&p));
+    drop(store);
+
+    fs::set_permissions(&there, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&there, "left alone").unwrap();
+    let store = DirStore::new(tmp.path());
+    store.add_text("hello.txt", b"hello\n", &BTreeSet::new()).unwrap();
     store.flush().unwrap();
     assert_eq!(fs::read(&there).unwrap(), b"left alone");
 }
@@ -242,7 +255,10 @@ fn queued_writes_are_visible() {
     let late = store.add_text("late", b"late\n", &none).unwrap();
     drop(store);
     assert_eq!(fs::read(tmp.path().join("root").join(&late[1..])).unwrap(), b"late\n");
-    let names = fs::read_dir(tmp.path().join("root/nix/store")).unwrap().count();
+    let names = fs::read_dir(tmp.path().join("root/nix/store"))
+        .unwrap()
+        .filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+        .count();
     assert_eq!(names, 202);
 }
 
@@ -263,8 +279,8 @@ fn write_errors_are_reported_once() {
     assert_eq!(p, "/nix/store/qa1w9gdfrba6jl2r57mb3c43863gqywp-hello.txt");
     let err = store.flush().unwrap_err().to_string();
     assert!(
-        err.starts_with(&format!("writing '{p}': creating file '{}/.tmp-rnix-", dir.display()))
-            && err.ends_with("': Not a directory"),
+        err.starts_with(&format!("writing '{p}': opening lock file '{}/", dir.display()))
+            && err.ends_with(".lock': Not a directory"),
         "{err}"
     );
     store.flush().unwrap();
@@ -272,7 +288,7 @@ fn write_errors_are_reported_once() {
     let second = store.add_text("second", b"2", &none).unwrap();
     store.real_path(&second);
     let err = store.add_text("third", b"3", &none).unwrap_err().to_string();
-    assert!(err.starts_with("writing '/nix/store/") && err.contains("-second': creating file"), "{err}");
+    assert!(err.starts_with("writing '/nix/store/") && err.contains("-second': opening lock file"), "{err}");
     store.flush().unwrap();
     // Once the directory is back, adding a path whose write failed writes it.
     fs::remove_file(&dir).unwrap();
@@ -306,4 +322,37 @@ fn add_path_copies_before_returning() {
     let (p, _) = store.add_path_deferred("fix", &src, rec, &mut all).unwrap();
     assert_eq!(p, "/nix/store/09vda01r45zf3ngnjylybplanxwnijhg-fix");
     assert!(store.exists(&format!("{p}/a.txt")));
+}
+
+/// A store whose database is newer than CppNix 2.8's is refused, with Nix's words; one
+/// that is older is refused too (rnix-eval does not upgrade schemas).
+#[test]
+fn foreign_schema_versions_are_refused() {
+    for (version, says) in
+        [("11", "current Nix store schema is version 11, but I only support 10"), ("7", "has schema version 7")]
+    {
+        let tmp = TempDir::new();
+        let db = tmp.path().join("nix/var/nix/db");
+        fs::create_dir_all(&db).unwrap();
+        fs::write(db.join("schema"), version).unwrap();
+        let err = DirStore::new(tmp.path()).add_text("a", b"a", &BTreeSet::new()).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+}
+
+/// Nix's path locks: a held lock excludes others (in this process too: `flock` locks
+/// belong to open files); releasing deletes the lock file.
+#[test]
+fn path_locks_exclude_and_clean_up() {
+    use crate::path_lock::PathLock;
+    let tmp = TempDir::new();
+    let path = tmp.path().join("0000000000000000000000000000000a-x");
+    let held = PathLock::try_acquire(&path).unwrap().expect("free");
+    let lock_file = tmp.path().join("0000000000000000000000000000000a-x.lock");
+    assert!(lock_file.exists());
+    assert!(PathLock::try_acquire(&path).unwrap().is_none(), "a held lock must exclude");
+    drop(held);
+    assert!(!lock_file.exists(), "the lock file is deleted on release");
+    let again = PathLock::acquire(&path).unwrap();
+    drop(again);
 }

@@ -7,12 +7,19 @@
 //! rejected. Each write goes to a temp file in the store directory, gets Nix's
 //! canonical metadata (modes 0444/0555, mtime 1), is checked against the hash the
 //! path was made from, and is renamed into place, exactly as the synchronous store
-//! did it. Writes finish in submission order; a [`Ticket`] says when one is on
-//! disk. A failed write is kept until someone reports it (an add, or
-//! [`Writer::flush`]); one never reported is printed when the writer is dropped.
+//! did it. Then it is registered in the store database (see `local_db.rs`).
+//!
+//! The writer takes whatever is queued as one batch: per path it takes Nix's path
+//! lock, skips a path the database already has, deletes an invalid leftover, writes
+//! and renames; then it registers the whole batch in one transaction and releases
+//! the locks. A killed process thus leaves at worst files without rows, which are
+//! invalid to Nix and rewritten by the next add. It never waits for a path lock
+//! while holding others (it registers what it has first), so two writers cannot
+//! deadlock. Writes finish in submission order; a [`Ticket`] says when one is
+//! written and registered. A failed write is kept until someone reports it (an add,
+//! or [`Writer::flush`]); one never reported is printed when the writer is dropped.
 
-use std::collections::HashSet;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -23,8 +30,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::derivation::Derivation;
 use crate::hash::{Hash, HashAlgo, Hasher};
-use crate::nar::{nar_hash_path, sorted_entries, with_path, FileType};
+use crate::local_db::{LocalDb, PathInfo};
+use crate::nar::{dump_bytes, dump_path, sorted_entries, with_path, FileType, NarSummary};
+use crate::path_lock::PathLock;
 use crate::store::{copy_flat, StoreError};
 use crate::STORE_DIR;
 
@@ -42,13 +52,26 @@ pub(crate) enum Job {
 /// The position of a job in the queue: it is on disk once [`Writer::wait`] returns.
 pub(crate) type Ticket = u64;
 
+/// What the database is told about a path besides what the writer computes (its NAR).
+#[derive(Debug, Default)]
+pub(crate) struct Registration {
+    /// The absolute store paths it refers to.
+    pub references: BTreeSet<String>,
+    /// Its content address (`text:sha256:…`, `fixed:r:sha256:…`).
+    pub ca: Option<String>,
+}
+
 struct Task {
     base_name: String,
     job: Job,
+    registration: Registration,
 }
 
 /// Queued jobs wake the writer once this many are waiting.
 const BATCH: usize = 32;
+
+/// At most this many paths are registered in one transaction.
+const MAX_BATCH: usize = 1024;
 
 /// The jobs not yet taken by the writer thread.
 #[derive(Default)]
@@ -118,19 +141,24 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts a writer for the (existing) physical store directory `dir`.
-    pub(crate) fn spawn(dir: PathBuf) -> io::Result<Writer> {
+    /// Starts a writer for the (existing) physical store directory `dir`, registering in `db`.
+    pub(crate) fn spawn(dir: PathBuf, db: LocalDb) -> io::Result<Writer> {
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
-        let thread = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(&dir, &theirs))?;
+        let thread = std::thread::Builder::new().name("store-writer".into()).spawn(move || run(&dir, db, &theirs))?;
         Ok(Writer { thread: Some(thread), shared, submitted: 0 })
     }
 
     /// Queues `job` for the store path `base_name`. Fails, without queuing, with an
     /// earlier write's error that was not reported yet.
-    pub(crate) fn submit(&mut self, base_name: &str, job: Job) -> Result<Ticket, StoreError> {
+    pub(crate) fn submit(
+        &mut self,
+        base_name: &str,
+        job: Job,
+        registration: Registration,
+    ) -> Result<Ticket, StoreError> {
         self.shared.take_error()?;
-        let task = Task { base_name: base_name.to_owned(), job };
+        let task = Task { base_name: base_name.to_owned(), job, registration };
         if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
             return Err(StoreError::Io(io::Error::other("the store writer has stopped")));
         }
@@ -197,12 +225,14 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-/// The next job, sleeping while there is none; `None` once the queue is closed and empty.
-fn next_task(shared: &Shared) -> Option<Task> {
+/// The queued jobs (at most [`MAX_BATCH`]), sleeping while there are none; `None` once
+/// the queue is closed and empty.
+fn next_batch(shared: &Shared) -> Option<Vec<Task>> {
     let mut q = shared.queue();
     loop {
-        if let Some(t) = q.tasks.pop_front() {
-            return Some(t);
+        if !q.tasks.is_empty() {
+            let n = q.tasks.len().min(MAX_BATCH);
+            return Some(q.tasks.drain(..n).collect());
         }
         if q.closed {
             return None;
@@ -213,29 +243,19 @@ fn next_task(shared: &Shared) -> Option<Task> {
     }
 }
 
-/// The writer thread: one task after the other until the queue is closed.
-fn run(dir: &Path, shared: &Shared) {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let pid = std::process::id();
-    while let Some(task) = next_task(shared) {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-rnix-{pid}-{n}"));
-        let dest = dir.join(&task.base_name);
-        let result = catch_unwind(AssertUnwindSafe(|| write(&task.job, &tmp, &dest)))
-            .unwrap_or_else(|_| Err(io::Error::other("the store writer panicked").into()));
-        let error = result.err().map(|e| {
-            remove_tree(&tmp);
-            match e {
-                StoreError::Io(e) => StoreError::Io(io::Error::new(
-                    e.kind(),
-                    format!("writing '{STORE_DIR}/{}': {}", task.base_name, crate::nar::os_reason(&e)),
-                )),
-                e => e,
-            }
-        });
+/// The writer thread: one batch after the other until the queue is closed.
+fn run(dir: &Path, mut db: LocalDb, shared: &Shared) {
+    let mut batch = Batch { dir, db: &mut db, pending: Vec::new(), errors: Vec::new() };
+    while let Some(tasks) = next_batch(shared) {
+        let n = tasks.len() as Ticket;
+        let result = catch_unwind(AssertUnwindSafe(|| batch.run(tasks)));
+        if result.is_err() {
+            batch.pending.clear();
+            batch.errors.push(io::Error::other("the store writer panicked").into());
+        }
         let mut p = shared.lock();
-        p.done += 1;
-        if let Some(e) = error {
+        p.done += n;
+        for e in batch.errors.drain(..) {
             shared.ever_failed.store(true, Ordering::Release);
             if p.error.is_none() {
                 p.error = Some(e);
@@ -250,13 +270,121 @@ fn run(dir: &Path, shared: &Shared) {
     }
 }
 
-/// Builds `job` at `tmp` and moves it to `dest`.
-fn write(job: &Job, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
+/// One batch: paths written and locked, waiting to be registered together.
+struct Batch<'a> {
+    dir: &'a Path,
+    db: &'a mut LocalDb,
+    pending: Vec<(PathInfo, PathLock)>,
+    errors: Vec<StoreError>,
+}
+
+impl Batch<'_> {
+    fn run(&mut self, tasks: Vec<Task>) {
+        let paths: Vec<String> = tasks.iter().map(|t| format!("{STORE_DIR}/{}", t.base_name)).collect();
+        if let Err(e) = self.db.add_temp_roots(paths.iter().map(String::as_str)) {
+            self.errors.push(e);
+        }
+        for task in tasks {
+            if let Err(e) = self.add(&task) {
+                self.errors.push(annotate(e, &task.base_name));
+            }
+        }
+        self.register();
+    }
+
+    /// Writes one path unless it is valid, leaving it locked in `pending`.
+    fn add(&mut self, task: &Task) -> Result<(), StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dest = self.dir.join(&task.base_name);
+        let path = format!("{STORE_DIR}/{}", task.base_name);
+        if self.pending.iter().any(|(info, _)| info.path == path) {
+            self.register();
+        }
+        let lock = match PathLock::try_acquire(&dest)? {
+            Some(lock) => lock,
+            None => {
+                // Never wait while holding locks: another writer may wait for one of ours.
+                self.register();
+                PathLock::acquire(&dest)?
+            }
+        };
+        if self.db.is_valid(&path)? {
+            return Ok(());
+        }
+        if fs::symlink_metadata(&dest).is_ok() {
+            // Invalid (a killed writer's, or from before the database): Nix deletes it too.
+            remove_tree(&dest);
+        }
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join(format!(".tmp-rnix-{}-{n}", std::process::id()));
+        let result = write(&task.job, &tmp, &dest);
+        let (nar_hash, nar_size) = result.inspect_err(|_| remove_tree(&tmp))?;
+        let drv_outputs = match &task.job {
+            Job::Text(bytes) if task.base_name.ends_with(".drv") => derivation_outputs(bytes),
+            _ => Vec::new(),
+        };
+        let info = PathInfo {
+            path,
+            nar_hash,
+            nar_size,
+            references: task.registration.references.clone(),
+            ca: task.registration.ca.clone(),
+            drv_outputs,
+        };
+        self.pending.push((info, lock));
+        Ok(())
+    }
+
+    /// Registers the pending paths in one transaction, then unlocks them.
+    fn register(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let infos: Vec<PathInfo> = self.pending.iter().map(|(info, _)| info.clone()).collect();
+        match self.db.register(&infos) {
+            Ok(results) => {
+                for (info, error) in infos.iter().zip(results) {
+                    if let Some(e) = error {
+                        let dest = self.dir.join(info.path.trim_start_matches(STORE_DIR).trim_start_matches('/'));
+                        remove_tree(&dest);
+                        self.errors.push(e);
+                    }
+                }
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self.pending.clear();
+    }
+}
+
+/// `writing '/nix/store/NAME': REASON` for an I/O error.
+fn annotate(e: StoreError, base_name: &str) -> StoreError {
+    match e {
+        StoreError::Io(e) => StoreError::Io(io::Error::new(
+            e.kind(),
+            format!("writing '{STORE_DIR}/{base_name}': {}", crate::nar::os_reason(&e)),
+        )),
+        e => e,
+    }
+}
+
+/// The output paths a `.drv` declares, for `DerivationOutputs` (deferred outputs have none).
+fn derivation_outputs(aterm: &[u8]) -> Vec<(String, String)> {
+    match Derivation::parse_aterm(aterm) {
+        Ok(drv) => drv.outputs.into_iter().filter(|(_, o)| !o.path.is_empty()).map(|(n, o)| (n, o.path)).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Builds `job` at `tmp` and moves it to `dest`; returns the sha256 and size of its NAR.
+fn write(job: &Job, tmp: &Path, dest: &Path) -> Result<(Hash, u64), StoreError> {
+    let mut nar = NarSummary::new();
     match job {
         Job::Text(contents) => {
             let mut f = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
             f.write_all(contents).map_err(|e| with_path(e, "writing to file", tmp))?;
             finish_file(&f, tmp, false)?;
+            dump_bytes(contents, false, &mut nar)?;
         }
         Job::Flat { src, hash } => {
             let mut file = File::create(tmp).map_err(|e| with_path(e, "creating file", tmp))?;
@@ -266,15 +394,21 @@ fn write(job: &Job, tmp: &Path, dest: &Path) -> Result<(), StoreError> {
                 return Err(StoreError::Changed(src.display().to_string()));
             }
             finish_file(&file, tmp, false)?;
+            dump_path(tmp, &mut |_, _| true, &mut nar)?;
         }
-        Job::Tree { src, rejected, hash } => {
+        Job::Tree { src, rejected, .. } => {
             copy_tree(src, tmp, &mut |p: &Path| !rejected.contains(p))?;
-            if nar_hash_path(tmp, &mut |_, _| true)? != *hash {
-                return Err(StoreError::Changed(src.display().to_string()));
-            }
+            dump_path(tmp, &mut |_, _| true, &mut nar)?;
         }
     }
-    commit(tmp, dest)
+    let (nar_hash, nar_size) = nar.finish();
+    if let Job::Tree { src, hash, .. } = job {
+        if nar_hash != *hash {
+            return Err(StoreError::Changed(src.display().to_string()));
+        }
+    }
+    commit(tmp, dest)?;
+    Ok((nar_hash, nar_size))
 }
 
 /// Moves a finished temp file or tree to `dest`, or discards it if `dest` appeared meanwhile.

@@ -24,7 +24,10 @@ pub struct Options {
     pub experimental: Vec<String>,
     pub lints: Vec<(String, String)>,
     pub trace_function_calls: bool,
+    /// `--store URL` / `--option store URL` (the last wins); `NIX_REMOTE` otherwise.
     pub store: Option<String>,
+    /// `--add-root PATH`: a GC root for each derivation printed.
+    pub add_root: Option<String>,
     pub dry_run: bool,
 }
 
@@ -114,7 +117,8 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
                 let v = need(&mut it, &a)?;
                 o.experimental.extend(v.split_whitespace().map(String::from));
             }
-            "--timeout" | "--add-root" | "--out-link" | "-o" => {
+            "--add-root" => o.add_root = Some(need(&mut it, &a)?),
+            "--timeout" | "--out-link" | "-o" => {
                 need(&mut it, &a)?;
             }
             "--option" => {
@@ -151,13 +155,14 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
 }
 
 fn is_known_setting(k: &str) -> bool {
-    matches!(k, "pure-eval" | "restrict-eval" | "allowed-uris" | "max-call-depth" | "eval-cache" | "system")
+    matches!(k, "pure-eval" | "restrict-eval" | "allowed-uris" | "max-call-depth" | "eval-cache" | "system" | "store")
 }
 
 fn apply_option(o: &mut Options, k: &str, v: &str) {
     match k {
         "pure-eval" => o.pure = v == "true",
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
+        "store" => o.store = Some(v.to_owned()),
         "experimental-features" | "extra-experimental-features" => {
             o.experimental.extend(v.split_whitespace().map(String::from))
         }

@@ -9,14 +9,12 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
-use std::rc::Rc;
 
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{print, CoerceOpts, Eval, EvalBuilder, Settings, Symbol, Value};
 use nix_flake::eval::{call_flake, lock_flake, LockFlags, LockedFlake};
 use nix_flake::flakeref::{FlakeRef, ParseOptions};
-use nix_store_core::{DirStore, ReadOnlyStore, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmd {
@@ -143,7 +141,13 @@ pub fn dispatch(argv: &[String]) -> Option<u8> {
             return Some(1);
         }
     };
-    let mut ev = build_evaluator(&opts);
+    let mut ev = match build_evaluator(&opts) {
+        Ok(ev) => ev,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Some(1);
+        }
+    };
     let mut code = match run(&mut ev, &opts) {
         Ok(code) => code,
         Err(e) => {
@@ -200,8 +204,11 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
                 need(&mut it, a)?;
             }
             "--option" => {
-                need(&mut it, a)?;
-                need(&mut it, a)?;
+                let k = need(&mut it, a)?;
+                let v = need(&mut it, a)?;
+                if k == "store" {
+                    o.store = Some(v);
+                }
             }
             "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs" | "--quiet" | "-v"
             | "--verbose" | "--commit-lock-file" => {}
@@ -216,15 +223,9 @@ fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
 }
 
-fn store_root(opts: &FlakeOpts) -> PathBuf {
-    match &opts.store {
-        Some(d) if d.starts_with('/') => PathBuf::from(nix_eval::lower::canon_path(d)),
-        Some(d) => PathBuf::from(nix_eval::lower::canon_path(&format!("{}/{d}", cwd().display()))),
-        None => crate::run::default_store_root(),
-    }
-}
-
-fn build_evaluator(opts: &FlakeOpts) -> Eval {
+/// The evaluator with its stores: fetched trees go to the store of `--store` (default
+/// `auto`) even with `--dry-run`, which only keeps `.drv` files from being written.
+fn build_evaluator(opts: &FlakeOpts) -> std::result::Result<Eval, String> {
     let mut settings = Settings::default();
     settings.pure = !opts.impure;
     settings.show_trace = opts.show_trace;
@@ -236,18 +237,12 @@ fn build_evaluator(opts: &FlakeOpts) -> Eval {
     }
     let b = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), true);
     let mut ev = b.build();
-    let root = store_root(opts);
-    let fetch: Rc<dyn Store> = match std::fs::create_dir_all(root.join("nix/store")) {
-        Ok(()) => Rc::new(DirStore::new(&root)),
-        Err(e) => {
-            eprintln!("warning: cannot create the store at '{}' ({e}); nothing will be written", root.display());
-            Rc::new(ReadOnlyStore::over(&root))
-        }
-    };
-    let eval_store: Rc<dyn Store> = if opts.dry_run { Rc::new(ReadOnlyStore::over(&root)) } else { fetch.clone() };
+    let fetch = crate::run::open_store_url(opts.store.as_deref(), false)?.store;
+    let eval_store =
+        if opts.dry_run { crate::run::open_store_url(opts.store.as_deref(), true)?.store } else { fetch.clone() };
     nix_builtins::store::set_store(&mut ev, eval_store);
     nix_flake::eval::setup(&mut ev, fetch);
-    ev
+    Ok(ev)
 }
 
 fn other(msg: String) -> Box<EvalError> {

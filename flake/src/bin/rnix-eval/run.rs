@@ -5,7 +5,7 @@ use crate::args::{self, AutoArg, Command, Options};
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::{Origin, Pos};
 use nix_eval::{print, Attr, Attrs, Eval, EvalBuilder, Settings, Symbol, Value};
-use nix_store_core::{DirStore, ReadOnlyStore, Store};
+use nix_store_core::{DirStore, LocalLayout, ReadOnlyStore, ResolvedStore, Store, StoreUrl};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -22,8 +22,15 @@ pub fn main(argv: Vec<String>) -> u8 {
         }
     };
     let started = std::time::Instant::now();
-    let mut ev = build_evaluator(&opts);
-    let mut code = match run(&mut ev, &opts) {
+    let store = match open_store(&opts) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 1;
+        }
+    };
+    let mut ev = build_evaluator(&opts, store.store.clone());
+    let mut code = match run(&mut ev, &opts, store.layout.as_ref()) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.render(opts.show_trace));
@@ -93,7 +100,7 @@ fn nix_path(opts: &Options) -> Vec<String> {
     v
 }
 
-fn build_evaluator(opts: &Options) -> Eval {
+fn build_evaluator(opts: &Options, store: Rc<dyn Store>) -> Eval {
     let mut settings = Settings::default();
     settings.pure = opts.pure;
     settings.nix_path = nix_path(opts);
@@ -106,41 +113,58 @@ fn build_evaluator(opts: &Options) -> Eval {
     settings.trace_function_calls = opts.trace_function_calls;
     let flakes = opts.experimental.iter().any(|f| f == "flakes");
     let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
-    let store = open_store(opts);
     nix_builtins::store::set_store(&mut ev, store.clone());
     // Fetches and, in pure mode, file access restricted to fetched trees.
     nix_flake::eval::setup(&mut ev, store);
     ev
 }
 
-/// The store the evaluation writes to: `--store DIR`, nothing in read-only mode (the default
-/// of `instantiate --eval`, as in the reference), else the user's data directory.
-fn open_store(opts: &Options) -> Rc<dyn Store> {
+/// The store of a command, opened.
+pub struct OpenedStore {
+    pub store: Rc<dyn Store>,
+    /// Where a local store keeps its state (for GC roots); `None` for the others.
+    pub layout: Option<LocalLayout>,
+}
+
+/// The store the evaluation writes to, from `--store` / `--option store` / `NIX_REMOTE`
+/// (default `auto`): nothing is written in read-only mode (the default of `instantiate
+/// --eval`, as in the reference) or with `dummy://`.
+fn open_store(opts: &Options) -> std::result::Result<OpenedStore, String> {
     let read_only = opts.readonly
         || opts.dry_run
         || (opts.command == Command::Instantiate && (opts.eval_only || opts.parse_only) && !opts.read_write);
-    let root = match &opts.store {
-        Some(dir) => PathBuf::from(absolute(dir)),
-        None => default_store_root(),
-    };
-    if read_only {
-        return Rc::new(ReadOnlyStore::over(root));
-    }
-    if let Err(e) = std::fs::create_dir_all(root.join("nix/store")) {
-        eprintln!("warning: cannot create the store at '{}' ({}); nothing will be written", root.display(), e);
-        return Rc::new(ReadOnlyStore::over(root));
-    }
-    Rc::new(DirStore::new(root))
+    open_store_url(opts.store.as_deref(), read_only)
 }
 
-/// The store used without `--store`: `$XDG_DATA_HOME/rnix-eval` (or
-/// `~/.local/share/rnix-eval`).
-pub fn default_store_root() -> PathBuf {
-    let data = std::env::var("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|_| PathBuf::from("/tmp"));
-    data.join("rnix-eval")
+/// Opens the store named by `spec` (else `NIX_REMOTE`, else `auto`); `read_only` stores
+/// compute paths and write nothing, touching no database.
+pub fn open_store_url(spec: Option<&str>, read_only: bool) -> std::result::Result<OpenedStore, String> {
+    let env = std::env::var("NIX_REMOTE").ok();
+    let spec = spec.or(env.as_deref()).unwrap_or("auto");
+    let url = StoreUrl::parse(spec, &cwd()).map_err(|e| e.to_string())?;
+    let (url, notice) = url.resolve(read_only);
+    if let Some(n) = notice {
+        eprintln!("{n}");
+    }
+    match url {
+        ResolvedStore::Dummy => Ok(OpenedStore { store: Rc::new(ReadOnlyStore::new()), layout: None }),
+        ResolvedStore::Local { root } if read_only => {
+            Ok(OpenedStore { store: Rc::new(ReadOnlyStore::over(root)), layout: None })
+        }
+        ResolvedStore::Local { root } => {
+            let store = DirStore::new(root);
+            let layout = Some(store.layout().clone());
+            Ok(OpenedStore { store: Rc::new(store), layout })
+        }
+        ResolvedStore::Daemon { .. } if read_only => {
+            Ok(OpenedStore { store: Rc::new(ReadOnlyStore::over("/")), layout: None })
+        }
+        ResolvedStore::Daemon { socket } => Err(format!(
+            "the daemon store ('{}', socket '{}') is not supported yet; use '--store local' or '--store DIR'",
+            StoreUrl::Daemon { socket: socket.clone() },
+            StoreUrl::socket_path(socket.as_deref()).display()
+        )),
+    }
 }
 
 /// Waits for the store writes still queued; false (after printing the error) if one failed.
@@ -166,7 +190,7 @@ fn absolute(p: &str) -> String {
     }
 }
 
-fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
+fn run(ev: &mut Eval, opts: &Options, layout: Option<&LocalLayout>) -> Result<()> {
     if opts.parse_only {
         return parse_only(ev, opts);
     }
@@ -182,6 +206,7 @@ fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
     let auto_args = auto_args(ev, opts)?;
     let paths = if opts.attr_paths.is_empty() { vec![String::new()] } else { opts.attr_paths.clone() };
     let mut out = std::io::stdout().lock();
+    let mut root_nr = 0;
     for (is_expr, source) in sources {
         let root = if is_expr {
             ev.eval_text(&source, Origin::String, &cwd())?
@@ -209,13 +234,43 @@ fn run(ev: &mut Eval, opts: &Options) -> Result<()> {
             } else {
                 let mut drvs = Vec::new();
                 collect_derivations(ev, &v, &auto_args, true, &mut drvs)?;
-                for line in drvs {
-                    let _ = writeln!(out, "{}", line);
+                for (drv_path, output) in drvs {
+                    let shown = gc_root(opts, layout, &drv_path, &mut root_nr)?;
+                    let _ = match output {
+                        Some(o) => writeln!(out, "{shown}!{o}"),
+                        None => writeln!(out, "{shown}"),
+                    };
                 }
             }
         }
     }
     Ok(())
+}
+
+/// What `instantiate` prints for a derivation, as `nix-instantiate`: with `--add-root
+/// PATH`, a GC root `PATH` (`PATH-2`, … for later ones) in a local store, printed instead
+/// of the drv path; without it, the warning that the result may be collected (once).
+fn gc_root(opts: &Options, layout: Option<&LocalLayout>, drv_path: &str, root_nr: &mut usize) -> Result<String> {
+    let Some(root) = &opts.add_root else {
+        if *root_nr == 0 {
+            eprintln!(
+                "warning: you did not specify '--add-root'; the result might be removed by the garbage collector"
+            );
+        }
+        *root_nr += 1;
+        return Ok(drv_path.to_owned());
+    };
+    *root_nr += 1;
+    let Some(layout) = layout else {
+        return Ok(drv_path.to_owned());
+    };
+    let mut name = absolute(root);
+    if *root_nr > 1 {
+        name = format!("{name}-{root_nr}");
+    }
+    nix_store_core::gc_roots::add_perm_root(layout, drv_path, Path::new(&name))
+        .map(|p| p.display().to_string())
+        .map_err(|e| EvalError::new(ErrorKind::Other, e.to_string()))
 }
 
 fn parse_only(ev: &mut Eval, opts: &Options) -> Result<()> {
@@ -338,7 +393,13 @@ pub fn split_attr_path(p: &str) -> Vec<String> {
 /// The derivations a value denotes, as `nix-instantiate` finds them: the value itself, the
 /// attributes of a set (recursing only where `recurseForDerivations = true`), or a list's
 /// elements. Each is printed as its drv path, with `!output` unless the output is `out`.
-fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &mut Vec<String>) -> Result<()> {
+fn collect_derivations(
+    ev: &mut Eval,
+    v: &Value,
+    args: &Attrs,
+    top: bool,
+    out: &mut Vec<(String, Option<String>)>,
+) -> Result<()> {
     let v = auto_call(ev, v, args)?;
     match &v {
         Value::Attrs(a) => {
@@ -351,12 +412,7 @@ fn collect_derivations(ev: &mut Eval, v: &Value, args: &Attrs, top: bool, out: &
                     }
                     None => "out".into(),
                 };
-                let mut line = drv.to_str_lossy().into_owned();
-                if output != "out" {
-                    line.push('!');
-                    line.push_str(&output);
-                }
-                out.push(line);
+                out.push((drv.to_str_lossy().into_owned(), (output != "out").then_some(output)));
                 return Ok(());
             }
             let recurse = top

@@ -1,0 +1,564 @@
+//! Local stores that Nix can use: `rnix-eval instantiate --store DIR` writes the
+//! files *and* the store database the way CppNix 2.8's `nix-instantiate --store DIR`
+//! does, so `nix-store --realise`, `nix path-info`, `nix-store --verify` and
+//! `nix copy` work on it. The reference (`nix-instantiate`, `nix-store`, `nix`) is the
+//! oracle throughout: every expectation is what it writes or answers.
+//!
+//! * a small store: the same schema text, the same rows (NAR hash, NAR size,
+//!   content address, references, derivation outputs) and the same state layout;
+//! * the NixOS desktop (`../shared`): `nix-store -qR` lists the reference's 3,030
+//!   paths, `nix path-info --json -r` agrees path by path, `--verify
+//!   --check-contents` is silent and `--realise --dry-run` plans the build;
+//! * a writer killed half-way leaves a store `nix-store --verify` accepts, and the
+//!   next run completes it; `rnix-eval` and `nix-instantiate` writing one store at
+//!   the same time both succeed; a store Nix made is reused; a store from an older
+//!   rnix-eval (files, no database) is completed;
+//! * store URLs (`local?root=`, `--option store`, `NIX_REMOTE`, `dummy://`, bad
+//!   ones), read-only modes writing nothing, and `--add-root`.
+//!
+//! Tests that need the reference print a note and pass when it is not installed.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{reference_or_note, shared_or_skip, TempDir};
+use rnix_tests::paths;
+
+/// The reference's tools, next to its `nix-instantiate`.
+struct Reference {
+    instantiate: PathBuf,
+    store: PathBuf,
+    nix: PathBuf,
+}
+
+fn reference(what: &str) -> Option<Reference> {
+    let instantiate = reference_or_note(what)?;
+    let dir = instantiate.parent().unwrap_or(Path::new("/")).to_path_buf();
+    Some(Reference { instantiate, store: dir.join("nix-store"), nix: dir.join("nix") })
+}
+
+/// Runs `prog args` in `cwd` with HOME there and no NIX_* from outside, plus `env`.
+fn run_env(prog: &Path, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(prog);
+    c.args(args).current_dir(cwd).env("HOME", cwd).env_remove("NIX_REMOTE").env_remove("NIX_PATH");
+    c.env("XDG_CACHE_HOME", cwd.join(".cache")).stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let t0 = Instant::now();
+    let out = c.output().unwrap_or_else(|e| panic!("running {}: {e}", prog.display()));
+    eprintln!("[{:.1} s] {} {}", t0.elapsed().as_secs_f64(), prog.display(), args.join(" "));
+    out
+}
+
+fn run(prog: &Path, args: &[&str], cwd: &Path) -> Output {
+    run_env(prog, args, cwd, &[])
+}
+
+/// stdout of a run that must succeed.
+fn ok(out: Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).lines().rev().take(30).collect::<Vec<_>>().join("\n")
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn rnix() -> PathBuf {
+    paths::rnix_eval_for_tests()
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A derivation with every kind of path the evaluator adds: `toFile` with a reference,
+/// a source file, a source tree, a flat import, two outputs, an input derivation.
+const SMALL: &str = r#"
+let
+  dep = derivation { name = "dep"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo > $out" ]; };
+  text = builtins.toFile "hello.txt" "hi ${builtins.toFile "inner" "x"}";
+  flat = builtins.path { path = ./src/a.txt; name = "flat"; recursive = false; };
+in derivation {
+  name = "small"; system = "x86_64-linux"; builder = "/bin/sh";
+  args = [ "-c" "echo ${text} ${./src} ${./src/a.txt} ${flat} ${dep} > $out" ];
+  outputs = [ "out" "dev" ];
+}
+"#;
+
+/// `dir/small.nix` and its sources.
+fn write_small(dir: &Path) -> PathBuf {
+    fs::create_dir_all(dir.join("src/sub")).unwrap();
+    fs::write(dir.join("src/a.txt"), "hello\n").unwrap();
+    fs::write(dir.join("src/sub/run.sh"), "#!/bin/sh\n").unwrap();
+    fs::set_permissions(dir.join("src/sub/run.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("a.txt", dir.join("src/link")).unwrap();
+    let f = dir.join("small.nix");
+    fs::write(&f, SMALL).unwrap();
+    f
+}
+
+/// Everything the database says, by path (ids and registration times left out).
+fn db_rows(root: &Path) -> Vec<String> {
+    let db = root.join("nix/var/nix/db/db.sqlite");
+    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", db.display()));
+    let mut rows = Vec::new();
+    let queries = [
+        "select 'schema', type || ' ' || name || ': ' || coalesce(sql, '') from sqlite_master order by name",
+        "select 'path', path || ' ' || hash || ' ' || coalesce(narSize, 'null') || ' ' || coalesce(deriver, 'null') \
+         || ' ' || coalesce(ultimate, 'null') || ' ' || coalesce(sigs, 'null') || ' ' || coalesce(ca, 'null') \
+         from ValidPaths order by path",
+        "select 'ref', a.path || ' -> ' || b.path from Refs r join ValidPaths a on a.id = r.referrer \
+         join ValidPaths b on b.id = r.reference order by 2",
+        "select 'output', v.path || ' ' || o.id || ' ' || o.path from DerivationOutputs o \
+         join ValidPaths v on v.id = o.drv order by 2",
+    ];
+    for q in queries {
+        let mut stmt = conn.prepare(q).unwrap();
+        let it = stmt.query_map([], |r| Ok(format!("{}: {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+        rows.extend(it.map(Result::unwrap));
+    }
+    rows
+}
+
+/// `mode type relative-path` of the store's state (`nix/var/nix`) and the store
+/// directory itself, without what only names a process or a moment.
+fn state_layout(root: &Path) -> Vec<String> {
+    fn walk(base: &Path, p: &Path, out: &mut Vec<String>) {
+        let m = fs::symlink_metadata(p).unwrap();
+        let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+        let kind = if m.is_symlink() {
+            "l"
+        } else if m.is_dir() {
+            "d"
+        } else {
+            "f"
+        };
+        // Sizes of the database files vary with page reuse; the reserve and the schema do not.
+        let size = if rel.ends_with("reserved") || rel.ends_with("schema") { m.len().to_string() } else { "-".into() };
+        if !rel.contains("db.sqlite") && !rel.starts_with("temproots/") {
+            out.push(format!("{:o} {kind} {size} {rel}", m.mode() & 0o7777));
+        }
+        if m.is_dir() {
+            for e in fs::read_dir(p).unwrap() {
+                walk(base, &e.unwrap().path(), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let state = root.join("nix/var/nix");
+    walk(&state, &state, &mut out);
+    let store = fs::metadata(root.join("nix/store")).unwrap();
+    out.push(format!("store dir {:o} uid {} gid {}", store.mode() & 0o7777, store.uid(), store.gid()));
+    out.sort();
+    out
+}
+
+/// The small store: same schema, rows and layout as the reference's; Nix's tools accept it.
+#[test]
+fn small_store_database_equals_the_reference() {
+    let Some(nix) = reference("the store database") else { return };
+    let tmp = TempDir::new("sdb-small");
+    let f = write_small(tmp.path());
+    let (ours, theirs) = (tmp.path().join("ours"), tmp.path().join("theirs"));
+    let drv = ok(run(&rnix(), &["instantiate", "--store", &s(&ours), &s(&f)], tmp.path()), "rnix-eval");
+    let want = ok(run(&nix.instantiate, &["--store", &s(&theirs), &s(&f)], tmp.path()), "nix-instantiate");
+    assert_eq!(drv, want);
+    let drv = drv.trim();
+
+    let (a, b) = (db_rows(&ours), db_rows(&theirs));
+    assert!(a.iter().filter(|r| r.starts_with("path:")).count() >= 6, "{a:#?}");
+    assert_eq!(a, b, "database rows");
+    assert_eq!(state_layout(&ours), state_layout(&theirs), "state layout");
+
+    let verify = ok(run(&nix.store, &["--store", &s(&ours), "--verify", "--check-contents"], tmp.path()), "verify");
+    assert_eq!(verify, "");
+    let out = run(
+        &nix.store,
+        &["--store", &s(&ours), "--realise", "--dry-run", drv, "--option", "substituters", ""],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("will be built") && err.contains(drv), "{err}");
+    // `nix copy` takes it as a valid store path.
+    let copy = tmp.path().join("copy");
+    let from = format!("local?root={}", ours.display());
+    let to = format!("local?root={}", copy.display());
+    let args = [
+        "--extra-experimental-features",
+        "nix-command",
+        "copy",
+        "--no-check-sigs",
+        "--derivation",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        drv,
+    ];
+    ok(run(&nix.nix, &args, tmp.path()), "nix copy");
+    assert!(copy.join(&drv[1..]).exists());
+}
+
+/// The desktop closure: what Nix's own tools say about our store equals what they say
+/// about the reference's.
+#[test]
+fn desktop_store_is_registered_like_the_reference() {
+    let (Some(nixos), Some(config)) =
+        (shared_or_skip("nixpkgs/nixos-20.09/nixos"), shared_or_skip("configs/desktop.nix"))
+    else {
+        return;
+    };
+    let Some(nix) = reference("the desktop store database") else { return };
+    let tmp = TempDir::new("sdb-desk");
+    let (ours, theirs) = (tmp.path().join("ours"), tmp.path().join("theirs"));
+    let cfg = format!("nixos-config={}", config.display());
+    let args = |store: &Path| {
+        vec![s(&nixos), "-A".into(), "system".into(), "-I".into(), cfg.clone(), "--store".into(), s(store)]
+    };
+    let mut a = vec!["instantiate".to_string()];
+    a.extend(args(&ours));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let drv = ok(run(&rnix(), &a, tmp.path()), "rnix-eval");
+    let b = args(&theirs);
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    assert_eq!(drv, ok(run(&nix.instantiate, &b, tmp.path()), "nix-instantiate"));
+    let drv = drv.trim();
+
+    let closure = |root: &Path| -> BTreeSet<String> {
+        ok(run(&nix.store, &["--store", &s(root), "-qR", drv], tmp.path()), "nix-store -qR")
+            .lines()
+            .map(String::from)
+            .collect()
+    };
+    let (qa, qb) = (closure(&ours), closure(&theirs));
+    assert_eq!(qb.len(), 3030, "the reference's closure");
+    assert_eq!(qa, qb, "nix-store -qR");
+
+    let info = |root: &Path| -> BTreeMap<String, String> {
+        let args = [
+            "--extra-experimental-features",
+            "nix-command",
+            "path-info",
+            "--store",
+            &s(root),
+            "--json",
+            "-r",
+            "--derivation",
+            drv,
+        ];
+        let json = ok(run(&nix.nix, &args, tmp.path()), "nix path-info");
+        path_infos(&json)
+    };
+    let (ia, ib) = (info(&ours), info(&theirs));
+    assert_eq!(ia.len(), 3030);
+    let differing: Vec<&String> = ib.keys().filter(|p| ia.get(*p) != ib.get(*p)).take(5).collect();
+    assert!(differing.is_empty(), "path-info differs for {differing:?}: ours {:?}", differing.first().map(|p| &ia[*p]));
+
+    let verify = run(&nix.store, &["--store", &s(&ours), "--verify", "--check-contents"], tmp.path());
+    assert_eq!(ok(verify, "verify"), "");
+    let out = run(
+        &nix.store,
+        &["--store", &s(&ours), "--realise", "--dry-run", drv, "--option", "substituters", ""],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("these 2548 derivations will be built"));
+}
+
+/// `nix path-info --json` entries by path, without `registrationTime` (a moment, not a fact
+/// about the path), each as its remaining JSON text with keys in order.
+fn path_infos(json: &str) -> BTreeMap<String, String> {
+    // Objects are flat except for the `references` array: split at `},{`.
+    let body = json.trim().trim_start_matches('[').trim_end_matches(']');
+    let mut out = BTreeMap::new();
+    for obj in body.split("},{") {
+        let obj = obj.trim_start_matches('{').trim_end_matches('}');
+        let mut fields: Vec<String> =
+            split_top_level(obj).into_iter().filter(|f| !f.starts_with("\"registrationTime\"")).collect();
+        fields.sort();
+        let path = fields.iter().find_map(|f| f.strip_prefix("\"path\":")).unwrap_or("?").trim_matches('"').to_string();
+        out.insert(path, fields.join(","));
+    }
+    out
+}
+
+/// Splits `a:1,"b":[x,y],c:2` at the commas outside brackets and strings.
+fn split_top_level(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut in_str, mut esc) = (Vec::new(), String::new(), 0, false, false);
+    for c in s.chars() {
+        match c {
+            _ if esc => esc = false,
+            '\\' if in_str => esc = true,
+            '"' => in_str = !in_str,
+            '[' if !in_str => depth += 1,
+            ']' if !in_str => depth -= 1,
+            ',' if !in_str && depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// Many paths: `n` text files, each referring to the one before, and a derivation over all.
+fn many_paths(dir: &Path, n: usize, tag: &str) -> PathBuf {
+    let f = dir.join(format!("many-{tag}.nix"));
+    fs::write(
+        &f,
+        format!(
+            r#"let files = builtins.genList (i: builtins.toFile "f${{toString i}}" "{tag} ${{toString i}}") {n};
+                   chain = builtins.foldl' (prev: f: builtins.toFile "c" "${{prev}} ${{f}}") (builtins.toFile "c0" "") files;
+               in derivation {{ name = "many"; system = "x"; builder = "/b"; args = files ++ [ chain ]; }}"#
+        ),
+    )
+    .unwrap();
+    f
+}
+
+/// A writer killed (SIGKILL) in the middle leaves files without rows at worst, which
+/// `nix-store --verify` accepts; running again completes the store.
+#[test]
+fn killed_writer_leaves_a_valid_store() {
+    let Some(nix) = reference("the killed writer's store") else { return };
+    let tmp = TempDir::new("sdb-kill");
+    let f = many_paths(tmp.path(), 6000, "kill");
+    let store = tmp.path().join("store");
+    let mut child = Command::new(rnix())
+        .args(["instantiate", "--store", &s(&store), &s(&f)])
+        .current_dir(tmp.path())
+        .env("HOME", tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let db = store.join("nix/var/nix/db/db.sqlite");
+    let mut killed_mid_write = false;
+    while t0.elapsed() < Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        let files = fs::read_dir(store.join("nix/store")).map_or(0, |d| d.count());
+        if files > 200 && db.exists() {
+            child.kill().unwrap();
+            killed_mid_write = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.wait();
+    assert!(killed_mid_write, "the writer finished before it could be killed: make the workload larger");
+    let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+    assert_eq!(ok(verify, "verify after kill"), "");
+
+    let drv = ok(run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f)], tmp.path()), "rnix-eval again");
+    let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+    assert_eq!(ok(verify, "verify after the rerun"), "");
+    let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", drv.trim()], tmp.path()), "-qR");
+    assert_eq!(closure.lines().count(), 6000 + 6000 + 1 + 1, "texts, chain links, c0 and the drv");
+}
+
+/// `rnix-eval` and `nix-instantiate` writing the same paths into one store at the same
+/// time both succeed and agree.
+#[test]
+fn concurrent_rnix_eval_and_nix_instantiate_share_a_store() {
+    let Some(nix) = reference("concurrent writers") else { return };
+    let tmp = TempDir::new("sdb-conc");
+    let f = many_paths(tmp.path(), 1500, "conc");
+    let store = tmp.path().join("store");
+    let spawn = |prog: &Path, args: Vec<String>| {
+        Command::new(prog)
+            .args(args)
+            .current_dir(tmp.path())
+            .env("HOME", tmp.path())
+            .env("XDG_CACHE_HOME", tmp.path().join(".cache"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let ours = spawn(&rnix(), vec!["instantiate".into(), "--store".into(), s(&store), s(&f)]);
+    let theirs = spawn(&nix.instantiate, vec!["--store".into(), s(&store), s(&f)]);
+    let (a, b) = (ours.wait_with_output().unwrap(), theirs.wait_with_output().unwrap());
+    let a = ok(a, "rnix-eval (concurrent)");
+    assert_eq!(a, ok(b, "nix-instantiate (concurrent)"));
+    let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+    assert_eq!(ok(verify, "verify"), "");
+    let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", a.trim()], tmp.path()), "-qR");
+    assert_eq!(closure.lines().count(), 1500 + 1500 + 2);
+}
+
+/// A store Nix made is reused: valid paths are neither rewritten nor registered again.
+/// A store an older rnix-eval wrote (files, no database) gets its database.
+#[test]
+fn existing_stores_are_reused_or_completed() {
+    let Some(nix) = reference("existing stores") else { return };
+    let tmp = TempDir::new("sdb-exist");
+    let f = write_small(tmp.path());
+    let store = tmp.path().join("store");
+    let drv = ok(run(&nix.instantiate, &["--store", &s(&store), &s(&f)], tmp.path()), "nix-instantiate");
+    let before = db_rows(&store);
+    let times = |root: &Path| registration_times(root);
+    let t_before = times(&store);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(ok(run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f)], tmp.path()), "rnix-eval"), drv);
+    assert_eq!(db_rows(&store), before);
+    assert_eq!(times(&store), t_before, "valid paths were registered again");
+
+    // No database: the paths are invalid to Nix; adding them again registers them.
+    let old = tmp.path().join("old");
+    ok(run(&nix.instantiate, &["--store", &s(&old), &s(&f)], tmp.path()), "nix-instantiate");
+    fs::remove_dir_all(old.join("nix/var")).unwrap();
+    assert_eq!(ok(run(&rnix(), &["instantiate", "--store", &s(&old), &s(&f)], tmp.path()), "rnix-eval"), drv);
+    assert_eq!(db_rows(&old), before);
+    let verify = run(&nix.store, &["--store", &s(&old), "--verify", "--check-contents"], tmp.path());
+    assert_eq!(ok(verify, "verify"), "");
+}
+
+fn registration_times(root: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(root.join("nix/var/nix/db/db.sqlite")).unwrap();
+    let mut stmt = conn.prepare("select path, registrationTime from ValidPaths order by path").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Store URLs: the spellings Nix accepts name the same local store; unsupported ones
+/// fail with exit 1 and a message naming what is supported.
+#[test]
+fn store_urls() {
+    let tmp = TempDir::new("sdb-url");
+    let f = write_small(tmp.path());
+    let want = ok(run(&rnix(), &["instantiate", "--store", &s(&tmp.path().join("a")), &s(&f)], tmp.path()), "DIR");
+    let rows = db_rows(&tmp.path().join("a"));
+    // (arguments, environment, the store directory they name)
+    type Spelling<'a> = (Vec<String>, Vec<(&'a str, String)>, &'a str);
+    let spellings: Vec<Spelling> = vec![
+        (vec!["--store".into(), format!("local?root={}", tmp.path().join("b").display())], vec![], "b"),
+        (vec!["--store".into(), "./c".into()], vec![], "c"),
+        (vec!["--option".into(), "store".into(), s(&tmp.path().join("d"))], vec![], "d"),
+        (vec![], vec![("NIX_REMOTE", s(&tmp.path().join("e")))], "e"),
+    ];
+    for (args, env, dir) in spellings {
+        let mut a: Vec<&str> = vec!["instantiate"];
+        a.extend(args.iter().map(String::as_str));
+        a.push(f.to_str().unwrap());
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(ok(run_env(&rnix(), &a, tmp.path(), &env), dir), want, "{a:?}");
+        let got: Vec<String> = db_rows(&tmp.path().join(dir));
+        assert_eq!(got, rows, "{a:?}");
+    }
+    for (bad, says) in [
+        ("ssh://host", "'ssh://'"),
+        ("https://cache.nixos.org", "'https://'"),
+        ("nonsense", "don't know how to open Nix store 'nonsense'"),
+        ("local?frobnicate=1", "'frobnicate'"),
+    ] {
+        let says_supported = if bad.contains('?') { "supported: root" } else { "dummy://" };
+        let out = run(&rnix(), &["instantiate", "--store", bad, &s(&f)], tmp.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(says) && err.contains(says_supported), "{bad}: {err}");
+    }
+}
+
+/// `auto` picks the daemon when its socket answers; until the daemon client exists,
+/// writing to it is a clear error (exit 1), while read-only evaluation still works.
+#[test]
+fn auto_prefers_a_listening_daemon() {
+    let tmp = TempDir::new("sdb-auto");
+    let f = write_small(tmp.path());
+    let socket = tmp.path().join("daemon.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let env = [("NIX_DAEMON_SOCKET_PATH", socket.to_str().unwrap())];
+    for args in
+        [vec!["instantiate", f.to_str().unwrap()], vec!["instantiate", "--store", "daemon", f.to_str().unwrap()]]
+    {
+        let out = run_env(&rnix(), &args, tmp.path(), &env);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("daemon store") && err.contains("not supported yet"), "{err}");
+    }
+    let out = run_env(&rnix(), &["instantiate", "--readonly-mode", f.to_str().unwrap()], tmp.path(), &env);
+    assert!(ok(out, "read-only with a daemon").ends_with("-small.drv\n"));
+}
+
+/// `--readonly-mode`, `--dry-run`, `dummy://` and `eval` compute the same drv path and
+/// write nothing: no store directory, no database.
+#[test]
+fn read_only_evaluation_writes_nothing() {
+    let tmp = TempDir::new("sdb-ro");
+    let f = write_small(tmp.path());
+    let store = tmp.path().join("store");
+    let st = s(&store);
+    let want = ok(run(&rnix(), &["instantiate", "--store", "dummy://", &s(&f)], tmp.path()), "dummy://");
+    assert!(want.starts_with("/nix/store/") && want.trim().ends_with("-small.drv"), "{want}");
+    for args in [
+        vec!["instantiate", "--readonly-mode", "--store", &st, f.to_str().unwrap()],
+        vec!["instantiate", "--dry-run", "--store", &st, f.to_str().unwrap()],
+        vec!["instantiate", "--store", "dummy://", f.to_str().unwrap()],
+    ] {
+        assert_eq!(ok(run(&rnix(), &args, tmp.path()), "read-only"), want, "{args:?}");
+    }
+    let expr = format!("(import {}).drvPath", f.display());
+    let out = ok(run(&rnix(), &["eval", "--store", "dummy://", "--raw", "--expr", &expr], tmp.path()), "eval");
+    assert_eq!(out, want.trim());
+    assert!(!store.exists(), "a read-only evaluation created {}", store.display());
+}
+
+/// `--add-root PATH`: the root and its indirect link as nix-instantiate makes them, the
+/// root printed instead of the drv path; without it, the reference's warning.
+#[test]
+fn add_root_like_nix_instantiate() {
+    let tmp = TempDir::new("sdb-root");
+    let f = write_small(tmp.path());
+    let store = tmp.path().join("store");
+    let out = run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f)], tmp.path());
+    let drv = ok(out.clone(), "no root");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n"
+    );
+    let root = tmp.path().join("result");
+    for args in [vec!["--add-root", root.to_str().unwrap()], vec!["--add-root", "result", "--indirect"]] {
+        let mut a = vec!["instantiate", "--store", store.to_str().unwrap(), f.to_str().unwrap()];
+        a.extend(args);
+        let out = run(&rnix(), &a, tmp.path());
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{a:?}");
+        assert_eq!(ok(out, "add-root"), format!("{}\n", root.display()));
+        assert_eq!(fs::read_link(&root).unwrap(), Path::new(drv.trim()));
+        let auto: Vec<PathBuf> =
+            fs::read_dir(store.join("nix/var/nix/gcroots/auto")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(auto.len(), 1);
+        assert_eq!(fs::read_link(&auto[0]).unwrap(), root);
+        if let Some(nix) = reference("--add-root") {
+            // The reference names the indirect root the same way (a hash of the root's path).
+            let theirs = tmp.path().join("theirs");
+            let rroot = tmp.path().join("result");
+            let args =
+                ["--store", theirs.to_str().unwrap(), f.to_str().unwrap(), "--add-root", rroot.to_str().unwrap()];
+            ok(run(&nix.instantiate, &args, tmp.path()), "nix-instantiate --add-root");
+            let names = |d: &Path| -> Vec<std::ffi::OsString> {
+                fs::read_dir(d.join("nix/var/nix/gcroots/auto")).unwrap().map(|e| e.unwrap().file_name()).collect()
+            };
+            assert_eq!(names(&store), names(&theirs));
+        }
+    }
+    // A root inside the store is refused, as the reference refuses it.
+    let out = run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f), "--add-root", "/nix/store/x"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in the Nix store is forbidden"));
+}
