@@ -180,7 +180,7 @@ impl Eval {
             for (i, f) in formals.entries.iter().enumerate() {
                 if let Some(d) = f.default {
                     if !set.contains(f.name) {
-                        let v = self.thunk_in_new_env(d, &env);
+                        let v = self.thunk_in_new_env(d, &env, 0);
                         env.set(base + i, v);
                     }
                 }

@@ -289,11 +289,18 @@ impl Eval {
     }
 
     /// Like [`Eval::thunk`] for a slot of an environment still being filled (rec, let,
-    /// formal defaults): a variable of that same environment must stay a thunk.
+    /// formal defaults), whose slots below `filled` are set. A variable of that same
+    /// environment names the slot's value itself when the slot is set, else it must stay a
+    /// thunk: the reference fills the slots in symbol order and its `maybeThunk` shares an
+    /// already set variable's value, so `let f = x: x; g = f; in [ f ] == [ g ]` is true while
+    /// `let g = f; f = x: x; …` is false (`==` treats the very same value as equal).
     #[inline]
-    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Env) -> Value {
+    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Env, filled: usize) -> Value {
         match e {
-            Expr::Var(Var::Local { depth: 0, .. }) => {
+            Expr::Var(Var::Local { depth: 0, slot, .. }) => {
+                if (*slot as usize) < filled {
+                    return env.get(*slot as usize);
+                }
                 self.stats.thunks += 1;
                 Thunk::pending(e, env.clone())
             }
