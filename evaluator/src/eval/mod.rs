@@ -81,6 +81,15 @@ thread_local! {
     static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Whether the current thread has used up the stack budget of [`set_stack_budget`]: for
+/// recursive walks that have no `Eval` at hand (the value printer).
+#[inline]
+pub fn stack_exhausted() -> bool {
+    let here = 0u8;
+    let addr = &here as *const u8 as usize;
+    addr < STACK_LIMIT.with(|l| l.get())
+}
+
 /// Declare how much native stack the current thread may use for evaluation from here on.
 pub fn set_stack_budget(bytes: usize) {
     let here = 0u8;
