@@ -29,6 +29,8 @@ in
   recAlias = rec { a = f; b = a; } == { a = f; b = f; };
   elem = builtins.elem f [ f ];
   catAttrs = [ f ] == builtins.catAttrs "a" [ { a = f; } ];
+  formalDefault = ({ a, b ? a }: [ a ] == [ b ]) { a = f; };
+  formalDefaultChain = ({ a ? f, b ? a, c ? b }: [ a ] == [ c ]) { };
   derivationsByOutPath =
     { type = "derivation"; outPath = "x"; a = 1; } == { type = "derivation"; outPath = "x"; a = 2; };
 }
