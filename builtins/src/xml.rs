@@ -23,7 +23,7 @@ fn to_xml(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let mut seen = HashSet::new();
     write_value(ev, &args[0], &mut w, &mut ctx, &mut seen, pos)?;
     w.close_all();
-    Ok(Value::String(NixString::with_context(w.out, ctx)))
+    Ok(Value::String(NixString::with_context(w.finish(), ctx)))
 }
 
 /// The document `nix-instantiate --eval --xml` prints (without its final newline, which the
@@ -37,15 +37,21 @@ pub fn to_xml_string(ev: &mut Eval, v: &Value, location: bool) -> Result<String>
     let mut seen = HashSet::new();
     write_value(ev, v, &mut w, &mut ctx, &mut seen, Pos::NONE)?;
     w.close_all();
-    let mut s = String::from_utf8_lossy(&w.out).into_owned();
+    let mut s = String::from_utf8_lossy(&w.finish()).into_owned();
     if s.ends_with('\n') {
         s.pop();
     }
     Ok(s)
 }
 
+/// Writes the document without its indentation, noting where each line starts and how deep
+/// it is; [`XmlWriter::finish`] indents. The indentation of a deep document is quadratic in its
+/// depth (a 10,000-deep value, the most `max-call-depth` allows, is ~400 MB of spaces): only a
+/// document that is complete pays for it, not one abandoned at the depth limit.
 struct XmlWriter {
     out: Vec<u8>,
+    /// Offset in `out` and depth of every indented line, in order.
+    lines: Vec<(usize, u32)>,
     stack: Vec<&'static str>,
     /// Force values as they are printed (`toXML`), else show thunks as `<unevaluated />`.
     strict: bool,
@@ -56,12 +62,25 @@ impl XmlWriter {
     fn new(strict: bool, location: bool) -> XmlWriter {
         let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"<?xml version='1.0' encoding='utf-8'?>\n");
-        XmlWriter { out, stack: Vec::new(), strict, location }
+        XmlWriter { out, lines: Vec::new(), stack: Vec::new(), strict, location }
     }
     fn indent(&mut self) {
-        for _ in 0..self.stack.len() {
-            self.out.extend_from_slice(b"  ");
+        if !self.stack.is_empty() {
+            self.lines.push((self.out.len(), self.stack.len() as u32));
         }
+    }
+    /// The document with two spaces per level before each line.
+    fn finish(self) -> Vec<u8> {
+        let spaces: usize = self.lines.iter().map(|&(_, d)| 2 * d as usize).sum();
+        let mut doc = Vec::with_capacity(self.out.len() + spaces);
+        let mut from = 0;
+        for &(at, depth) in &self.lines {
+            doc.extend_from_slice(&self.out[from..at]);
+            doc.resize(doc.len() + 2 * depth as usize, b' ');
+            from = at;
+        }
+        doc.extend_from_slice(&self.out[from..]);
+        doc
     }
     fn attrs(&mut self, attrs: &[(&str, &[u8])]) {
         // The reference keeps attributes in a std::map: sorted by name.
@@ -145,7 +164,20 @@ fn resolve(ev: &mut Eval, v: &Value, strict: bool) -> Result<Option<Value>> {
     }
 }
 
+/// One value, one level deeper in `max-call-depth` (as the reference's `printValueAsXML`),
+/// so that a cyclic or very deep value is an error after a bounded amount of output.
 fn write_value(
+    ev: &mut Eval,
+    v: &Value,
+    w: &mut XmlWriter,
+    ctx: &mut Context,
+    seen: &mut HashSet<Vec<u8>>,
+    pos: Pos,
+) -> Result<()> {
+    ev.nested(pos, |ev| write_value_step(ev, v, w, ctx, seen, pos))
+}
+
+fn write_value_step(
     ev: &mut Eval,
     v: &Value,
     w: &mut XmlWriter,

@@ -97,6 +97,8 @@ pub struct Printer {
     attrs_printed: usize,
     list_items_printed: usize,
     next_unique: usize,
+    /// A set or list was too deep for the native stack and was cut short (`…`).
+    pub too_deep: bool,
 }
 
 impl Printer {
@@ -138,6 +140,10 @@ impl Printer {
             }
             Value::Lambda(_) => out.push_str("<LAMBDA>"),
             Value::Builtin(b) => out.push_str(if b.args.is_empty() { "<PRIMOP>" } else { "<PRIMOP-APP>" }),
+            Value::Attrs(_) | Value::List(_) if crate::eval::stack_exhausted() => {
+                self.too_deep = true;
+                out.push('…');
+            }
             Value::Attrs(a) => {
                 if a.is_empty() {
                     out.push_str("{ }");
@@ -207,6 +213,21 @@ pub fn to_string(v: &Value) -> String {
     let mut out = String::new();
     Printer::default().print(&mut out, v);
     out
+}
+
+/// [`to_string`], or the reference's stack overflow error for a value nested too deeply to
+/// print on the native stack (a list built a million levels deep by `foldl'`).
+pub fn try_to_string(v: &Value) -> crate::error::Result<String> {
+    let mut out = String::new();
+    let mut p = Printer::default();
+    p.print(&mut out, v);
+    if p.too_deep {
+        return Err(crate::error::error(
+            crate::error::ErrorKind::StackOverflow,
+            "stack overflow (possible infinite recursion)",
+        ));
+    }
+    Ok(out)
 }
 
 fn elided(out: &mut String, n: usize, one: &str, many: &str) {
@@ -284,5 +305,33 @@ fn summarize(out: &mut String, e: ExprRef, depth: usize) {
             out.push_str(" ? ...)");
         }
         _ => out.push_str("..."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_too_deep_for_the_stack_is_an_error_not_a_crash() {
+        let r = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| {
+                crate::eval::set_stack_budget(2 << 20);
+                let mut v = Value::list(Vec::new());
+                for _ in 0..100_000 {
+                    v = Value::list(vec![v]);
+                }
+                let shallow = try_to_string(&Value::list(vec![Value::Int(1)]));
+                let deep = try_to_string(&v).map_err(|e| e.msg);
+                // Dropping the chain recurses as deep as printing it would.
+                std::mem::forget(v);
+                (shallow.ok(), deep)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(r.0.as_deref(), Some("[ 1 ]"));
+        assert!(r.1.as_ref().is_err_and(|e| e.contains("stack overflow")), "{:?}", r.1);
     }
 }

@@ -16,12 +16,15 @@ impl Eval {
             let new = Env::with_nulls(Some(env.clone()), n_names + a.inherit_from.len());
             for (j, f) in a.inherit_from.iter().enumerate() {
                 // Inherit sources of a plain set are evaluated outside it; of a rec set, inside.
-                let v = if a.rec { self.thunk_in_new_env(f, &new) } else { self.thunk(f, env) };
+                let v = if a.rec { self.thunk_in_new_env(f, &new, 0) } else { self.thunk(f, env) };
                 new.set(n_names + j, v);
             }
             if a.rec {
+                // With `__overrides` every binding is its own thunk (as in the reference), so
+                // that an overridden slot is seen by the bindings that name it.
+                let overridable = a.bindings.binary_search_by_key(&sym::OVERRIDES, |b| b.name).is_ok();
                 for (i, b) in a.bindings.iter().enumerate() {
-                    let v = self.thunk_in_new_env(b.value, &new);
+                    let v = self.thunk_in_new_env(b.value, &new, if overridable { 0 } else { i });
                     new.set(i, v);
                 }
             }
@@ -89,11 +92,11 @@ impl Eval {
         let nb = l.bindings.len();
         let new = Env::with_nulls(Some(env.clone()), nb + l.inherit_from.len());
         for (j, f) in l.inherit_from.iter().enumerate() {
-            let v = self.thunk_in_new_env(f, &new);
+            let v = self.thunk_in_new_env(f, &new, 0);
             new.set(nb + j, v);
         }
         for (i, b) in l.bindings.iter().enumerate() {
-            let v = self.thunk_in_new_env(b.value, &new);
+            let v = self.thunk_in_new_env(b.value, &new, i);
             new.set(i, v);
         }
         self.stats.envs += 1;

@@ -176,14 +176,29 @@ impl Eval {
             }
         }
         if missing_defaults {
-            // Defaults see the whole environment (other formals, the `@` name).
+            // Defaults see the whole environment (other formals, the `@` name). A default that
+            // names the `@` set or a formal of a lower symbol shares its value, as in the
+            // reference, which fills the formals in symbol order (`{ a, b ? a }`: `[ a ] == [ b ]`);
+            // those are set last, in that order.
+            let mut aliases: Vec<(crate::symbol::Symbol, usize, usize)> = Vec::new();
             for (i, f) in formals.entries.iter().enumerate() {
                 if let Some(d) = f.default {
                     if !set.contains(f.name) {
-                        let v = self.thunk_in_new_env(d, &env);
+                        if let crate::ast::Expr::Var(crate::ast::Var::Local { depth: 0, slot, .. }) = d {
+                            let from = *slot as usize;
+                            if from < base || formals.entries[from - base].name < f.name {
+                                aliases.push((f.name, base + i, from));
+                                continue;
+                            }
+                        }
+                        let v = self.thunk_in_new_env(d, &env, 0);
                         env.set(base + i, v);
                     }
                 }
+            }
+            aliases.sort_unstable_by_key(|a| a.0);
+            for (_, to, from) in aliases {
+                env.set(to, env.get(from));
             }
         }
         self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)))

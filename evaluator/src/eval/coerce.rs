@@ -71,11 +71,12 @@ impl Eval {
                     let f = f.clone();
                     let r = self.call(&f, v.clone(), pos)?;
                     let r = self.force(&r)?;
-                    self.coerce_into(out, &r, pos, opts)
+                    self.nested(pos, |ev| ev.coerce_into(out, &r, pos, opts))
                         .trace(pos, || "while using the result of the `__toString` attribute".into())?;
                 } else if let Some(p) = a.get(sym::OUT_PATH) {
                     let p = p.clone();
-                    self.coerce_into(out, &p, pos, opts)?;
+                    // A cyclic `outPath` (or `__toString` result) stops at `max-call-depth`.
+                    self.nested(pos, |ev| ev.coerce_into(out, &p, pos, opts))?;
                 } else {
                     return Err(self.cannot_coerce(&v, pos));
                 }
@@ -87,7 +88,7 @@ impl Eval {
             Value::List(l) if opts.coerce_more => {
                 let l = l.clone();
                 for (i, x) in l.iter().enumerate() {
-                    self.coerce_into(out, x, pos, opts)?;
+                    self.nested(pos, |ev| ev.coerce_into(out, x, pos, opts))?;
                     // The reference adds no separator after the last element, nor after an
                     // element that is an empty list.
                     if i + 1 < l.len() {

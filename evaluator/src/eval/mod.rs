@@ -81,6 +81,15 @@ thread_local! {
     static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Whether the current thread has used up the stack budget of [`set_stack_budget`]: for
+/// recursive walks that have no `Eval` at hand (the value printer).
+#[inline]
+pub fn stack_exhausted() -> bool {
+    let here = 0u8;
+    let addr = &here as *const u8 as usize;
+    addr < STACK_LIMIT.with(|l| l.get())
+}
+
 /// Declare how much native stack the current thread may use for evaluation from here on.
 pub fn set_stack_budget(bytes: usize) {
     let here = 0u8;
@@ -289,11 +298,18 @@ impl Eval {
     }
 
     /// Like [`Eval::thunk`] for a slot of an environment still being filled (rec, let,
-    /// formal defaults): a variable of that same environment must stay a thunk.
+    /// formal defaults), whose slots below `filled` are set. A variable of that same
+    /// environment names the slot's value itself when the slot is set, else it must stay a
+    /// thunk: the reference fills the slots in symbol order and its `maybeThunk` shares an
+    /// already set variable's value, so `let f = x: x; g = f; in [ f ] == [ g ]` is true while
+    /// `let g = f; f = x: x; …` is false (`==` treats the very same value as equal).
     #[inline]
-    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Env) -> Value {
+    pub(crate) fn thunk_in_new_env(&mut self, e: ExprRef, env: &Env, filled: usize) -> Value {
         match e {
-            Expr::Var(Var::Local { depth: 0, .. }) => {
+            Expr::Var(Var::Local { depth: 0, slot, .. }) => {
+                if (*slot as usize) < filled {
+                    return env.get(*slot as usize);
+                }
                 self.stats.thunks += 1;
                 Thunk::pending(e, env.clone())
             }

@@ -79,14 +79,23 @@ impl Eval {
         }
     }
 
-    /// `==`. At the top level functions are never equal; inside lists and sets, elements that
-    /// are the very same value are equal without being forced (the reference compares value
-    /// pointers first).
+    /// `==`, as the reference's `eqValues`: both sides are forced first; inside lists and sets,
+    /// two elements that are the very same value (a shared thunk, or the same function, list or
+    /// set object) are then equal without looking further. At the top level the operands are
+    /// never the same value, so functions there are never equal. Lists and sets are compared
+    /// element by element in order even when they are the same object, stopping at the first
+    /// difference, so an element that throws throws as it does in the reference. Each level
+    /// counts against `max-call-depth` (as the reference's `eqValues` does), so comparing
+    /// cyclic or very deep values stops quickly with an error.
     pub fn values_equal(&mut self, a: &Value, b: &Value, top: bool) -> Result<bool> {
         if !top && same_value(a, b) {
+            self.force(a)?;
             return Ok(true);
         }
-        self.check_stack()?;
+        self.nested(Pos::NONE, |ev| ev.values_equal_step(a, b))
+    }
+
+    fn values_equal_step(&mut self, a: &Value, b: &Value) -> Result<bool> {
         let a = self.force(a)?;
         let b = self.force(b)?;
         Ok(match (&a, &b) {
@@ -100,9 +109,6 @@ impl Eval {
                 if x.len() != y.len() {
                     return Ok(false);
                 }
-                if Rc::ptr_eq(x, y) {
-                    return Ok(true);
-                }
                 for (p, q) in x.iter().zip(y.iter()) {
                     if !self.values_equal(p, q, false)? {
                         return Ok(false);
@@ -111,28 +117,17 @@ impl Eval {
                 true
             }
             (Value::Attrs(x), Value::Attrs(y)) => {
-                if Attrs::ptr_eq(x, y) {
-                    return Ok(true);
-                }
                 // Derivations are equal when their output paths are.
                 if self.is_derivation(x)? && self.is_derivation(y)? {
                     if let (Some(p), Some(q)) = (x.get(sym::OUT_PATH), y.get(sym::OUT_PATH)) {
-                        let (p, q) = (p.clone(), q.clone());
-                        return self.values_equal(&p, &q, false);
+                        return self.values_equal(p, q, false);
                     }
                 }
                 if x.len() != y.len() {
                     return Ok(false);
                 }
                 for (p, q) in x.iter().zip(y.iter()) {
-                    if p.name != q.name {
-                        return Ok(false);
-                    }
-                }
-                let pairs: Vec<(Value, Value)> =
-                    x.iter().zip(y.iter()).map(|(p, q)| (p.value.clone(), q.value.clone())).collect();
-                for (p, q) in pairs {
-                    if !self.values_equal(&p, &q, false)? {
+                    if p.name != q.name || !self.values_equal(&p.value, &q.value, false)? {
                         return Ok(false);
                     }
                 }
@@ -178,7 +173,7 @@ impl Eval {
                     if self.values_equal(p, q, false)? {
                         continue;
                     }
-                    return self.compare(p, q, pos);
+                    return self.nested(pos, |ev| ev.compare(p, q, pos));
                 }
                 Ok(x.len().cmp(&y.len()))
             }

@@ -228,7 +228,7 @@ fn run(ev: &mut Eval, opts: &Options, layout: Option<&LocalLayout>) -> Result<()
                 } else if opts.raw {
                     ev.coerce_to_string(&v, Pos::NONE, nix_eval::CoerceOpts::NO_COPY)?.to_str_lossy().into_owned()
                 } else {
-                    print::to_string(&v)
+                    print::try_to_string(&v)?
                 };
                 let _ = if opts.raw { write!(out, "{}", text) } else { writeln!(out, "{}", text) };
             } else {

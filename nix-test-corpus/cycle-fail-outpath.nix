@@ -1,0 +1,2 @@
+# A cyclic value: an error about the stack/recursion depth, quickly and in bounded memory.
+let x = { outPath = x; }; in "${x}"

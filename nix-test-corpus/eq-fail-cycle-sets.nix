@@ -1,0 +1,2 @@
+# A cyclic value: an error about the stack/recursion depth, quickly and in bounded memory.
+let x = { a = x; }; y = { a = y; }; in x == y
