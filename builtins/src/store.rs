@@ -237,6 +237,10 @@ fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         ));
     }
     let p = a.path(ev, 0)?;
+    // 2.8's checkSourcePath: restricted mode refuses store paths the evaluation did not make.
+    if let Err(msg) = ev.io.check_access(std::path::Path::new(&p)) {
+        return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
+    }
     let Ok((sp, _)) = StorePath::parse_prefix(&p) else {
         return Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' is not in the Nix store", p)));
     };

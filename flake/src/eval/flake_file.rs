@@ -303,13 +303,15 @@ fn parse_config(ev: &mut Eval, v: &Value, pos: Pos) -> Result<Vec<(String, Strin
                     let e = ev.force(e)?;
                     match &e {
                         Value::String(s) => items.push(s.to_str_lossy().into_owned()),
-                        _ => return Err(EvalError::new(
-                            ErrorKind::Type,
-                            format!(
+                        _ => {
+                            return Err(EvalError::new(
+                                ErrorKind::Type,
+                                format!(
                                 "list element in flake configuration setting '{n}' is {} while a string is expected",
                                 x.ty().describe()
                             ),
-                        )),
+                            ))
+                        }
                     }
                 }
                 items.join(" ")

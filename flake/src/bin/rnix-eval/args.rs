@@ -20,6 +20,7 @@ pub struct Options {
     pub readonly: bool,
     pub read_write: bool,
     pub pure: bool,
+    pub restrict: bool,
     pub max_call_depth: Option<usize>,
     pub experimental: Vec<String>,
     pub lints: Vec<(String, String)>,
@@ -61,6 +62,7 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
         _ => {}
     }
     let mut expr_mode = false;
+    let mut impure = false;
     let need = |it: &mut std::iter::Peekable<std::vec::IntoIter<String>>, flag: &str| -> Result<String, String> {
         it.next().ok_or_else(|| format!("flag '{}' requires an argument", flag))
     };
@@ -103,8 +105,17 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
                 o.read_write = true;
             }
             "--dry-run" => o.dry_run = true,
-            "--impure" => o.pure = false,
+            "--impure" => {
+                o.pure = false;
+                impure = true;
+            }
             "--pure-eval" => o.pure = true,
+            "--no-pure-eval" => {
+                o.pure = false;
+                impure = true;
+            }
+            "--restrict-eval" => o.restrict = true,
+            "--no-restrict-eval" => o.restrict = false,
             "--store" => o.store = Some(need(&mut it, &a)?),
             "--max-call-depth" => {
                 let n = need(&mut it, &a)?;
@@ -147,6 +158,16 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
             }
         }
     }
+    if o.command == Command::Eval {
+        // `nix eval`: flakes are on (as for the flake commands), and `--expr` is evaluated
+        // purely unless `--impure`, while `--file` is not (2.8).
+        if !o.experimental.iter().any(|f| f == "flakes") {
+            o.experimental.push("flakes".into());
+        }
+        if o.files.is_empty() && !impure {
+            o.pure = true;
+        }
+    }
     Ok(o)
 }
 
@@ -157,6 +178,7 @@ fn is_known_setting(k: &str) -> bool {
 fn apply_option(o: &mut Options, k: &str, v: &str) {
     match k {
         "pure-eval" => o.pure = v == "true",
+        "restrict-eval" => o.restrict = v == "true",
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
         "experimental-features" | "extra-experimental-features" => {
             o.experimental.extend(v.split_whitespace().map(String::from))

@@ -245,8 +245,7 @@ fn build_evaluator(opts: &FlakeOpts) -> Eval {
         }
     };
     let eval_store: Rc<dyn Store> = if opts.dry_run { Rc::new(ReadOnlyStore::over(&root)) } else { fetch.clone() };
-    nix_builtins::store::set_store(&mut ev, eval_store);
-    nix_flake::eval::setup(&mut ev, fetch);
+    nix_flake::eval::setup(&mut ev, eval_store, fetch);
     ev
 }
 

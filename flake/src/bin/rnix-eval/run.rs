@@ -96,7 +96,9 @@ fn nix_path(opts: &Options) -> Vec<String> {
 fn build_evaluator(opts: &Options) -> Eval {
     let mut settings = Settings::default();
     settings.pure = opts.pure;
-    settings.nix_path = nix_path(opts);
+    settings.restrict = opts.restrict;
+    // Pure evaluation has no search path (2.8's EvalState ignores it).
+    settings.nix_path = if opts.pure { Vec::new() } else { nix_path(opts) };
     settings.show_trace = opts.show_trace;
     if let Some(d) = opts.max_call_depth {
         settings.max_call_depth = d;
@@ -107,9 +109,8 @@ fn build_evaluator(opts: &Options) -> Eval {
     let flakes = opts.experimental.iter().any(|f| f == "flakes");
     let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
     let store = open_store(opts);
-    nix_builtins::store::set_store(&mut ev, store.clone());
-    // Fetches and, in pure mode, file access restricted to fetched trees.
-    nix_flake::eval::setup(&mut ev, store);
+    // Fetches and, in pure or restricted mode, file access limited to the allowed roots.
+    nix_flake::eval::setup(&mut ev, store.clone(), store);
     ev
 }
 
