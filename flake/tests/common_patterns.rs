@@ -195,11 +195,11 @@ struct Runner {
 
 impl Runner {
     fn ours(&self, cwd: &Path, args: &[&str]) -> Output {
+        let registry = self.root.join("registry.json").display().to_string();
         Command::new(bin())
             .args(args)
-            .args(["--store", &self.store])
+            .args(["--store", &self.store, "--flake-registry", &registry])
             .current_dir(cwd)
-            .env("RNIX_FLAKE_REGISTRY", self.root.join("registry.json"))
             .env("XDG_CONFIG_HOME", self.root.join("home/.config"))
             .env("NIX_CONF_DIR", self.root.join("home"))
             .env_remove("NIX_PATH")

@@ -233,3 +233,34 @@ fn try_eval_catches_what_the_reference_catches() {
     assert!(caught > 20, "the table should exercise caught errors ({caught})");
     assert!(diffs.is_empty(), "{} differences from nix-instantiate:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+/// Restricted mode's refusals, worded as the reference words them (the first `error:` line).
+#[test]
+fn restricted_mode_refusals_as_the_reference() {
+    let fx = fixture();
+    let ours = paths::rnix_eval_for_tests();
+    let Some(reference) = reference_or_note("restricted mode's messages") else { return };
+    let allowed = ["--restrict-eval", "--option", "allowed-uris", "http://127.0.0.1:1/allowed"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["--restrict-eval"], "builtins.readFile OTHER/data.txt"),
+        (&["--restrict-eval"], "import OTHER/b.nix"),
+        (&["--restrict-eval"], r#"builtins.storePath "/nix/store/00000000000000000000000000000000-x""#),
+        (&["--restrict-eval"], r#"builtins.fetchurl "http://127.0.0.1:1/x""#),
+        (&["--restrict-eval"], r#"builtins.fetchTarball "http://127.0.0.1:1/x.tar.gz""#),
+        (&["--restrict-eval"], r#"builtins.fetchurl "file://OTHER/data.txt""#),
+        (&allowed, r#"builtins.fetchurl "http://127.0.0.1:1/allowedx""#),
+        (&["--restrict-eval"], "builtins.readFile FIX/data.txt"),
+        (&["--restrict-eval"], "builtins.getEnv \"HOME\""),
+        (&["--restrict-eval"], "builtins.length builtins.nixPath"),
+    ];
+    let mut diffs = vec![];
+    for (mode, expr) in cases {
+        let expr = substitute(expr, &fx);
+        let theirs = evaluate(&reference, false, &fx, mode, &expr, &[]);
+        let mine = evaluate(&ours, true, &fx, mode, &expr, &[]);
+        if (theirs.code, &theirs.stdout, &theirs.error) != (mine.code, &mine.stdout, &mine.error) {
+            diffs.push(format!("{mode:?} {expr}\n  nix:  {theirs:?}\n  rnix: {mine:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -44,9 +44,13 @@ pub struct FlakeState {
     registries: Option<Registries>,
     /// `--override-flake` entries.
     pub flag_registry: Registry,
+    /// `--flake-registry FILE`: the global registry.
+    pub global_registry: Option<PathBuf>,
     cache: Vec<(Input, Fetched)>,
     /// The roots pure evaluation may read (shared with [`PureIo`]).
     pub allowed: AllowedRoots,
+    /// `allowed-uris`: the URI prefixes restricted mode may fetch.
+    pub allowed_uris: Vec<String>,
 }
 
 /// Adds the fetch builtins (and, with `flakes`, `getFlake`) to an evaluator under
@@ -113,7 +117,7 @@ pub(crate) fn fetch_store(ev: &mut Eval) -> Rc<dyn Store> {
 pub(crate) fn registries(ev: &mut Eval) -> Registries {
     let st = ev.ext::<FlakeState>();
     if st.registries.is_none() {
-        let (r, warnings) = Registries::load(st.flag_registry.clone());
+        let (r, warnings) = Registries::load(st.flag_registry.clone(), st.global_registry.as_deref());
         for w in warnings {
             warn(&w);
         }

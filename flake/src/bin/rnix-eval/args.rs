@@ -21,6 +21,7 @@ pub struct Options {
     pub read_write: bool,
     pub pure: bool,
     pub restrict: bool,
+    pub allowed_uris: Vec<String>,
     pub max_call_depth: Option<usize>,
     pub experimental: Vec<String>,
     pub lints: Vec<(String, String)>,
@@ -179,6 +180,7 @@ fn apply_option(o: &mut Options, k: &str, v: &str) {
     match k {
         "pure-eval" => o.pure = v == "true",
         "restrict-eval" => o.restrict = v == "true",
+        "allowed-uris" => o.allowed_uris = v.split_whitespace().map(String::from).collect(),
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
         "experimental-features" | "extra-experimental-features" => {
             o.experimental.extend(v.split_whitespace().map(String::from))

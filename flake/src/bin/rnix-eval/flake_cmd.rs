@@ -43,6 +43,8 @@ pub struct FlakeOpts {
     pub overrides: Vec<(String, String)>,
     pub updates: Vec<String>,
     pub lock: LockFlags,
+    /// `--flake-registry FILE`.
+    pub global_registry: Option<String>,
 }
 
 /// Flags that take one value (skipped when looking for the installable).
@@ -70,6 +72,7 @@ const VALUE_FLAGS: &[&str] = &[
     "--add-root",
     "--system",
     "--override-flake",
+    "--flake-registry",
 ];
 
 fn positionals(argv: &[String]) -> Vec<&str> {
@@ -172,6 +175,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
         overrides: vec![],
         updates: vec![],
         lock: LockFlags::default(),
+        global_registry: None,
     };
     let mut it = args.iter();
     let need = |it: &mut std::slice::Iter<String>, f: &str| {
@@ -199,9 +203,13 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
             "--extra-experimental-features" | "--experimental-features" | "--system" => {
                 need(&mut it, a)?;
             }
+            "--flake-registry" => o.global_registry = Some(need(&mut it, a)?),
             "--option" => {
-                need(&mut it, a)?;
-                need(&mut it, a)?;
+                let k = need(&mut it, a)?;
+                let v = need(&mut it, a)?;
+                if k == "flake-registry" {
+                    o.global_registry = Some(v);
+                }
             }
             "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs" | "--quiet" | "-v"
             | "--verbose" | "--commit-lock-file" => {}
@@ -245,6 +253,7 @@ fn build_evaluator(opts: &FlakeOpts) -> Eval {
         }
     };
     let eval_store: Rc<dyn Store> = if opts.dry_run { Rc::new(ReadOnlyStore::over(&root)) } else { fetch.clone() };
+    ev.ext::<nix_flake::eval::FlakeState>().global_registry = opts.global_registry.as_ref().map(PathBuf::from);
     nix_flake::eval::setup(&mut ev, eval_store, fetch);
     ev
 }

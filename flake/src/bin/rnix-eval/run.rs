@@ -109,6 +109,7 @@ fn build_evaluator(opts: &Options) -> Eval {
     let flakes = opts.experimental.iter().any(|f| f == "flakes");
     let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
     let store = open_store(opts);
+    ev.ext::<nix_flake::eval::FlakeState>().allowed_uris = opts.allowed_uris.clone();
     // Fetches and, in pure or restricted mode, file access limited to the allowed roots.
     nix_flake::eval::setup(&mut ev, store.clone(), store);
     ev
