@@ -156,3 +156,37 @@ fn get_flake_as_nix_eval() {
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
     remove_with_store(&base);
 }
+
+/// `nix eval` 2.8: `--expr` is pure unless `--impure`, `--file` is not; the positional after
+/// `--file`/`--expr` is an attribute path.
+#[test]
+fn eval_expr_is_pure_and_file_is_not() {
+    if !bin_built() {
+        return;
+    }
+    let base = scratch("eval-purity");
+    std::fs::write(base.join("f.nix"), "{ t = builtins ? currentTime; a.b = 1; }\n").unwrap();
+    for (args, out) in [
+        (&["eval", "--expr", "builtins ? currentTime"][..], "false\n"),
+        (&["eval", "--impure", "--expr", "builtins ? currentTime"], "true\n"),
+        (&["eval", "-f", "./f.nix", "t"], "true\n"),
+        (&["eval", "a.b", "-f", "./f.nix"], "1\n"),
+        (&["eval", "--expr", "{ x.y = 2; }", "x.y"], "2\n"),
+    ] {
+        let o = run(&base, args);
+        assert_eq!(summary(&o), (out.to_owned(), String::new(), Some(0)), "{args:?}: {}", stderr(&o));
+        if let Some(nix) = reference_nix() {
+            let o = Command::new(&nix)
+                .args(["--extra-experimental-features", "nix-command flakes", "--store"])
+                .arg(base.join("ref-store"))
+                .args(args)
+                .current_dir(&base)
+                .env("HOME", base.join("home"))
+                .env_remove("NIX_PATH")
+                .output()
+                .expect("run nix");
+            assert_eq!(stdout(&o), out, "reference: {args:?}: {}", stderr(&o));
+        }
+    }
+    remove_with_store(&base);
+}

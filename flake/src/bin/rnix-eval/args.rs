@@ -64,6 +64,9 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
     }
     let mut expr_mode = false;
     let mut impure = false;
+    // `eval`'s installables: attribute paths with `--file`/`--expr`, else files.
+    let mut file_flag = false;
+    let mut positionals: Vec<String> = Vec::new();
     let need = |it: &mut std::iter::Peekable<std::vec::IntoIter<String>>, flag: &str| -> Result<String, String> {
         it.next().ok_or_else(|| format!("flag '{}' requires an argument", flag))
     };
@@ -84,7 +87,10 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
                     expr_mode = true;
                 }
             }
-            "--file" | "-f" => o.files.push(need(&mut it, &a)?),
+            "--file" | "-f" => {
+                o.files.push(need(&mut it, &a)?);
+                file_flag = true;
+            }
             "-A" | "--attr" => o.attr_paths.push(need(&mut it, &a)?),
             "--arg" => {
                 let n = need(&mut it, &a)?;
@@ -153,11 +159,18 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
             _ => {
                 if expr_mode {
                     o.exprs.push(a);
+                } else if o.command == Command::Eval {
+                    positionals.push(a);
                 } else {
                     o.files.push(a);
                 }
             }
         }
+    }
+    if file_flag || !o.exprs.is_empty() {
+        o.attr_paths.extend(positionals);
+    } else {
+        o.files.extend(positionals);
     }
     if o.command == Command::Eval {
         // `nix eval`: flakes are on (as for the flake commands), and `--expr` is evaluated
