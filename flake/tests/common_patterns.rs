@@ -10,7 +10,8 @@
 //!
 //! Compared with 2.8 when `nix` is installed: the lock file `flake lock` writes (byte for
 //! byte), `eval --raw` of drv paths, `flake show --json`, `flake check --no-build` (exit code
-//! and warnings; 2.8 orders its warnings by symbol address, so as a set). Without it, the
+//! and warnings; 2.8 orders its warnings by symbol address, so as a set; and the error of a
+//! host with an undefined option). Without it, the
 //! values recorded from 2.8 that do not depend on where the test runs are checked.
 
 mod common;
@@ -324,6 +325,26 @@ fn common_flake_patterns_as_the_reference() {
     if let Some(theirs) = r.theirs(&app, &["flake", "check", "--no-build"]) {
         must(&theirs, "nix flake check");
         assert_eq!(warnings(&check), warnings(&theirs), "flake check warnings differ");
+    }
+
+    // A host with an undefined option: `flake check` fails with the module system's message.
+    let broken = root.join("app-broken");
+    let cp = Command::new("cp").arg("-r").arg(&app).arg(&broken).status().unwrap();
+    assert!(cp.success());
+    let text = std::fs::read_to_string(broken.join("flake.nix")).unwrap().replace(
+        "      nixosModules.base = import ./modules/base.nix;",
+        "      nixosModules.base = import ./modules/base.nix;\n      nixosConfigurations.bad = nixpkgs.lib.nixosSystem {\n        system = \"x86_64-linux\";\n        modules = [ { boot.isContainer = true; services.nonexistentService.enable = true; } ];\n      };",
+    );
+    std::fs::write(broken.join("flake.nix"), text).unwrap();
+    let first_error = |o: &Output| stderr(o).lines().find(|l| l.starts_with("error:")).unwrap_or("").to_owned();
+    let check = r.ours(&broken, &["flake", "check", "--no-build"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let message =
+        "error: The option `services.nonexistentService' defined in `<unknown-file>' does not exist.".to_owned();
+    assert_eq!(first_error(&check), message);
+    if let Some(theirs) = r.theirs(&broken, &["flake", "check", "--no-build"]) {
+        assert_eq!(theirs.status.code(), Some(1), "{}", stderr(&theirs));
+        assert_eq!(first_error(&theirs), message);
     }
     remove_with_store(&root);
 }
