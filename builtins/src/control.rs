@@ -20,13 +20,14 @@ pub const BUILTINS: &[BuiltinDef] = &[
 
 fn throw(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("throw", args, pos);
-    let msg = a.coerce(ev, 0, CoerceOpts::TO_STRING)?;
+    // An interpolation's coercion, as the reference's: `throw 1` is a type error, not a throw.
+    let msg = a.coerce(ev, 0, CoerceOpts::INTERP)?;
     Err(EvalError::at(ErrorKind::Throw, pos, msg.to_str_lossy().into_owned()))
 }
 
 fn abort(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("abort", args, pos);
-    let msg = a.coerce(ev, 0, CoerceOpts::TO_STRING)?;
+    let msg = a.coerce(ev, 0, CoerceOpts::INTERP)?;
     Err(EvalError::at(
         ErrorKind::Abort,
         pos,

@@ -198,9 +198,11 @@ fn find_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             return Ok(Value::Path(NixString::from(candidate)));
         }
     }
+    // Both are the reference's ThrownError, which tryEval catches (nixpkgs probes
+    // `<nixpkgs-overlays>` that way, also in pure mode).
     if ev.settings.pure {
         return Err(EvalError::at(
-            ErrorKind::Restricted,
+            ErrorKind::Throw,
             pos,
             format!("cannot look up '<{}>' in pure evaluation mode (use '--impure' to override)", wanted),
         ));

@@ -244,6 +244,10 @@ fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let v = args[0].clone();
     let p = ev.coerce_to_path_with_context(&v, pos).trace(pos, || crate::arg_ctx("storePath", 0))?;
     let text = p.to_str_lossy();
+    // 2.8's checkSourcePath: restricted mode refuses store paths the evaluation did not make.
+    if let Err(msg) = ev.io.check_access(std::path::Path::new(text.as_ref())) {
+        return Err(EvalError::at(ErrorKind::Restricted, pos, msg));
+    }
     let Ok((sp, _)) = StorePath::parse_prefix(&text) else {
         return Err(EvalError::at(ErrorKind::Other, pos, format!("path '{}' is not in the Nix store", text)));
     };

@@ -39,8 +39,15 @@ pub fn real_path(sources: &SourceMap, store: &dyn Store, path: &Path) -> PathBuf
             None => (rest, ""),
         };
         let top = format!("/nix/store/{}", base);
-        if let Some(src) = sources.borrow().get(&top) {
-            return PathBuf::from(format!("{}{}", src.display(), sub));
+        let src = sources.borrow().get(&top).cloned();
+        if let Some(src) = src {
+            let mapped = PathBuf::from(format!("{}{}", src.display(), sub));
+            // A source that is itself in the store (`"${./file}"` in a flake) is where that
+            // store path lives (a `--store DIR` keeps it elsewhere).
+            if src.starts_with("/nix/store/") && !src.starts_with(&top) {
+                return real_path(sources, store, &mapped);
+            }
+            return mapped;
         }
         if let Some(real) = store.real_path(s) {
             if real.exists() || std::fs::symlink_metadata(&real).is_ok() {

@@ -1,15 +1,17 @@
 //! Evaluation errors.
 //!
 //! One error type with a typed kind, a message, the position it was raised at and a trace of
-//! what was being evaluated, innermost first, accumulated while the error unwinds. Only `throw`
-//! and failed assertions are catchable by `tryEval` ([`ErrorKind::is_catchable`]).
+//! what was being evaluated, innermost first, accumulated while the error unwinds. As in the
+//! reference, where `tryEval` catches `AssertionError` and its subclass `ThrownError`, only
+//! `throw`, failed assertions and failed search-path lookups are catchable
+//! ([`ErrorKind::is_catchable`]); everything else, restrictions included, ends the evaluation.
 
 use crate::source::Pos;
 use std::fmt::Write;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// `throw "..."`.
+    /// `throw "..."`, and `<x>` / `findFile` finding nothing (also in pure mode).
     Throw,
     /// A failed `assert`.
     Assert,

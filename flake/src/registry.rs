@@ -129,8 +129,9 @@ pub struct Registries {
 
 impl Registries {
     /// The standard set: `flag` (from `--override-flake`), then the user, system and global
-    /// registries found from the environment. Returns warnings for unreadable files.
-    pub fn load(flag: Registry) -> (Registries, Vec<String>) {
+    /// registries found from the environment; `global` (the `flake-registry` setting) names
+    /// the global one's file. Returns warnings for unreadable files.
+    pub fn load(flag: Registry, global: Option<&Path>) -> (Registries, Vec<String>) {
         let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let config = env("XDG_CONFIG_HOME").or_else(|| env("HOME").map(|h| h.join(".config")));
         let conf_dir = env("NIX_CONF_DIR").unwrap_or_else(|| PathBuf::from("/etc/nix"));
@@ -146,7 +147,7 @@ impl Registries {
             warnings.extend(w);
             list.push(r);
         }
-        match env("RNIX_FLAKE_REGISTRY") {
+        match global.map(Path::to_path_buf).or_else(|| env("RNIX_FLAKE_REGISTRY")) {
             Some(p) => {
                 let (r, w) = Registry::read(&p);
                 warnings.extend(w);

@@ -33,6 +33,9 @@ use std::rc::Rc;
 pub struct Settings {
     /// Pure evaluation: no environment, no search path, no files outside allowed roots.
     pub pure: bool,
+    /// Restricted evaluation (`--restrict-eval`): no environment, files only below the search
+    /// path and the store paths the evaluation made.
+    pub restrict: bool,
     /// `-I` entries and `NIX_PATH`, in order: `prefix=path` or `path`.
     pub nix_path: Vec<String>,
     pub max_call_depth: usize,
@@ -51,6 +54,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             pure: false,
+            restrict: false,
             nix_path: Vec::new(),
             max_call_depth: 10_000,
             show_trace: false,

@@ -44,6 +44,31 @@ fn string_no_ctx(ev: &mut Eval, v: &Value, pos: Pos) -> Result<String> {
     Ok(s.to_str_lossy().into_owned())
 }
 
+/// 2.8's `checkURI`: in restricted mode a fetch must name an `allowed-uris` prefix (or
+/// something below one), or a path (plain or `file://`) restricted mode may read.
+fn check_uri(ev: &mut Eval, uri: &str, pos: Pos) -> Result<()> {
+    if !ev.settings.restrict {
+        return Ok(());
+    }
+    let allowed = ev.ext::<FlakeState>().allowed_uris.iter().any(|prefix| {
+        uri == prefix
+            || (uri.len() > prefix.len()
+                && !prefix.is_empty()
+                && uri.starts_with(prefix.as_str())
+                && (prefix.ends_with('/') || uri.as_bytes()[prefix.len()] == b'/'))
+    });
+    if allowed {
+        return Ok(());
+    }
+    if let Some(path) = uri.strip_prefix("file://").or(uri.starts_with('/').then_some(uri)) {
+        return ev
+            .io
+            .check_access(std::path::Path::new(path))
+            .map_err(|msg| EvalError::at(ErrorKind::Restricted, pos, msg));
+    }
+    Err(EvalError::at(ErrorKind::Restricted, pos, format!("access to URI '{uri}' is forbidden in restricted mode")))
+}
+
 /// `fixURI`: a bare path becomes `file://<abs>`.
 fn fix_uri(s: &str) -> String {
     if s.contains("://") {
@@ -78,6 +103,7 @@ fn fetch_tree_impl(
             };
             attrs.insert("type".into(), ty.as_str().into());
             if let Some(Attr::Str(u)) = attrs.get("url").cloned() {
+                check_uri(ev, &u, pos)?;
                 attrs.insert("url".into(), fix_uri(&u).into());
             }
             if forced_type.is_none() && attrs.contains_key("name") {
@@ -87,6 +113,7 @@ fn fetch_tree_impl(
         }
         _ => {
             let url = ev.coerce_to_string(&v, pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned();
+            check_uri(ev, &url, pos)?;
             if forced_type == Some("git") {
                 let mut a = Attrs::new();
                 a.insert("type".into(), "git".into());
@@ -163,6 +190,7 @@ fn fetch_args(
     let Some(url) = url else {
         return Err(err(pos, "'url' argument required".into()));
     };
+    check_uri(ev, &url, pos)?;
     let name_passed = name != default_name;
     if name.is_empty() {
         name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();

@@ -6,8 +6,8 @@
 //! sources stay readable), the registries, a per-process cache of fetched inputs (locking
 //! and `call-flake.nix`'s `fetchTree` fetch the same inputs) and the roots pure mode allows.
 //! [`install`] adds the builtins (`getFlake`, `fetchTree`, `fetchGit`, `fetchTarball`,
-//! `fetchurl`); [`setup`] connects a built evaluator to a store and turns on pure-mode
-//! file access. Warnings are printed to stderr here, as the reference prints them.
+//! `fetchurl`); [`setup`] connects a built evaluator to its stores and turns on pure- or
+//! restricted-mode file access. Warnings are printed to stderr here, as the reference prints them.
 
 mod builtins;
 mod call;
@@ -31,7 +31,7 @@ use crate::registry::{Registries, Registry};
 pub use call::call_flake;
 pub use flake_file::{get_flake, Flake, FlakeInput};
 pub use lock::{lock_flake, LockFlags, LockedFlake};
-pub use pure_io::{AllowedRoots, PureIo};
+pub use pure_io::{AllowedRoots, PureIo, RecordingStore, Restriction};
 pub use values::{pos_string, source_info_value};
 
 /// Per-evaluator flake state.
@@ -44,9 +44,13 @@ pub struct FlakeState {
     registries: Option<Registries>,
     /// `--override-flake` entries.
     pub flag_registry: Registry,
+    /// `--flake-registry FILE`: the global registry.
+    pub global_registry: Option<PathBuf>,
     cache: Vec<(Input, Fetched)>,
     /// The roots pure evaluation may read (shared with [`PureIo`]).
     pub allowed: AllowedRoots,
+    /// `allowed-uris`: the URI prefixes restricted mode may fetch.
+    pub allowed_uris: Vec<String>,
 }
 
 /// Adds the fetch builtins (and, with `flakes`, `getFlake`) to an evaluator under
@@ -60,15 +64,36 @@ pub fn install(b: EvalBuilder, flakes: bool) -> EvalBuilder {
     }
 }
 
-/// Connects a built evaluator: `fetch_store` receives fetched trees; in pure mode, file
-/// access is restricted to the allowed roots. Call after `nix_builtins::store::set_store`.
-pub fn setup(ev: &mut Eval, fetch_store: Rc<dyn Store>) {
+/// Connects a built evaluator to its stores: `eval_store` receives what the evaluation
+/// writes (`toFile`, sources, `.drv`s), `fetch_store` fetched trees. In pure and restricted
+/// mode, file access is then limited to the allowed roots: fetched trees, the paths the
+/// evaluation adds to `eval_store` and, in restricted mode, the search path.
+pub fn setup(ev: &mut Eval, eval_store: Rc<dyn Store>, fetch_store: Rc<dyn Store>) {
     let allowed = ev.ext::<FlakeState>().allowed.clone();
+    let recording: Rc<dyn Store> = Rc::new(RecordingStore::new(eval_store, allowed.clone()));
+    nix_builtins::store::set_store(ev, recording);
     ev.ext::<FlakeState>().store = Some(fetch_store.clone());
-    if ev.settings.pure {
-        let inner = std::mem::replace(&mut ev.io, Box::new(nix_eval::io::StdIo));
-        ev.io = Box::new(PureIo::new(inner, allowed, fetch_store));
-    }
+    let restriction = if ev.settings.pure {
+        Restriction::Pure
+    } else if ev.settings.restrict {
+        for entry in &ev.settings.nix_path {
+            let path = entry.split_once('=').map_or(entry.as_str(), |(_, p)| p);
+            if !path.contains("://") {
+                let abs = if path.starts_with('/') {
+                    path.to_owned()
+                } else {
+                    format!("{}/{path}", std::env::current_dir().unwrap_or_default().display())
+                };
+                let abs = nix_eval::lower::canon_path(&abs);
+                allowed.allow(&abs, PathBuf::from(&abs));
+            }
+        }
+        Restriction::Restricted
+    } else {
+        return;
+    };
+    let inner = std::mem::replace(&mut ev.io, Box::new(nix_eval::io::StdIo));
+    ev.io = Box::new(PureIo::new(inner, allowed, fetch_store, restriction));
 }
 
 /// Prints a warning as the reference does.
@@ -92,7 +117,7 @@ pub(crate) fn fetch_store(ev: &mut Eval) -> Rc<dyn Store> {
 pub(crate) fn registries(ev: &mut Eval) -> Registries {
     let st = ev.ext::<FlakeState>();
     if st.registries.is_none() {
-        let (r, warnings) = Registries::load(st.flag_registry.clone());
+        let (r, warnings) = Registries::load(st.flag_registry.clone(), st.global_registry.as_deref());
         for w in warnings {
             warn(&w);
         }

@@ -1,37 +1,76 @@
-//! Pure evaluation's file access: only the fetched trees (and the store) may be read.
+//! Pure and restricted evaluation's file access: only the allowed roots may be read.
 //!
 //! 2.8's `checkSourcePath`: a path is first canonicalised without following symlinks and
 //! must lie in an allowed root (so `root/../..` cannot escape); then symlinks are resolved
 //! and the result must still lie in a root (so a symlink inside a flake cannot point out).
-//! Roots are logical store paths (`/nix/store/…-source`) with the directory that really
-//! holds them (a `--store DIR` keeps them elsewhere); symlinks are resolved there. Paths in
-//! the logical store that are not roots (files the evaluation itself wrote: `toFile`, copied
-//! sources, `.drv`s) are allowed, provided their real location does not leave the store.
-//! The reference's corepkgs (`/__corepkgs__/…`) are always allowed.
+//! Roots are the fetched trees (flake inputs, `fetchTree`: logical store paths
+//! `/nix/store/…-source` with the directory that really holds them, since a `--store DIR`
+//! keeps them elsewhere; symlinks are resolved there), in restricted mode the search path's
+//! directories, and the store paths the evaluation itself made (`toFile`, copied sources,
+//! `.drv`s: [`RecordingStore`] notes them), provided their real location does not leave the
+//! store. Any other store path is refused, as the reference refuses it. The reference's
+//! corepkgs (`/__corepkgs__/…`) are always allowed.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use nix_eval::io::{EvalIo, FileType};
-use nix_store_core::Store;
+use nix_store_core::nar::PathFilter;
+use nix_store_core::{FileIngestionMethod, Hash, Store, StoreError};
 
-/// The allowed roots: (logical path, where it really is).
+#[derive(Default)]
+struct Roots {
+    /// (logical path, where it really is).
+    trees: Vec<(String, PathBuf)>,
+    /// Store paths the evaluation made.
+    made: BTreeSet<String>,
+}
+
+/// The allowed roots, shared by the fetchers, the store and [`PureIo`].
 #[derive(Clone, Default)]
-pub struct AllowedRoots(Rc<RefCell<Vec<(String, PathBuf)>>>);
+pub struct AllowedRoots(Rc<RefCell<Roots>>);
 
 impl AllowedRoots {
     /// Allows reading `logical` (and everything below it), which lives at `real`.
     pub fn allow(&self, logical: &str, real: PathBuf) {
         let mut v = self.0.borrow_mut();
-        if !v.iter().any(|(l, _)| l == logical) {
-            v.push((logical.to_owned(), real));
+        if !v.trees.iter().any(|(l, _)| l == logical) {
+            v.trees.push((logical.to_owned(), real));
         }
     }
 
+    /// Allows reading the store path `path`, which the evaluation made.
+    pub fn allow_made(&self, path: &str) {
+        self.0.borrow_mut().made.insert(path.to_owned());
+    }
+
     fn find(&self, path: &str) -> Option<(String, PathBuf)> {
-        self.0.borrow().iter().find(|(l, _)| is_dir_or_in_dir(path, l)).cloned()
+        self.0.borrow().trees.iter().find(|(l, _)| is_dir_or_in_dir(path, l)).cloned()
+    }
+
+    fn is_made(&self, store_path: &str) -> bool {
+        self.0.borrow().made.contains(store_path)
+    }
+}
+
+/// Which restriction is in force; it words the refusals.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Restriction {
+    /// `--pure-eval`, flakes without `--impure`.
+    Pure,
+    /// `--restrict-eval`.
+    Restricted,
+}
+
+impl Restriction {
+    fn wording(self) -> &'static str {
+        match self {
+            Restriction::Pure => "in pure eval mode (use '--impure' to override)",
+            Restriction::Restricted => "in restricted mode",
+        }
     }
 }
 
@@ -40,17 +79,27 @@ pub struct PureIo {
     inner: Box<dyn EvalIo>,
     allowed: AllowedRoots,
     store: Rc<dyn Store>,
+    restriction: Restriction,
 }
 
 impl PureIo {
     /// Wraps `inner` (which does the actual reading).
-    pub fn new(inner: Box<dyn EvalIo>, allowed: AllowedRoots, store: Rc<dyn Store>) -> PureIo {
-        PureIo { inner, allowed, store }
+    pub fn new(
+        inner: Box<dyn EvalIo>,
+        allowed: AllowedRoots,
+        store: Rc<dyn Store>,
+        restriction: Restriction,
+    ) -> PureIo {
+        PureIo { inner, allowed, store, restriction }
+    }
+
+    fn forbidden(&self, p: &str) -> String {
+        format!("access to absolute path '{p}' is forbidden {}", self.restriction.wording())
     }
 
     fn check(&self, path: &Path) -> Result<(), String> {
         let Some(p) = path.to_str() else {
-            return Err(forbidden("absolute", &path.to_string_lossy()));
+            return Err(self.forbidden(&path.to_string_lossy()));
         };
         let abs = nix_eval::lower::canon_path(p);
         if abs.starts_with("/__corepkgs__/") {
@@ -61,12 +110,15 @@ impl PureIo {
             Some(r) => r,
             None if abs.starts_with(&store_dir) => {
                 let top: String = abs.splitn(5, '/').take(4).collect::<Vec<_>>().join("/");
+                if !self.allowed.is_made(&top) {
+                    return Err(self.forbidden(&abs));
+                }
                 match self.store.real_path(&top) {
                     Some(real) => (top, real),
                     None => return Ok(()),
                 }
             }
-            None => return Err(forbidden("absolute", &abs)),
+            None => return Err(self.forbidden(&abs)),
         };
         let rest = &abs[root_logical.len()..];
         let real = PathBuf::from(format!("{}{}", root_real.display(), rest));
@@ -85,10 +137,6 @@ impl PureIo {
         // 2.8 words the second check this way even in pure mode.
         Err(format!("access to canonical path '{s}' is forbidden in restricted mode"))
     }
-}
-
-fn forbidden(kind: &str, p: &str) -> String {
-    format!("access to {kind} path '{p}' is forbidden in pure eval mode (use '--impure' to override)")
 }
 
 fn is_dir_or_in_dir(path: &str, dir: &str) -> bool {
@@ -130,5 +178,63 @@ impl EvalIo for PureIo {
     fn check_access(&self, path: &Path) -> Result<(), String> {
         self.check(path)?;
         self.inner.check_access(path)
+    }
+}
+
+/// A store that notes every path added through it as made by the evaluation (readable in
+/// pure and restricted mode).
+pub struct RecordingStore {
+    inner: Rc<dyn Store>,
+    allowed: AllowedRoots,
+}
+
+impl RecordingStore {
+    pub fn new(inner: Rc<dyn Store>, allowed: AllowedRoots) -> RecordingStore {
+        RecordingStore { inner, allowed }
+    }
+
+    fn note<T>(&self, r: Result<(String, T), StoreError>) -> Result<(String, T), StoreError> {
+        if let Ok((p, _)) = &r {
+            self.allowed.allow_made(p);
+        }
+        r
+    }
+}
+
+impl Store for RecordingStore {
+    fn store_dir(&self) -> &str {
+        self.inner.store_dir()
+    }
+    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
+        let p = self.inner.add_text(name, contents, references)?;
+        self.allowed.allow_made(&p);
+        Ok(p)
+    }
+    fn add_path(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        self.note(self.inner.add_path(name, src, method, filter))
+    }
+    fn add_path_deferred(
+        &self,
+        name: &str,
+        src: &Path,
+        method: FileIngestionMethod,
+        filter: &mut PathFilter<'_>,
+    ) -> Result<(String, Hash), StoreError> {
+        self.note(self.inner.add_path_deferred(name, src, method, filter))
+    }
+    fn exists(&self, path: &str) -> bool {
+        self.inner.exists(path)
+    }
+    fn real_path(&self, path: &str) -> Option<PathBuf> {
+        self.inner.real_path(path)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
     }
 }

@@ -36,7 +36,11 @@ pub fn source_info_value(si: &SourceInfo) -> Value {
 /// `file:line:col` as the reference prints positions in flake errors.
 pub fn pos_string(pos: Pos) -> String {
     match pos.resolve() {
-        Some(l) => format!("{}:{}:{}", l.file.name(), l.line, l.column),
+        // 2.8 names expressions given as text (`--expr`, stdin) "(string)" here.
+        Some(l) => match &l.file.origin {
+            nix_eval::source::Origin::File(p) => format!("{}:{}:{}", p, l.line, l.column),
+            _ => format!("(string):{}:{}", l.line, l.column),
+        },
         None => "«none»:0".to_owned(),
     }
 }

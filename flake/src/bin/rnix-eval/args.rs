@@ -20,6 +20,8 @@ pub struct Options {
     pub readonly: bool,
     pub read_write: bool,
     pub pure: bool,
+    pub restrict: bool,
+    pub allowed_uris: Vec<String>,
     pub max_call_depth: Option<usize>,
     pub experimental: Vec<String>,
     pub lints: Vec<(String, String)>,
@@ -64,6 +66,10 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
         _ => {}
     }
     let mut expr_mode = false;
+    let mut impure = false;
+    // `eval`'s installables: attribute paths with `--file`/`--expr`, else files.
+    let mut file_flag = false;
+    let mut positionals: Vec<String> = Vec::new();
     let need = |it: &mut std::iter::Peekable<std::vec::IntoIter<String>>, flag: &str| -> Result<String, String> {
         it.next().ok_or_else(|| format!("flag '{}' requires an argument", flag))
     };
@@ -84,7 +90,10 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
                     expr_mode = true;
                 }
             }
-            "--file" | "-f" => o.files.push(need(&mut it, &a)?),
+            "--file" | "-f" => {
+                o.files.push(need(&mut it, &a)?);
+                file_flag = true;
+            }
             "-A" | "--attr" => o.attr_paths.push(need(&mut it, &a)?),
             "--arg" => {
                 let n = need(&mut it, &a)?;
@@ -106,8 +115,17 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
                 o.read_write = true;
             }
             "--dry-run" => o.dry_run = true,
-            "--impure" => o.pure = false,
+            "--impure" => {
+                o.pure = false;
+                impure = true;
+            }
             "--pure-eval" => o.pure = true,
+            "--no-pure-eval" => {
+                o.pure = false;
+                impure = true;
+            }
+            "--restrict-eval" => o.restrict = true,
+            "--no-restrict-eval" => o.restrict = false,
             "--store" => o.store = Some(need(&mut it, &a)?),
             "--max-call-depth" => {
                 let n = need(&mut it, &a)?;
@@ -145,10 +163,27 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
             _ => {
                 if expr_mode {
                     o.exprs.push(a);
+                } else if o.command == Command::Eval {
+                    positionals.push(a);
                 } else {
                     o.files.push(a);
                 }
             }
+        }
+    }
+    if file_flag || !o.exprs.is_empty() {
+        o.attr_paths.extend(positionals);
+    } else {
+        o.files.extend(positionals);
+    }
+    if o.command == Command::Eval {
+        // `nix eval`: flakes are on (as for the flake commands), and `--expr` is evaluated
+        // purely unless `--impure`, while `--file` is not (2.8).
+        if !o.experimental.iter().any(|f| f == "flakes") {
+            o.experimental.push("flakes".into());
+        }
+        if o.files.is_empty() && !impure {
+            o.pure = true;
         }
     }
     Ok(o)
@@ -161,6 +196,8 @@ fn is_known_setting(k: &str) -> bool {
 fn apply_option(o: &mut Options, k: &str, v: &str) {
     match k {
         "pure-eval" => o.pure = v == "true",
+        "restrict-eval" => o.restrict = v == "true",
+        "allowed-uris" => o.allowed_uris = v.split_whitespace().map(String::from).collect(),
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
         "store" => o.store = Some(v.to_owned()),
         "experimental-features" | "extra-experimental-features" => {

@@ -41,6 +41,8 @@ pub struct FlakeOpts {
     pub overrides: Vec<(String, String)>,
     pub updates: Vec<String>,
     pub lock: LockFlags,
+    /// `--flake-registry FILE`.
+    pub global_registry: Option<String>,
 }
 
 /// Flags that take one value (skipped when looking for the installable).
@@ -68,6 +70,7 @@ const VALUE_FLAGS: &[&str] = &[
     "--add-root",
     "--system",
     "--override-flake",
+    "--flake-registry",
 ];
 
 fn positionals(argv: &[String]) -> Vec<&str> {
@@ -176,6 +179,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
         overrides: vec![],
         updates: vec![],
         lock: LockFlags::default(),
+        global_registry: None,
     };
     let mut it = args.iter();
     let need = |it: &mut std::slice::Iter<String>, f: &str| {
@@ -203,11 +207,14 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
             "--extra-experimental-features" | "--experimental-features" | "--system" => {
                 need(&mut it, a)?;
             }
+            "--flake-registry" => o.global_registry = Some(need(&mut it, a)?),
             "--option" => {
                 let k = need(&mut it, a)?;
                 let v = need(&mut it, a)?;
                 if k == "store" {
                     o.store = Some(v);
+                } else if k == "flake-registry" {
+                    o.global_registry = Some(v);
                 }
             }
             "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs" | "--quiet" | "-v"
@@ -240,8 +247,8 @@ fn build_evaluator(opts: &FlakeOpts) -> std::result::Result<Eval, String> {
     let fetch = crate::run::open_store_url(opts.store.as_deref(), false)?.store;
     let eval_store =
         if opts.dry_run { crate::run::open_store_url(opts.store.as_deref(), true)?.store } else { fetch.clone() };
-    nix_builtins::store::set_store(&mut ev, eval_store);
-    nix_flake::eval::setup(&mut ev, fetch);
+    ev.ext::<nix_flake::eval::FlakeState>().global_registry = opts.global_registry.as_ref().map(PathBuf::from);
+    nix_flake::eval::setup(&mut ev, eval_store, fetch);
     Ok(ev)
 }
 

@@ -103,7 +103,9 @@ fn nix_path(opts: &Options) -> Vec<String> {
 fn build_evaluator(opts: &Options, store: Rc<dyn Store>) -> Eval {
     let mut settings = Settings::default();
     settings.pure = opts.pure;
-    settings.nix_path = nix_path(opts);
+    settings.restrict = opts.restrict;
+    // Pure evaluation has no search path (2.8's EvalState ignores it).
+    settings.nix_path = if opts.pure { Vec::new() } else { nix_path(opts) };
     settings.show_trace = opts.show_trace;
     if let Some(d) = opts.max_call_depth {
         settings.max_call_depth = d;
@@ -113,9 +115,9 @@ fn build_evaluator(opts: &Options, store: Rc<dyn Store>) -> Eval {
     settings.trace_function_calls = opts.trace_function_calls;
     let flakes = opts.experimental.iter().any(|f| f == "flakes");
     let mut ev = nix_flake::eval::install(nix_builtins::install(EvalBuilder::new(settings)), flakes).build();
-    nix_builtins::store::set_store(&mut ev, store.clone());
-    // Fetches and, in pure mode, file access restricted to fetched trees.
-    nix_flake::eval::setup(&mut ev, store);
+    ev.ext::<nix_flake::eval::FlakeState>().allowed_uris = opts.allowed_uris.clone();
+    // Fetches and, in pure or restricted mode, file access limited to the allowed roots.
+    nix_flake::eval::setup(&mut ev, store.clone(), store);
     ev
 }
 
@@ -159,11 +161,13 @@ pub fn open_store_url(spec: Option<&str>, read_only: bool) -> std::result::Resul
         ResolvedStore::Daemon { .. } if read_only => {
             Ok(OpenedStore { store: Rc::new(ReadOnlyStore::over("/")), layout: None })
         }
-        ResolvedStore::Daemon { socket } => Err(format!(
-            "the daemon store ('{}', socket '{}') is not supported yet; use '--store local' or '--store DIR'",
-            StoreUrl::Daemon { socket: socket.clone() },
-            StoreUrl::socket_path(socket.as_deref()).display()
-        )),
+        ResolvedStore::Daemon { socket } => {
+            let path = StoreUrl::socket_path(socket.as_deref());
+            match nix_store_core::daemon::DaemonStore::connect(&path) {
+                Ok(store) => Ok(OpenedStore { store: Rc::new(store), layout: None }),
+                Err(e) => Err(format!("cannot open the daemon store at '{}': {e}", path.display())),
+            }
+        }
     }
 }
 

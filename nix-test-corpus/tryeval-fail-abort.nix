@@ -1,0 +1,2 @@
+# abort ends the evaluation even under tryEval.
+(builtins.tryEval (abort "stop")).success
