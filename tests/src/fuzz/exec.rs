@@ -28,6 +28,12 @@ const SIGKILL: i32 = 9;
 const RLIMIT_CORE: i32 = 4;
 const RLIMIT_AS: i32 = 9;
 
+/// Default resident memory limit of a child run. Above 1 GiB on purpose:
+/// `rnix-eval` evaluates on a thread with a 1 GiB stack, and a recursion
+/// that ends at its stack guard ("stack overflow (possible infinite
+/// recursion)", an orderly error) has touched nearly all of it.
+pub const DEFAULT_MEMORY_MIB: u64 = 1536;
+
 /// Output kept per stream; the rest is drained.
 const OUTPUT_CAP: usize = 1 << 20;
 

@@ -26,6 +26,7 @@
 
 pub mod exec;
 pub mod grammar;
+pub mod known;
 pub mod minimize;
 pub mod mutate;
 pub mod rng;
@@ -57,6 +58,8 @@ pub struct Config {
     /// Where minimised findings go (created if missing).
     pub out: Option<PathBuf>,
     pub minimize: bool,
+    /// Known findings ([`known`]): reported, but not minimised.
+    pub known: Vec<known::Known>,
     /// Print progress to stderr every this often.
     pub progress: Option<Duration>,
 }
@@ -554,7 +557,11 @@ fn record(shared: &Shared, work: &Workdir, case: &Case, mode: Mode, sig: String,
     }
     eprintln!("fuzz: case {} ({}): NEW {sig}: {}", case.index, case.origin, r.describe());
     let cfg = shared.cfg;
-    let minimized = if cfg.minimize {
+    let is_known = {
+        let f = shared.findings.lock().unwrap_or_else(|e| e.into_inner());
+        f.iter().any(|k| k.first_case == case.index && cfg.known.iter().any(|kn| kn.matches(k)))
+    };
+    let minimized = if cfg.minimize && !is_known {
         let slow = matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit);
         let (tries, secs) = if slow { (12, 150) } else { (600, 180) };
         minimize::minimize(&case.input, tries, Instant::now() + Duration::from_secs(secs), |candidate| {
