@@ -20,7 +20,7 @@ const USAGE: &str = "usage: fuzz [--seed N] [--seconds N] [--cases N] [-j N] [--
   -j N            parallel children (default 1)
   --out DIR       write each distinct finding (minimised input, original, description) here
   --bin PATH      the rnix-eval binary (default: as the tests find it)
-  --timeout SECS  per child run (default 10)
+  --timeout SECS  CPU time per child run (default 10; wall-clock time at most 4x)
   --memory-mib N  resident memory limit per child run (default 1536: the evaluator's stack alone may take 1 GiB)
   --no-minimize   report findings as found, without shrinking them
   --no-reference  do not ask nix-instantiate whether it times out too

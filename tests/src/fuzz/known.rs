@@ -64,7 +64,7 @@ mod tests {
     fn finding(sig: &str, input: &str) -> Finding {
         Finding {
             signature: sig.into(),
-            mode: Mode::Eval { json: false, xml: true, pure: false },
+            mode: Mode::Eval { json: false, xml: true, pure: false, rnix: false },
             first_case: 0,
             origin: "generated".into(),
             count: 1,
