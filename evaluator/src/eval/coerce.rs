@@ -54,6 +54,8 @@ impl Eval {
     }
 
     pub(crate) fn coerce_into(&mut self, out: &mut StringBuilder, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<()> {
+        // Recursion through `outPath` and list elements calls nothing that checks the stack.
+        self.check_stack()?;
         let v = self.force(v)?;
         match &v {
             Value::String(s) => out.push(s),

@@ -3,7 +3,8 @@
 //!     cargo run --release -p rnix-tests --bin fuzz -- --seed 1 --seconds 3600 -j 2 --out fuzz-out
 //!
 //! See `rnix_tests::fuzz` for what a case is and what counts as a finding.
-//! Exit status: 0 without findings, 1 with findings, 2 on bad usage.
+//! Exit status: 0 without new findings (those not in
+//! `tests/fuzz-known-findings.txt`), 1 with, 2 on bad usage.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,8 +20,8 @@ const USAGE: &str = "usage: fuzz [--seed N] [--seconds N] [--cases N] [-j N] [--
   -j N            parallel children (default 1)
   --out DIR       write each distinct finding (minimised input, original, description) here
   --bin PATH      the rnix-eval binary (default: as the tests find it)
-  --timeout SECS  per child run (default 10)
-  --memory-mib N  resident memory limit per child run (default 1024)
+  --timeout SECS  CPU time per child run (default 10; wall-clock time at most 4x)
+  --memory-mib N  resident memory limit per child run (default 1536: the evaluator's stack alone may take 1 GiB)
   --no-minimize   report findings as found, without shrinking them
   --no-reference  do not ask nix-instantiate whether it times out too
   --print-cases   print the inputs of the cases (--cases N, default 20) instead of running them";
@@ -42,7 +43,15 @@ fn main() {
             );
             let report = fuzz::run(&cfg);
             print!("{}", report.render());
-            std::process::exit(if report.findings.is_empty() { 0 } else { 1 });
+            let mut new = 0;
+            for f in &report.findings {
+                match cfg.known.iter().find(|k| k.matches(f)) {
+                    Some(k) => println!("known (tests/fuzz-known-findings.txt: {}): {}", k.input, f.signature),
+                    None => new += 1,
+                }
+            }
+            println!("{new} new finding(s)");
+            std::process::exit(if new == 0 { 0 } else { 1 });
         }
         Err(e) => {
             eprintln!("fuzz: {e}\n{USAGE}");
@@ -70,7 +79,7 @@ fn parse_args(args: Vec<String>) -> Result<Config, String> {
     let mut out = None;
     let mut bin = None;
     let mut timeout = 10u64;
-    let mut memory_mib = 1024u64;
+    let mut memory_mib = fuzz::exec::DEFAULT_MEMORY_MIB;
     let mut minimize = true;
     let mut reference = true;
     let mut it = args.into_iter();
@@ -106,6 +115,7 @@ fn parse_args(args: Vec<String>) -> Result<Config, String> {
         limits: Limits { timeout: Duration::from_secs(timeout), memory: memory_mib << 20 },
         out,
         minimize,
+        known: fuzz::known::read(&fuzz::known::file())?,
         progress: Some(Duration::from_secs(60)),
     })
 }

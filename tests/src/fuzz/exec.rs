@@ -23,10 +23,21 @@ extern "C" {
     // libc is linked by std anyway; declaring these avoids a dependency.
     fn kill(pid: i32, sig: i32) -> i32;
     fn setrlimit(resource: i32, rlim: *const [u64; 2]) -> i32;
+    fn sysconf(name: i32) -> i64;
 }
+const SC_CLK_TCK: i32 = 2;
+/// A child that uses little CPU (blocked, or starved on a loaded machine)
+/// is still stopped after this many times its CPU time limit.
+const WALL_CLOCK_FACTOR: u32 = 4;
 const SIGKILL: i32 = 9;
 const RLIMIT_CORE: i32 = 4;
 const RLIMIT_AS: i32 = 9;
+
+/// Default resident memory limit of a child run. Above 1 GiB on purpose:
+/// `rnix-eval` evaluates on a thread with a 1 GiB stack, and a recursion
+/// that ends at its stack guard ("stack overflow (possible infinite
+/// recursion)", an orderly error) has touched nearly all of it.
+pub const DEFAULT_MEMORY_MIB: u64 = 1536;
 
 /// Output kept per stream; the rest is drained.
 const OUTPUT_CAP: usize = 1 << 20;
@@ -34,6 +45,9 @@ const OUTPUT_CAP: usize = 1 << 20;
 /// Limits of one child run.
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// CPU time (user + system), so that a loaded machine does not turn
+    /// slow runs into findings; wall-clock time is capped at
+    /// `WALL_CLOCK_FACTOR` times this.
     pub timeout: Duration,
     /// Resident set size limit in bytes.
     pub memory: u64,
@@ -129,6 +143,18 @@ fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
     })
 }
 
+/// User + system CPU time of a process, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { sysconf(SC_CLK_TCK) }.max(1) as u64;
+    Some(Duration::from_millis(ticks * 1000 / hz))
+}
+
 fn rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
@@ -191,7 +217,9 @@ pub fn run_child(program: &Path, args: &[OsString], cwd: &Path, env: &[(String, 
         peak = peak.max(rss);
         let over = if rss > limits.memory {
             Some(Outcome::MemoryLimit)
-        } else if start.elapsed() > limits.timeout {
+        } else if start.elapsed() > limits.timeout * WALL_CLOCK_FACTOR
+            || (start.elapsed() > limits.timeout && cpu_time(pid).is_some_and(|t| t > limits.timeout))
+        {
             Some(Outcome::Timeout)
         } else {
             None
@@ -269,6 +297,10 @@ mod tests {
         let quick = Limits { timeout: Duration::from_millis(300), memory: 1 << 30 };
         let r = run_child(sh, &["-c".into(), "sleep 5".into()], &dir, &[], &quick);
         assert_eq!(r.outcome, Outcome::Timeout);
+        let busy = std::time::Instant::now();
+        let r = run_child(sh, &["-c".into(), "while :; do :; done".into()], &dir, &[], &quick);
+        assert_eq!(r.outcome, Outcome::Timeout);
+        assert!(busy.elapsed() < Duration::from_secs(30));
         let r = run_child(sh, &["-c".into(), "exit 1".into()], &dir, &[], &quick);
         assert_eq!(r.outcome, Outcome::Exit(1));
         let r = run_child(sh, &["-c".into(), "kill -SEGV $$".into()], &dir, &[], &quick);

@@ -672,7 +672,7 @@ impl<'a> Generator<'a> {
     /// Programs that stress recursion, cycles, nesting and size.
     pub fn hard_shape(&mut self) -> String {
         let n = [10usize, 100, 1000, 10_000, 100_000][self.rng.below(5)];
-        match self.rng.below(26) {
+        match self.rng.below(28) {
             0 => "let f = x: f x; in f 1".into(),
             1 => "let x = x; in x".into(),
             2 => "rec { a = b; b = a; }".into(),
@@ -701,6 +701,9 @@ impl<'a> Generator<'a> {
                  operator = x: if x.key < {n} then [ {{ key = x.key + 1; }} ] else [ ]; }})"
             ),
             24 => format!("{}a", "with { a = 1; }; ".repeat(n.min(10_000))),
+            // Coercions that recursed without a stack check (fuzz-fail-coerce-*).
+            25 => "let x = { outPath = x; }; in \"${x}\"".into(),
+            26 => "let x = [ x ]; in builtins.toString x".into(),
             _ => format!("let l = builtins.genList (x: x) {n}; in builtins.sort (a: b: a > b) l"),
         }
     }

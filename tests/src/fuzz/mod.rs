@@ -26,6 +26,7 @@
 
 pub mod exec;
 pub mod grammar;
+pub mod known;
 pub mod minimize;
 pub mod mutate;
 pub mod rng;
@@ -57,6 +58,8 @@ pub struct Config {
     /// Where minimised findings go (created if missing).
     pub out: Option<PathBuf>,
     pub minimize: bool,
+    /// Known findings ([`known`]): reported, but not minimised.
+    pub known: Vec<known::Known>,
     /// Print progress to stderr every this often.
     pub progress: Option<Duration>,
 }
@@ -65,7 +68,15 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Mode {
     Parse,
-    Eval { json: bool, xml: bool, pure: bool },
+    /// `rnix`: with a `--lint-*` option, which makes `rnix-eval` parse
+    /// with rnix instead of its fast parser, so that front end is fuzzed on
+    /// valid programs too (it otherwise only sees files the fast one declines).
+    Eval {
+        json: bool,
+        xml: bool,
+        pure: bool,
+        rnix: bool,
+    },
 }
 
 /// Longest input passed with `-E` (one argument may be at most 128 KiB).
@@ -96,7 +107,10 @@ impl Mode {
         let mut a: Vec<OsString> = vec!["instantiate".into()];
         match self {
             Mode::Parse => a.push("--parse".into()),
-            Mode::Eval { json, xml, pure } => {
+            Mode::Eval { json, xml, pure, rnix } => {
+                if *rnix {
+                    a.extend(["--lint-url-literals".into(), "warn".into()]);
+                }
                 a.extend(["--eval".into(), "--strict".into()]);
                 if *json {
                     a.push("--json".into());
@@ -305,7 +319,7 @@ pub fn make_case(seed: u64, index: u64, seeds: &Seeds, builtins: &[String]) -> C
         }
         _ => ("generated".to_string(), grammar::Generator::new(&mut rng, builtins).program().into_bytes()),
     };
-    let eval_mode = Mode::Eval { json: rng.one_in(6), xml: rng.one_in(8), pure: rng.one_in(4) };
+    let eval_mode = Mode::Eval { json: rng.one_in(6), xml: rng.one_in(8), pure: rng.one_in(4), rnix: rng.one_in(4) };
     Case { index, origin, input, eval_mode }
 }
 
@@ -499,12 +513,15 @@ fn run_case(shared: &Shared, work: &Workdir, case: &Case) {
 fn reference_shares(shared: &Shared, work: &Workdir, mode: &Mode, case: &Case) -> bool {
     let Some(reference) = &shared.cfg.reference else { return false };
     // nix-instantiate has no `instantiate` subcommand: use the same
-    // arguments after it.
+    // arguments after it, without the rnix-only lint option.
     let file = work.dir.join("case.nix");
     if std::fs::write(&file, &case.input).is_err() {
         return false;
     }
-    let args: Vec<OsString> = mode.args_for("case.nix", &case.input).into_iter().skip(1).collect();
+    let mut args: Vec<OsString> = mode.args_for("case.nix", &case.input).into_iter().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--lint-url-literals") {
+        args.drain(i..i + 2);
+    }
     let r = run_child(reference, &args, &work.dir, &work.env, &shared.cfg.limits);
     matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit)
 }
@@ -554,7 +571,11 @@ fn record(shared: &Shared, work: &Workdir, case: &Case, mode: Mode, sig: String,
     }
     eprintln!("fuzz: case {} ({}): NEW {sig}: {}", case.index, case.origin, r.describe());
     let cfg = shared.cfg;
-    let minimized = if cfg.minimize {
+    let is_known = {
+        let f = shared.findings.lock().unwrap_or_else(|e| e.into_inner());
+        f.iter().any(|k| k.first_case == case.index && cfg.known.iter().any(|kn| kn.matches(k)))
+    };
+    let minimized = if cfg.minimize && !is_known {
         let slow = matches!(r.outcome, Outcome::Timeout | Outcome::MemoryLimit);
         let (tries, secs) = if slow { (12, 150) } else { (600, 180) };
         minimize::minimize(&case.input, tries, Instant::now() + Duration::from_secs(secs), |candidate| {
