@@ -72,7 +72,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     if nbits > 0 {
         out.push(B64[((data << (6 - nbits)) & 0x3f) as usize] as char);
     }
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out

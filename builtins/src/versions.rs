@@ -60,9 +60,7 @@ fn components_lt(c1: &[u8], c2: &[u8]) -> bool {
     let n2 = as_int(c2);
     if let (Some(a), Some(b)) = (n1, n2) {
         a < b
-    } else if c1.is_empty() && n2.is_some() {
-        true
-    } else if c1 == b"pre" && c2 != b"pre" {
+    } else if (c1.is_empty() && n2.is_some()) || (c1 == b"pre" && c2 != b"pre") {
         true
     } else if c2 == b"pre" {
         false

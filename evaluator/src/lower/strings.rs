@@ -90,8 +90,8 @@ impl<'a> Lowerer<'a> {
         };
         let mut lit = String::with_capacity(run_len(0));
         let mut any_interp = false;
-        for i in 0..pieces.len() {
-            match &pieces[i] {
+        for (i, piece) in pieces.iter().enumerate() {
+            match piece {
                 Piece::Text(t) => lit.push_str(t),
                 Piece::Expr(e) => {
                     any_interp = true;

@@ -274,11 +274,9 @@ impl Lexer<'_> {
             (b'/', b'/') | (b'/', b'*') => {}
             (b'/', 0) => {}
             (b'/', d) if d >= 0x80 || d == 0x0b || d == 0x0c => return None,
-            (b'/', d) if !d.is_ascii_whitespace() => {
-                if c != b'/' {
-                    self.i += 1;
-                    return self.path(T::PathRel, s);
-                }
+            (b'/', d) if !d.is_ascii_whitespace() && c != b'/' => {
+                self.i += 1;
+                return self.path(T::PathRel, s);
             }
             (b'>', _) => search_path = true,
             (b':', d) if is_uri_char(d) && !underscore => uri = true,

@@ -265,9 +265,9 @@ fn fetch_url(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             return Err(err(
                 pos,
                 format!(
-                    "hash mismatch in file downloaded from '{url}':\n  specified: {}\n  got:       {}",
-                    format!("sha256:{}", h.to_nix32()),
-                    format!("sha256:{}", got.to_nix32())
+                    "hash mismatch in file downloaded from '{url}':\n  specified: sha256:{}\n  got:       sha256:{}",
+                    h.to_nix32(),
+                    got.to_nix32()
                 ),
             ));
         }

@@ -98,6 +98,9 @@ fn show_path(p: &[String]) -> String {
 }
 
 impl Locker<'_> {
+    // The reference's computeLocks takes the same eight things; a struct for them would only
+    // be unpacked again in the one recursive call.
+    #[allow(clippy::too_many_arguments)]
     fn compute(
         &mut self,
         ev: &mut Eval,
@@ -289,7 +292,7 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
         new: LockFile::new(),
     };
     let old_rc = Rc::new(old.clone());
-    let old_root = (!flags.recreate_lock_file).then(|| (old_rc, LockFile::ROOT));
+    let old_root = (!flags.recreate_lock_file).then_some((old_rc, LockFile::ROOT));
     let inputs = flake.inputs.clone();
     locker.compute(ev, &inputs, LockFile::ROOT, &[], old_root, &[], false)?;
     for (p, r) in &flags.input_overrides {

@@ -11,7 +11,7 @@ use crate::source_info::{SourceInfo, SourceValue};
 pub(crate) fn store_path_value(p: &str) -> Value {
     let mut ctx = Context::new();
     ctx.insert(p.into());
-    Value::String(NixString::with_context(p.as_bytes().to_vec(), ctx))
+    Value::String(NixString::with_context(p.as_bytes(), ctx))
 }
 
 /// `{ outPath; narHash; rev; … }` of a fetched tree.

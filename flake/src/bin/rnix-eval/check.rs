@@ -26,7 +26,7 @@ fn pos_str(pos: Pos) -> String {
 }
 
 impl Checker {
-    fn report(&mut self, e: Box<EvalError>, what: &str) {
+    fn report(&mut self, e: impl std::ops::Deref<Target = EvalError>, what: &str) {
         self.errors += 1;
         let mut text = e.render(self.show_trace);
         text.push_str(&format!("\n       … while checking {what}"));
@@ -250,14 +250,20 @@ impl Checker {
             "defaultPackage" | "devShell" => {
                 self.per_system(ev, name, v, &mut |c, ev, p, sv| c.derivation(ev, &p, &sv))
             }
-            "overlay" => Ok(self.overlay(ev, name, v)),
+            "overlay" => {
+                self.overlay(ev, name, v);
+                Ok(())
+            }
             "overlays" => {
                 for (n, x, _) in self.attrs(ev, v)? {
                     self.overlay(ev, &format!("overlays.{n}"), &x);
                 }
                 Ok(())
             }
-            "nixosModule" => Ok(self.module(ev, name, v)),
+            "nixosModule" => {
+                self.module(ev, name, v);
+                Ok(())
+            }
             "nixosModules" => {
                 for (n, x, _) in self.attrs(ev, v)? {
                     self.module(ev, &format!("nixosModules.{n}"), &x);
@@ -270,8 +276,14 @@ impl Checker {
                 }
                 Ok(())
             }
-            "hydraJobs" => Ok(self.hydra_jobs(ev, name, v)),
-            "defaultTemplate" => Ok(self.template(ev, name, v)),
+            "hydraJobs" => {
+                self.hydra_jobs(ev, name, v);
+                Ok(())
+            }
+            "defaultTemplate" => {
+                self.template(ev, name, v);
+                Ok(())
+            }
             "templates" => {
                 for (n, x, _) in self.attrs(ev, v)? {
                     self.template(ev, &format!("templates.{n}"), &x);

@@ -233,9 +233,7 @@ fn cwd() -> PathBuf {
 /// The evaluator with its stores: fetched trees go to the store of `--store` (default
 /// `auto`) even with `--dry-run`, which only keeps `.drv` files from being written.
 fn build_evaluator(opts: &FlakeOpts) -> std::result::Result<Eval, String> {
-    let mut settings = Settings::default();
-    settings.pure = !opts.impure;
-    settings.show_trace = opts.show_trace;
+    let mut settings = Settings { pure: !opts.impure, show_trace: opts.show_trace, ..Settings::default() };
     settings.experimental_features = vec!["nix-command".into(), "flakes".into()];
     if opts.impure {
         if let Ok(p) = std::env::var("NIX_PATH") {

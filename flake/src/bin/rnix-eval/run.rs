@@ -101,9 +101,7 @@ fn nix_path(opts: &Options) -> Vec<String> {
 }
 
 fn build_evaluator(opts: &Options, store: Rc<dyn Store>) -> Eval {
-    let mut settings = Settings::default();
-    settings.pure = opts.pure;
-    settings.restrict = opts.restrict;
+    let mut settings = Settings { pure: opts.pure, restrict: opts.restrict, ..Settings::default() };
     // Pure evaluation has no search path (2.8's EvalState ignores it).
     settings.nix_path = if opts.pure { Vec::new() } else { nix_path(opts) };
     settings.show_trace = opts.show_trace;
