@@ -565,7 +565,8 @@ fn read_only_evaluation_writes_nothing() {
         assert_eq!(ok(run(&rnix(), &args, tmp.path()), "read-only"), want, "{args:?}");
     }
     let expr = format!("(import {}).drvPath", f.display());
-    let out = ok(run(&rnix(), &["eval", "--store", "dummy://", "--raw", "--expr", &expr], tmp.path()), "eval");
+    let out =
+        ok(run(&rnix(), &["eval", "--impure", "--store", "dummy://", "--raw", "--expr", &expr], tmp.path()), "eval");
     assert_eq!(out, want.trim());
     assert!(!store.exists(), "a read-only evaluation created {}", store.display());
 }

@@ -114,7 +114,19 @@ impl Daemon {
             real_root: self.dir.0.join("store"),
             ..ConnectOptions::default()
         };
-        DaemonStore::connect_with(&self.socket, opts).expect("connecting to the test daemon")
+        // A fresh daemon store is created by the first worker process; a worker started at the
+        // same time (the listening probe above made one) may find it half-made and hang up.
+        let mut tries = 0;
+        loop {
+            match DaemonStore::connect_with(&self.socket, opts.clone()) {
+                Ok(store) => return store,
+                Err(e) if tries < 20 && e.to_string().contains("closed the connection while connecting") => {
+                    tries += 1;
+                    thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("connecting to the test daemon: {e:?}"),
+            }
+        }
     }
 
     /// Runs a CppNix client against this daemon; its stdout, trimmed. Panics on failure.
