@@ -17,6 +17,8 @@ use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 /// The symbolic links of upstream's `tests/functional/lang` (Nix 2.36), relative to `lang/`:
@@ -57,8 +59,17 @@ pub fn prepared_conformance_dir(conformance: &Path, work_dir: &Path) -> io::Resu
     if dest.join("lang").is_dir() {
         return Ok(dest);
     }
+    // One preparation at a time in this process (test threads ask at once); other
+    // processes are kept apart by the temporary name and the final rename.
+    static PREPARING: Mutex<()> = Mutex::new(());
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let _guard = PREPARING.lock().unwrap_or_else(|e| e.into_inner());
+    if dest.join("lang").is_dir() {
+        return Ok(dest);
+    }
     fs::create_dir_all(work_dir)?;
-    let tmp = work_dir.join(format!(".conformance-tmp-{}", std::process::id()));
+    let tmp =
+        work_dir.join(format!(".conformance-tmp-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
     let _ = fs::remove_dir_all(&tmp);
     copy_tree(conformance, &tmp)?;
     for (link, target) in flattened {
