@@ -18,6 +18,7 @@ pub fn bin() -> PathBuf {
 /// True if the rnix-eval binary is built; else says the test skips.
 pub fn bin_built() -> bool {
     let built = bin().exists();
+    require_or_skip(built, &bin().display().to_string());
     if !built {
         eprintln!("skipping: the rnix-eval binary is absent (cargo build --release first)");
     }
@@ -30,7 +31,17 @@ pub fn shared_data() -> Option<PathBuf> {
     let p = std::env::var_os("RNIX_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    p.join("golden/flakes.tsv").exists().then_some(p)
+    let found = p.join("golden/flakes.tsv").exists();
+    require_or_skip(found, &format!("{}/golden/flakes.tsv", p.display()));
+    found.then_some(p)
+}
+
+/// With `RNIX_REQUIRE_SHARED` set (as `.ci/run` does), missing shared data or a missing
+/// binary fails the test instead of skipping it.
+pub fn require_or_skip(present: bool, what: &str) {
+    if !present && std::env::var_os("RNIX_REQUIRE_SHARED").is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{what} is missing and RNIX_REQUIRE_SHARED is set: missing shared data is a failure");
+    }
 }
 
 /// [`shared_data`] if the rnix-eval binary is built too, else `None` (tests skip).
@@ -38,6 +49,7 @@ pub fn shared() -> Option<PathBuf> {
     match shared_data() {
         Some(p) if bin().exists() => Some(p),
         _ => {
+            require_or_skip(false, "../shared (flake fixtures) or the rnix-eval binary");
             eprintln!(
                 "skipping: ../shared (flake fixtures) or the rnix-eval binary is absent (cargo build --release first)"
             );
