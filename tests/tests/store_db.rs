@@ -513,6 +513,24 @@ fn auto_prefers_a_listening_daemon() {
     }
     let env = [("NIX_DAEMON_SOCKET_PATH", socket.to_str().unwrap())];
     let url = format!("unix://{}", socket.display());
+    // The daemon's first worker creates the fresh store; a worker started while it does so
+    // hangs up during the handshake. Wait until a reference client gets a full handshake.
+    loop {
+        let ping = Command::new("nix")
+            .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if ping.is_ok_and(|s| s.success()) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("nix store ping --store {url} did not succeed in 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let mut results = Vec::new();
     for args in [
         vec!["instantiate", f.to_str().unwrap()],
