@@ -224,7 +224,9 @@ pub fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
+/// Reads `r` to its end on a thread, keeping at most the first `cap` bytes (the rest is read
+/// and dropped, so the child never blocks on a full pipe).
+pub(crate) fn capped_reader<R: Read + Send + 'static>(mut r: R, cap: usize) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
@@ -232,10 +234,8 @@ fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
             match r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if out.len() < OUTPUT_CAP {
-                        let take = n.min(OUTPUT_CAP - out.len());
-                        out.extend_from_slice(&buf[..take]);
-                    }
+                    let take = n.min(cap.saturating_sub(out.len()));
+                    out.extend_from_slice(&buf[..take]);
                 }
             }
         }
@@ -302,8 +302,8 @@ pub fn run(spec: &RunSpec) -> RunOutput {
         }
     };
     let pid = child.id() as i32;
-    let out_h = reader(child.stdout.take().unwrap());
-    let err_h = reader(child.stderr.take().unwrap());
+    let out_h = capped_reader(child.stdout.take().unwrap(), OUTPUT_CAP);
+    let err_h = capped_reader(child.stderr.take().unwrap(), OUTPUT_CAP);
     let in_h = match (feed, child.stdin.take()) {
         (Some(bytes), Some(mut stdin)) => Some(thread::spawn(move || {
             let _ = stdin.write_all(&bytes);

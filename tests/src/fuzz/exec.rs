@@ -8,8 +8,8 @@
 //! virtual ranges up front, so it is only a generous backstop. Core dumps are
 //! disabled so a crashing child does not litter the temporary directory.
 
+use crate::process::capped_reader;
 use std::ffi::OsString;
-use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -126,23 +126,6 @@ fn panic_location(stderr: &str) -> Option<String> {
     Some(loc.to_string())
 }
 
-fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 65536];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let take = n.min(OUTPUT_CAP.saturating_sub(out.len()));
-                    out.extend_from_slice(&buf[..take]);
-                }
-            }
-        }
-        out
-    })
-}
-
 /// User + system CPU time of a process, from `/proc/PID/stat`.
 fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -197,8 +180,8 @@ pub fn run_child(program: &Path, args: &[OsString], cwd: &Path, env: &[(String, 
         }
     };
     let pid = child.id();
-    let out_h = reader(child.stdout.take().expect("piped stdout"));
-    let err_h = reader(child.stderr.take().expect("piped stderr"));
+    let out_h = capped_reader(child.stdout.take().expect("piped stdout"), OUTPUT_CAP);
+    let err_h = capped_reader(child.stderr.take().expect("piped stderr"), OUTPUT_CAP);
     let (tx, rx) = mpsc::channel();
     let wait_h = thread::spawn(move || {
         let _ = tx.send(child.wait());
