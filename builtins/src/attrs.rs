@@ -34,35 +34,11 @@ pub(crate) fn ctx<T>(r: Result<T>, pos: Pos, msg: &'static str) -> Result<T> {
     r.trace(pos, || msg.to_string())
 }
 
-/// The reference's `forceStringNoCtx`: a string value without context.
+/// The reference's `forceStringNoCtx` (the evaluator's `expect_string_no_ctx`) with a
+/// static trace line.
+#[inline]
 pub(crate) fn string_no_ctx(ev: &mut Eval, v: &Value, pos: Pos, msg: &'static str) -> Result<NixString> {
-    let s = ctx(ev.expect_string(v, pos), pos, msg)?;
-    if let Some(c) = s.context() {
-        if let Some(first) = c.iter().next() {
-            let e = EvalError::at(
-                ErrorKind::Other,
-                pos,
-                format!(
-                    "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                    s.to_str_lossy(),
-                    context_path(first)
-                ),
-            );
-            return ctx(Err(e), pos, msg);
-        }
-    }
-    Ok(s)
-}
-
-/// The store path of a context element (`=/nix/store/x.drv`, `!out!/nix/store/x.drv`, `/nix/store/x`).
-fn context_path(c: &str) -> &str {
-    if let Some(rest) = c.strip_prefix('=') {
-        rest
-    } else if let Some(rest) = c.strip_prefix('!') {
-        rest.find('!').map(|i| &rest[i + 1..]).unwrap_or(rest)
-    } else {
-        c
-    }
+    ctx(ev.expect_string_no_ctx(v, pos), pos, msg)
 }
 
 /// The symbol of an attribute name, without interning names no set can contain.

@@ -13,7 +13,7 @@ use nix_eval::source::Pos;
 use nix_eval::value::{Attrs, Context, NixString};
 use nix_eval::{sym, Attr, BuiltinDef, Eval, Symbol, Value};
 
-pub const BUILTINS: &[BuiltinDef] = &[
+pub(crate) const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "toJSON", arity: 1, global: false, func: to_json },
     BuiltinDef { name: "fromJSON", arity: 1, global: false, func: from_json },
 ];
@@ -34,23 +34,6 @@ pub fn to_json_string(ev: &mut Eval, v: &Value, pos: Pos, copy_to_store: bool) -
     let (out, _) = w.finish()?;
     // `finish` checked that the text is valid UTF-8.
     Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-}
-
-/// The JSON text and string context of a value (forcing it deeply): what `toJSON` returns.
-/// For other users of the reference's `printValueAsJSON` (e.g. `__structuredAttrs`).
-pub fn to_json_with_context(ev: &mut Eval, v: &Value, pos: Pos, copy_to_store: bool) -> Result<(String, Context)> {
-    let mut w = JsonWriter::new(copy_to_store);
-    w.value(ev, v, pos, 0)?;
-    let (out, ctx) = w.finish()?;
-    Ok((String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()), ctx))
-}
-
-/// A JSON string literal (nlohmann's escaping) appended to `out`.
-pub fn escape_json(out: &mut String, s: &str) {
-    let mut b = Vec::with_capacity(s.len() + 2);
-    escape_json_bytes(&mut b, s.as_bytes());
-    // Escaping valid UTF-8 keeps it valid.
-    out.push_str(&String::from_utf8_lossy(&b));
 }
 
 fn escape_json_bytes(out: &mut Vec<u8>, s: &[u8]) {
@@ -253,7 +236,7 @@ fn peel(ev: &mut Eval, v: Value, pos: Pos, depth: usize, through: bool) -> Resul
 
 /// Floats as nlohmann::json dumps them: the shortest digits that round-trip, printed like
 /// `%g` with a decimal exponent range of [-4, 15) (`1.0`, `0.0001`, `1e-05`, `1e+16`).
-pub fn json_float(f: f64) -> String {
+pub(crate) fn json_float(f: f64) -> String {
     if !f.is_finite() {
         return "null".into();
     }
@@ -310,33 +293,14 @@ pub(crate) fn null_byte_error(s: &[u8]) -> String {
     format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown)
 }
 
-/// `forceStringNoCtx`: a string argument that must not refer to store paths.
-pub(crate) fn string_no_ctx(ev: &mut Eval, a: &Args, i: usize) -> Result<NixString> {
-    let s = a.string(ev, i)?;
-    if let Some(c) = s.context() {
-        let first = c.iter().next().map(|p| p.trim_start_matches('=').to_string()).unwrap_or_default();
-        let first = match first.strip_prefix('!') {
-            Some(rest) => rest.split_once('!').map(|(_, p)| p.to_string()).unwrap_or(first.clone()),
-            None => first,
-        };
-        return Err(EvalError::at(
-            ErrorKind::Other,
-            a.pos,
-            format!("the string '{}' is not allowed to refer to a store path (such as '{}')", s.to_str_lossy(), first),
-        ))
-        .trace(a.pos, || crate::arg_ctx(a.name, i));
-    }
-    Ok(s)
-}
-
 fn from_json(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("fromJSON", args, pos);
-    let s = string_no_ctx(ev, &a, 0)?;
+    let s = a.string_no_ctx(ev, 0)?;
     parse_json(s.as_bytes(), pos).trace(pos, || "while decoding a JSON string".into())
 }
 
 /// Parse a JSON text into a value, as the reference (nlohmann's SAX parser) does.
-pub fn parse_json(text: &[u8], pos: Pos) -> Result<Value> {
+pub(crate) fn parse_json(text: &[u8], pos: Pos) -> Result<Value> {
     let mut p = Parser { lx: Lexer::new(text), last: Tok::Uninitialized, pos };
     p.next()?;
     let v = p.value()?;
@@ -974,36 +938,4 @@ impl<'a> Parser<'a> {
             _ => Err(self.syntax_error(Tok::LiteralOrValue, "value")),
         }
     }
-}
-
-/// A serde_json value as a Nix value (integers beyond `i64` are floats, except unsigned ones,
-/// which are an error as in the reference).
-pub fn json_to_value(j: &serde_json::Value, pos: Pos) -> Result<Value> {
-    Ok(match j {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::Int(i)
-            } else if n.as_u64().is_some() {
-                return Err(EvalError::at(
-                    ErrorKind::Other,
-                    pos,
-                    format!("unsigned json number {} outside of Nix integer range", n),
-                ));
-            } else {
-                Value::Float(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        serde_json::Value::String(s) => Value::string(s.as_str()),
-        serde_json::Value::Array(a) => Value::list(a.iter().map(|x| json_to_value(x, pos)).collect::<Result<_>>()?),
-        serde_json::Value::Object(o) => {
-            let mut attrs = Vec::new();
-            for (k, v) in o.iter() {
-                attrs.push(Attr { name: Symbol::new(k), pos: Pos::NONE, value: json_to_value(v, pos)? });
-            }
-            attrs.reverse();
-            Value::Attrs(Attrs::from_vec(attrs))
-        }
-    })
 }

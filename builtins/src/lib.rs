@@ -7,7 +7,7 @@
 //! builtins.attrNames").
 
 pub mod json;
-pub mod regex;
+mod regex;
 pub mod store;
 mod store_io;
 pub mod xml;
@@ -89,6 +89,10 @@ impl<'a> Args<'a> {
     /// A string value as is (no coercion), context kept.
     pub fn string(&self, ev: &mut Eval, i: usize) -> Result<NixString> {
         ev.expect_string(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))
+    }
+    /// A string that must not refer to store paths (the reference's `forceStringNoCtx`).
+    pub fn string_no_ctx(&self, ev: &mut Eval, i: usize) -> Result<NixString> {
+        crate::strings::force_string_no_ctx(ev, &self.args[i], self.pos, || arg_ctx(self.name, i))
     }
     pub fn function(&self, ev: &mut Eval, i: usize) -> Result<Value> {
         ev.expect_function(&self.args[i], self.pos).trace(self.pos, || arg_ctx(self.name, i))

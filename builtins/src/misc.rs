@@ -1,12 +1,10 @@
 //! The environment and odds and ends: `getEnv`, `currentTime`, `currentSystem`,
 //! `placeholder`, and flake references (`parseFlakeRef`, `flakeRefToString`).
 
-use crate::json::string_no_ctx;
 use crate::{make_attrs, Args};
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{BuiltinDef, ConstantDef, Eval, Value};
-use sha2::{Digest, Sha256};
 
 pub const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "getEnv", arity: 1, global: false, func: get_env },
@@ -23,7 +21,6 @@ pub const CONSTANTS: &[ConstantDef] = &[
 ];
 
 /// Constants the reference defines only outside pure evaluation mode.
-#[allow(dead_code)]
 pub const IMPURE_ONLY: &[&str] = &["currentTime", "currentSystem"];
 
 fn current_time(_ev: &mut Eval) -> Value {
@@ -38,7 +35,7 @@ fn current_system(ev: &mut Eval) -> Value {
 
 fn get_env(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("getEnv", args, pos);
-    let name = string_no_ctx(ev, &a, 0)?;
+    let name = a.string_no_ctx(ev, 0)?;
     if ev.settings.pure || ev.settings.restrict {
         return Ok(Value::string(""));
     }
@@ -53,30 +50,11 @@ fn get_env(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     Ok(Value::string(bytes))
 }
 
-/// The alphabet of Nix's base-32 (no e, o, u, t).
-const NIX32: &[u8; 32] = b"0123456789abcdfghijklmnpqrsvwxyz";
-
-pub(crate) fn nix32(bytes: &[u8]) -> String {
-    let len = (bytes.len() * 8).div_ceil(5);
-    let mut out = String::with_capacity(len);
-    for n in (0..len).rev() {
-        let b = n * 5;
-        let (i, j) = (b / 8, b % 8);
-        let lo = (bytes[i] as u32) >> j;
-        let hi = if i + 1 < bytes.len() { (bytes[i + 1] as u32) << (8 - j) } else { 0 };
-        out.push(NIX32[((lo | hi) & 0x1f) as usize] as char);
-    }
-    out
-}
-
 /// `/` + nix32(sha256("nix-output:" + name)): the placeholder for an output path.
 fn placeholder(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("placeholder", args, pos);
-    let name = string_no_ctx(ev, &a, 0)?;
-    let mut h = Sha256::new();
-    h.update(b"nix-output:");
-    h.update(name.as_bytes());
-    Ok(Value::string(format!("/{}", nix32(&h.finalize()))))
+    let name = a.string_no_ctx(ev, 0)?;
+    Ok(Value::string(nix_store_core::store_path::hash_placeholder(name.as_bytes())))
 }
 
 pub(crate) mod flakeref {
@@ -482,7 +460,7 @@ pub(crate) mod flakeref {
 
     pub fn parse_flake_ref(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         let a = Args::new("parseFlakeRef", args, pos);
-        let text = string_no_ctx(ev, &a, 0)?;
+        let text = a.string_no_ctx(ev, 0)?;
         let attrs = parse(&text.to_str_lossy(), pos)?;
         let pairs: Vec<(&str, Value)> = attrs
             .iter()

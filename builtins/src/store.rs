@@ -9,7 +9,7 @@ use crate::{make_attrs, Args};
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::value::{Context, NixString};
-use nix_eval::{BuiltinDef, CoerceOpts, Eval, Symbol, Value};
+use nix_eval::{BuiltinDef, CoerceOpts, Eval, Value};
 use nix_store_core::nar::FileType as NarType;
 use nix_store_core::{Derivation, FileIngestionMethod, Hash, HashAlgo, ReadOnlyStore, Store, StorePath};
 use rustc_hash::FxHashMap;
@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::rc::Rc;
 
-pub const BUILTINS: &[BuiltinDef] = &[
+pub(crate) const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "toFile", arity: 2, global: false, func: to_file },
     BuiltinDef { name: "path", arity: 1, global: false, func: path },
     BuiltinDef { name: "filterSource", arity: 2, global: false, func: filter_source },
@@ -75,7 +75,7 @@ pub(crate) fn store_error(pos: Pos, e: impl std::fmt::Display) -> Box<EvalError>
 }
 
 /// The hook behind `"${./file}"`: copy a source path into the store (memoised per path).
-pub fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
+pub(crate) fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
     if let Some(p) = ev.ext::<StoreState>().sources.get(path) {
         return Ok(p.clone());
     }
@@ -269,9 +269,4 @@ pub(crate) fn strict_result(drv_path: &str, outputs: &[(String, String)]) -> Val
     }
     let pairs: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     make_attrs(pairs)
-}
-
-#[allow(dead_code)]
-fn sym(s: &str) -> Symbol {
-    Symbol::new(s)
 }

@@ -17,7 +17,7 @@ pub const BUILTINS: &[BuiltinDef] = &[BuiltinDef { name: "fromTOML", arity: 1, g
 
 fn from_toml(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("fromTOML", args, pos);
-    let s = crate::json::string_no_ctx(ev, &a, 0)?;
+    let s = a.string_no_ctx(ev, 0)?;
     let fail = |msg: String| EvalError::at(ErrorKind::Other, pos, format!("while parsing TOML: {}", msg));
     let text = std::str::from_utf8(s.as_bytes())
         .map_err(|e| fail(format!("[error] toml::parse: invalid UTF-8 byte at offset {}", e.valid_up_to())))?;

@@ -14,7 +14,7 @@ use nix_eval::value::{Attrs, Context, NixString};
 use nix_eval::{sym, BuiltinDef, Eval, Value};
 use std::collections::HashSet;
 
-pub const BUILTINS: &[BuiltinDef] = &[BuiltinDef { name: "toXML", arity: 1, global: false, func: to_xml }];
+pub(crate) const BUILTINS: &[BuiltinDef] = &[BuiltinDef { name: "toXML", arity: 1, global: false, func: to_xml }];
 
 fn to_xml(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let mut w = XmlWriter::new(true, false);

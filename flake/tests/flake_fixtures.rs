@@ -1,7 +1,9 @@
 //! The shared fixture flakes (`fleet`, `seed-container`) through the command line, against
 //! the reference's goldens: `golden/flakes.tsv`, `golden/flake-show-fleet.json`, and lock
-//! files written by CppNix 2.8 (`data/fleet-*.lock`). nixpkgs is overridden to the shared
-//! tree as the goldens were made. Skips without `../shared` or the release binary.
+//! files CppNix 2.8 writes in the test for the same fixture and overrides (the lock files
+//! name the shared tree's path, so they cannot be recorded). nixpkgs is overridden to the
+//! shared tree as the goldens were made. Skips without `../shared`, the release binary or
+//! (for the lock files) the reference; `RNIX_REQUIRE_SHARED` makes any of those a failure.
 
 mod common;
 
@@ -17,6 +19,46 @@ fn eval_args<'a>(store: &'a str, np: &'a str, extra: &[&'a str]) -> Vec<&'a str>
     let mut v = extra.to_vec();
     v.extend(["--store", store, "--override-input", "nixpkgs", np, "--no-write-lock-file"]);
     v
+}
+
+/// Rewrites a fleet fixture's `flake.nix` to take nixpkgs from `np` (a `path:` URL).
+fn point_nixpkgs_at(dir: &Path, np: &str) {
+    let f = dir.join("flake.nix");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("github:NixOS/nixpkgs/nixos-20.09"), "the fleet fixture no longer names nixpkgs so");
+    std::fs::write(&f, text.replace("github:NixOS/nixpkgs/nixos-20.09", np)).unwrap();
+}
+
+/// The lock file the reference (CppNix 2.8's `nix flake lock ARGS`) writes for a fresh copy
+/// of the fleet fixture (with nixpkgs rewritten as [`point_nixpkgs_at`] when `tag` is
+/// `lock-path`), in a private store and configuration. `None` (the test skips that check)
+/// if the reference is not installed; a failure under `RNIX_REQUIRE_SHARED`.
+fn reference_lock(shared: &Path, root: &Path, tag: &str, args: &[&str]) -> Option<String> {
+    let installed = Command::new("nix").arg("--version").output().is_ok_and(|o| o.status.success());
+    require_or_skip(installed, "the reference `nix` (CppNix 2.8), which computes the expected lock files,");
+    if !installed {
+        eprintln!("skipping the lock-file comparison: the reference `nix` is not installed");
+        return None;
+    }
+    let dir = root.join(format!("{tag}-reference"));
+    fixture(shared, "fleet", &dir);
+    if tag == "lock-path" {
+        point_nixpkgs_at(&dir, &nixpkgs(shared));
+    }
+    let private = std::env::temp_dir().join("rnix-flake-tests-reference");
+    let o = Command::new("nix")
+        .args(["--extra-experimental-features", "nix-command flakes"])
+        .args(args)
+        .arg("--store")
+        .arg(private.join("store"))
+        .current_dir(&dir)
+        .env("XDG_CONFIG_HOME", private.join("config"))
+        .env("XDG_CACHE_HOME", private.join("cache"))
+        .env("NIX_CONF_DIR", private.join("config"))
+        .output()
+        .expect("run the reference nix");
+    assert!(o.status.success(), "reference nix {args:?} failed:\n{}", stderr(&o));
+    Some(std::fs::read_to_string(dir.join("flake.lock")).expect("the reference wrote no flake.lock"))
 }
 
 /// The NAR hash the reference computes for the shared nixpkgs tree today, if it is installed.
@@ -102,26 +144,24 @@ fn show_build_and_lock() {
     assert!(!dry.join(want.trim_start_matches('/')).exists());
 
     // `flake lock` writes the reference's bytes, with the override and with a path: url.
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    if shared.join("nixpkgs/nixos-20.09") == Path::new("/work/shared/nixpkgs/nixos-20.09") {
-        let o1 = root.join("lock-override");
-        fixture(&shared, "fleet", &o1);
-        ok(&o1, &["flake", "lock", "--store", &store, "--override-input", "nixpkgs", &np]);
+    let o1 = root.join("lock-override");
+    fixture(&shared, "fleet", &o1);
+    let args = ["flake", "lock", "--override-input", "nixpkgs", &np];
+    if let Some(want) = reference_lock(&shared, &root, "lock-override", &args) {
+        ok(&o1, &[&args[..], &["--store", &store]].concat());
         let got = std::fs::read_to_string(o1.join("flake.lock")).unwrap();
-        assert_eq!(got, std::fs::read_to_string(data.join("fleet-override.lock")).unwrap());
-        let o2 = root.join("lock-path");
-        fixture(&shared, "fleet", &o2);
-        let f = o2.join("flake.nix");
-        let text = std::fs::read_to_string(&f).unwrap().replace("github:NixOS/nixpkgs/nixos-20.09", &np);
-        std::fs::write(&f, text).unwrap();
+        assert_eq!(got, want, "flake.lock of `flake lock --override-input` differs from the reference's");
+    }
+    let o2 = root.join("lock-path");
+    fixture(&shared, "fleet", &o2);
+    point_nixpkgs_at(&o2, &np);
+    if let Some(want) = reference_lock(&shared, &root, "lock-path", &["flake", "lock"]) {
         ok(&o2, &["flake", "lock", "--store", &store]);
         let got = std::fs::read_to_string(o2.join("flake.lock")).unwrap();
-        assert_eq!(got, std::fs::read_to_string(data.join("fleet-path.lock")).unwrap());
+        assert_eq!(got, want, "flake.lock of a path: input differs from the reference's");
         // Locked now: a second run changes nothing and needs no override.
         let o = run(&o2, &["flake", "lock", "--store", &store]);
         assert!(o.status.success() && !stderr(&o).contains("updating lock file"), "{}", stderr(&o));
-    } else {
-        eprintln!("skipping the fleet lock-file comparison: the reference's lock files name /work/shared");
     }
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -101,6 +101,7 @@ impl Regex {
     /// `start > 0` the byte before `start` counts as available, so `^` only
     /// matches at 0). Returns group 0 (the whole match) followed by groups
     /// `1..=n`.
+    #[cfg(test)]
     pub fn search(&self, s: &[u8], start: usize) -> Option<Captures> {
         self.search_flags(s, start, false, false)
     }
@@ -144,6 +145,7 @@ impl Regex {
 
     /// `builtins.split` result shape: alternating non-matching byte strings
     /// and capture lists (`None` = group did not participate).
+    #[cfg(test)]
     pub fn split<'s>(&self, s: &'s [u8]) -> Vec<SplitItem<'s>> {
         let matches = self.split_matches(s);
         let mut out = Vec::with_capacity(matches.len() * 2 + 1);
@@ -161,13 +163,14 @@ impl Regex {
 
 /// Testing aid: memoise from the very first step of every match (the memo
 /// is normally only switched on for inputs that cause a lot of backtracking).
-#[doc(hidden)]
+#[cfg(test)]
 pub fn set_memo_always(on: bool) {
     exec::MEMO_ALWAYS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// One element of a `builtins.split` result.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg(test)]
 pub enum SplitItem<'s> {
     Text(&'s [u8]),
     Groups(Vec<Option<&'s [u8]>>),

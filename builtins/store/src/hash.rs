@@ -368,7 +368,10 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, HashError> {
             b'\n' => continue,
             _ => {}
         }
-        let digit = BASE64_CHARS.iter().position(|&d| d == c).ok_or(HashError::InvalidBase64Char)? as u32;
+        let digit = BASE64_CHARS
+            .iter()
+            .position(|&d| d == c)
+            .ok_or_else(|| HashError::InvalidBase64Char { body: s.to_owned(), ch: c })? as u32;
         acc = (acc << 6 | digit) & 0xffff;
         bits += 6;
         if bits >= 8 {
@@ -411,8 +414,14 @@ pub enum HashError {
     /// An SRI body that decodes to the wrong size.
     InvalidSri(String),
     /// A non-base64 character. (Nix 2.8 formats the character with `%c` on a
-    /// coloured string and so prints it as nothing: the message is reproduced as is.)
-    InvalidBase64Char,
+    /// coloured string and so prints it as nothing: the message is reproduced as is;
+    /// later versions print `ch`, which the language builtins do.)
+    InvalidBase64Char {
+        /// The body being decoded.
+        body: String,
+        /// The offending byte.
+        ch: u8,
+    },
     /// `parse_sri` without a `-`.
     NotSri(String),
     /// Empty `outputHash` and no `outputHashAlgo`.
@@ -437,7 +446,7 @@ impl fmt::Display for HashError {
             HashError::InvalidNix32(h) => write!(f, "invalid base-32 hash '{h}'"),
             HashError::InvalidBase64(h) => write!(f, "invalid base-64 hash '{h}'"),
             HashError::InvalidSri(h) => write!(f, "invalid SRI hash '{h}'"),
-            HashError::InvalidBase64Char => f.write_str("invalid character in Base64 string: ''"),
+            HashError::InvalidBase64Char { .. } => f.write_str("invalid character in Base64 string: ''"),
             HashError::NotSri(h) => write!(f, "hash '{h}' is not SRI"),
             HashError::EmptyWithoutAlgo => f.write_str("empty hash requires explicit hash type"),
         }

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::hash::{compress_hash, Hash, HashAlgo};
+use crate::hash::{compress_hash, Hash, HashAlgo, Hasher};
 use crate::nixbase32;
 
 /// The logical store directory. It is part of every fingerprint.
@@ -245,10 +245,13 @@ pub fn make_output_path(drv_hash_modulo: &Hash, output: &str, drv_name: &str) ->
     make_store_path(&format!("output:{output}"), drv_hash_modulo, &output_path_name(drv_name, output))
 }
 
-/// `builtins.placeholder output`: `/` + nix32(sha256("nix-output:" + output)).
-pub fn hash_placeholder(output: &str) -> String {
-    let h = Hash::digest(HashAlgo::Sha256, format!("nix-output:{output}").as_bytes());
-    format!("/{}", h.to_nix32())
+/// `builtins.placeholder output`: `/` + nix32(sha256("nix-output:" + output)). The name is
+/// bytes: the language's strings need not be UTF-8.
+pub fn hash_placeholder(output: impl AsRef<[u8]>) -> String {
+    let mut h = Hasher::new(HashAlgo::Sha256);
+    h.update(b"nix-output:");
+    h.update(output.as_ref());
+    format!("/{}", h.finish().to_nix32())
 }
 
 /// Why a store path (or its name) was rejected. `Display` gives Nix's wording.

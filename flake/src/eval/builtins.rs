@@ -39,9 +39,10 @@ fn lib_err(pos: Pos) -> impl Fn(crate::Error) -> Box<EvalError> {
     move |e| err(pos, e.message().to_owned())
 }
 
+/// A string argument that must not refer to store paths (2.8's `forceStringNoCtx` for URLs,
+/// hashes, names and flake references), as Rust text.
 fn string_no_ctx(ev: &mut Eval, v: &Value, pos: Pos) -> Result<String> {
-    let s = ev.expect_string(v, pos)?;
-    Ok(s.to_str_lossy().into_owned())
+    Ok(ev.expect_string_no_ctx(v, pos)?.to_str_lossy().into_owned())
 }
 
 /// 2.8's `checkURI`: in restricted mode a fetch must name an `allowed-uris` prefix (or
