@@ -95,6 +95,8 @@ fn fast_parser_matches_rnix() {
         dirs.push((shared.join("conformance/lang"), false));
         dirs.push((shared.join("nixpkgs/nixos-20.09"), true));
         dirs.push((shared.join("nixpkgs/aux-core-2024"), true));
+    } else if std::env::var_os("RNIX_REQUIRE_SHARED").is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{} is absent and RNIX_REQUIRE_SHARED is set: missing shared data is a failure", shared.display());
     } else {
         eprintln!("skipping the shared corpora: {} is absent", shared.display());
     }

@@ -267,7 +267,7 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<StoreUrl, StoreUrlError> {
-        StoreUrl::parse(s, Path::new("/work"))
+        StoreUrl::parse(s, Path::new("/cwd"))
     }
 
     fn local(root: &str) -> StoreUrl {
@@ -280,10 +280,10 @@ mod tests {
         assert_eq!(parse(""), Ok(StoreUrl::Auto));
         assert_eq!(parse("local"), Ok(local("/")));
         assert_eq!(parse("local?root=/tmp/s"), Ok(local("/tmp/s")));
-        assert_eq!(parse("local?root=rel/s"), Ok(local("/work/rel/s")));
+        assert_eq!(parse("local?root=rel/s"), Ok(local("/cwd/rel/s")));
         assert_eq!(parse("local?root=/tmp/a%20b&store=/nix/store"), Ok(local("/tmp/a b")));
         assert_eq!(parse("/tmp/s/"), Ok(local("/tmp/s")));
-        assert_eq!(parse("./s"), Ok(local("/work/s")));
+        assert_eq!(parse("./s"), Ok(local("/cwd/s")));
         assert_eq!(parse("../x/s"), Ok(local("/x/s")));
         assert_eq!(parse("dummy://"), Ok(StoreUrl::Dummy));
         assert_eq!(parse("daemon"), Ok(StoreUrl::Daemon { socket: None }));
