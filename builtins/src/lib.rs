@@ -6,6 +6,8 @@
 //! the error trace as the reference does ("while evaluating the first argument passed to
 //! builtins.attrNames").
 
+#![warn(missing_docs)]
+
 pub mod json;
 mod regex;
 pub mod store;

@@ -24,7 +24,9 @@ pub(crate) const BUILTINS: &[BuiltinDef] = &[
     BuiltinDef { name: "storePath", arity: 1, global: false, func: store_path },
 ];
 
+/// The evaluation's store state, kept in `Eval::ext`: where it writes, and what it made.
 pub struct StoreState {
+    /// The store the evaluation writes into (`toFile`, sources, `.drv` files).
     pub store: Rc<dyn Store>,
     sources: FxHashMap<String, String>,
     /// Derivations by `.drv` path: made in this evaluation or read from the store.

@@ -17,6 +17,8 @@
 //! Apart from [`eval`], nothing here prints: warnings and notices are returned to
 //! the caller.
 
+#![warn(missing_docs)]
+
 pub mod attrs;
 pub mod error;
 pub mod eval;

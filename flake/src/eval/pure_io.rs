@@ -189,6 +189,7 @@ pub struct RecordingStore {
 }
 
 impl RecordingStore {
+    /// Wraps `inner`; the paths it adds are allowed in `allowed`.
     pub fn new(inner: Rc<dyn Store>, allowed: AllowedRoots) -> RecordingStore {
         RecordingStore { inner, allowed }
     }
