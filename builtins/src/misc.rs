@@ -364,6 +364,9 @@ pub(crate) mod flakeref {
                 a.insert("type".into(), s("git"));
                 for (k, v) in &url.query {
                     match k.as_str() {
+                        "ref" if !is_ref_name(v) => {
+                            return Err(err(pos, format!("invalid Git branch/tag name '{}'", v)));
+                        }
                         "rev" | "ref" | "keytype" | "publicKey" | "publicKeys" => {
                             a.insert(k.clone(), s(v));
                         }
@@ -423,6 +426,16 @@ pub(crate) mod flakeref {
 
     /// `parseFlakeRef`'s attribute set (the input attributes plus `dir`).
     fn parse(text: &str, pos: Pos) -> Result<FAttrs> {
+        let a = parse_with_fragment(text, pos)?;
+        // `parseFlakeRef` (not `…WithFragment`): a fragment is an error, once the rest parsed.
+        let fragment = text.split_once('#').map(|(_, f)| percent_decode(f)).unwrap_or_default();
+        if !fragment.is_empty() {
+            return Err(err(pos, format!("unexpected fragment '{}' in flake reference '{}'", fragment, text)));
+        }
+        Ok(a)
+    }
+
+    fn parse_with_fragment(text: &str, pos: Pos) -> Result<FAttrs> {
         // A flake id, maybe with a ref and a rev: "nixpkgs", "nixpkgs/branch", "nixpkgs/branch/rev".
         let (main, _fragment) = text.split_once('#').unwrap_or((text, ""));
         let parts: Vec<&str> = main.split('/').collect();
@@ -444,16 +457,21 @@ pub(crate) mod flakeref {
             }
             return Ok(a);
         }
+        let (path, query) = main.split_once('?').unwrap_or((main, ""));
         if text.starts_with('/') {
-            let (path, query) = main.split_once('?').unwrap_or((main, ""));
+            // Without a base directory, `dir` is part of the path (the reference's
+            // `canonPath(path + "/" + dir)`), not an attribute.
+            let dir = decode_query(query).remove("dir").unwrap_or_default();
             let mut a = FAttrs::new();
             a.insert("type".into(), s("path"));
-            a.insert("path".into(), s(path));
-            let q = decode_query(query);
-            if let Some(d) = q.get("dir").filter(|d| !d.is_empty()) {
-                a.insert("dir".into(), s(d));
-            }
+            a.insert("path".into(), s(&nix_eval::canon_path(&format!("{}/{}", path, dir))));
             return Ok(a);
+        }
+        // The reference's path-like shape: `/?FN(/FN)*/?` (a relative path here).
+        let path_like = !path.trim_matches('/').is_empty()
+            && path.bytes().all(|c| c == b'/' || c.is_ascii_alphanumeric() || b"-._~!$&'\"()*+,;=".contains(&c));
+        if path_like {
+            return Err(err(pos, format!("flake reference '{}' is not an absolute path", text)));
         }
         Err(err(pos, format!("'{}' is not a valid URL", text)))
     }

@@ -190,7 +190,7 @@ fn find_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         } else {
             format!("{}/{}", std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(), candidate)
         };
-        let candidate = nix_eval::lower::canon_path(&candidate);
+        let candidate = nix_eval::canon_path(&candidate);
         if ev.settings.pure {
             continue;
         }

@@ -113,7 +113,7 @@ impl EvalBuilder {
         self.builtins.extend(defs.iter());
         self
     }
-    /// A table of builtin constants, computed on first use.
+    /// A table of builtin constants, computed when the evaluator is built.
     pub fn add_constants(mut self, defs: &'static [ConstantDef]) -> Self {
         self.constants.extend(defs.iter());
         self
@@ -155,9 +155,12 @@ impl EvalBuilder {
             let v = Value::Builtin(Rc::new(BuiltinApp { def, args: Default::default() }));
             add(def.name, v, def.global, &mut set);
         }
+        // Constants are values from the start, as in the reference (which computes them when
+        // the evaluator is made): `{ a = true; }` holds a Boolean, not a thunk, for builtins
+        // that look at values without forcing them (`flakeRefToString`).
         for c in &self.constants {
-            let f = c.value;
-            add(c.name, Thunk::native(move |ev| Ok(f(ev))), c.global, &mut set);
+            let v = (c.value)(&mut ev);
+            add(c.name, v, c.global, &mut set);
         }
         for &(name, src, global) in &self.nix_builtins {
             let v = Thunk::native(move |ev| {

@@ -81,7 +81,7 @@ fn fix_uri(s: &str) -> String {
             let cwd = std::env::current_dir().unwrap_or_default();
             format!("{}/{s}", cwd.display())
         };
-        format!("file://{}", nix_eval::lower::canon_path(&abs))
+        format!("file://{}", nix_eval::canon_path(&abs))
     }
 }
 

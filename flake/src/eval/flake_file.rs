@@ -129,7 +129,7 @@ pub(crate) fn read_flake(
             locked_ref.subdir
         )));
     }
-    let flake_dir = nix_eval::lower::canon_path(&format!("{}{sub}", source.store_path));
+    let flake_dir = nix_eval::canon_path(&format!("{}{sub}", source.store_path));
     let flake_file = format!("{flake_dir}/flake.nix");
     let file_pos = Pos::NONE;
     let v = ev.import(&flake_file, file_pos)?;

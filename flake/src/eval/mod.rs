@@ -84,7 +84,7 @@ pub fn setup(ev: &mut Eval, eval_store: Rc<dyn Store>, fetch_store: Rc<dyn Store
                 } else {
                     format!("{}/{path}", std::env::current_dir().unwrap_or_default().display())
                 };
-                let abs = nix_eval::lower::canon_path(&abs);
+                let abs = nix_eval::canon_path(&abs);
                 allowed.allow(&abs, PathBuf::from(&abs));
             }
         }

@@ -101,7 +101,7 @@ impl PureIo {
         let Some(p) = path.to_str() else {
             return Err(self.forbidden(&path.to_string_lossy()));
         };
-        let abs = nix_eval::lower::canon_path(p);
+        let abs = nix_eval::canon_path(p);
         if abs.starts_with("/__corepkgs__/") {
             return Ok(());
         }
