@@ -305,7 +305,7 @@ fn map_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         .map(|at| Attr {
             name: at.name,
             pos: Pos::NONE,
-            value: Thunk::apply(Thunk::apply(f.clone(), Value::string(at.name.as_str())), at.value.clone()),
+            value: Thunk::apply2(f.clone(), Value::string(at.name.as_str()), at.value.clone()),
         })
         .collect();
     Ok(Value::Attrs(Attrs::from_sorted(out)))
@@ -350,7 +350,7 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             j += 1;
         }
         let values: Vec<Value> = seen[i..j].iter().map(|(_, v)| v.clone()).collect();
-        let value = Thunk::apply(Thunk::apply(f.clone(), Value::string(name.as_str())), Value::list(values));
+        let value = Thunk::apply2(f.clone(), Value::string(name.as_str()), Value::list(values));
         out.push(Attr { name, pos: Pos::NONE, value });
         i = j;
     }
