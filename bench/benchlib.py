@@ -21,10 +21,11 @@ SIDES = ("rnix", "nix")
 
 
 def find_rnix(explicit):
+    # Absolute: the runs start in a temporary directory.
     if explicit:
-        return explicit
+        return os.path.abspath(explicit)
     if os.environ.get("RNIX_EVAL"):
-        return os.environ["RNIX_EVAL"]
+        return os.path.abspath(os.environ["RNIX_EVAL"])
     # The profile-guided build (bench/pgo-build) when it is at least as new as the plain
     # release build; otherwise the newest plain build.
     candidates = [REPO / "target" / p / "rnix-eval" for p in ("pgo", "release", "debug")]
@@ -110,10 +111,12 @@ def summarise_runs(res, normalise=None):
 
 
 def ratios(row):
-    """rnix/nix of a summarised row's median wall time and peak RSS (None if either is missing)."""
+    """rnix/nix of a summarised row's median wall time, user+sys CPU time and peak RSS (None
+    if either is missing)."""
     r, n = row["rnix"], row["nix"]
     return {
         "time_ratio": r["median_s"] / n["median_s"] if r["median_s"] and n["median_s"] else None,
+        "cpu_ratio": r["median_cpu_s"] / n["median_cpu_s"] if r["median_cpu_s"] and n["median_cpu_s"] else None,
         "rss_ratio": (r["median_maxrss_kib"] / n["median_maxrss_kib"]
                       if r["median_maxrss_kib"] and n["median_maxrss_kib"] else None),
     }

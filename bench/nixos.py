@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """NixOS benchmark: rnix-eval vs the reference nix-instantiate on real systems.
 
-For every config C of ../shared/configs (NixOS 20.09) and each mode:
+For every config C of ../shared/configs (NixOS 20.09) and ../shared/configs/24.11
+(nixpkgs 24.11; `--trees` chooses) and each mode:
 
   ro     read-only evaluation of the toplevel drv path, for both sides
              --eval --strict --readonly-mode \\
@@ -16,11 +17,13 @@ rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
 (default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
 the median user+sys CPU time and peak RSS (wait4) of each side, the ratios rnix/nix, whether
 stdout matched between the sides, and whether it equals the golden drv path
-(../shared/golden/nixos-20.09.drvpaths.tsv). For desktop it also prints the
-goals of issue #5 (ro: <= 0.8x time and <= 1.0x RSS; store: <= 0.5x time).
+(../shared/golden/nixos-{20.09,24.11}.drvpaths.tsv). It also prints the goals
+of issue #15 for the read-only runs: both desktops at most 0.5x wall time, 0.6x
+user+sys CPU and 0.6x peak RSS; every other config at most 0.6x wall time and
+0.7x peak RSS.
 
 Usage:
-    bench/nixos.py [-n RUNS] [--config NAME ...] [--modes ro,store]
+    bench/nixos.py [-n RUNS] [--config NAME ...] [--modes ro,store] [--trees 20.09,24.11]
                    [--bin PATH] [--nix PATH] [--timeout SECS]
                    [--markdown] [--json FILE]
 
@@ -42,21 +45,28 @@ from benchlib import (REPO, SIDES, find_rnix, fmt_mib, fmt_progress, fmt_ratio, 
                       print_table, ratios, run_alternating, run_once, summarise_runs)
 
 SHARED = REPO.parent / "shared"
-NIXOS = SHARED / "nixpkgs" / "nixos-20.09" / "nixos"
-CONFIGS = SHARED / "configs"
-GOLDEN = SHARED / "golden" / "nixos-20.09.drvpaths.tsv"
+# tree -> (NixOS directory, directory of its configs, golden drv paths, name prefix)
+TREES = {
+    "20.09": (SHARED / "nixpkgs" / "nixos-20.09" / "nixos", SHARED / "configs",
+              SHARED / "golden" / "nixos-20.09.drvpaths.tsv", ""),
+    "24.11": (SHARED / "nixpkgs" / "nixos-24.11" / "nixos", SHARED / "configs" / "24.11",
+              SHARED / "golden" / "nixos-24.11.drvpaths.tsv", "24.11/"),
+}
 
-# issue #5, desktop.nix: (mode, what) -> the ratio it must not exceed
-GOALS = {("ro", "time"): 0.8, ("ro", "rss"): 1.0, ("store", "time"): 0.5}
+# issue #15, read-only runs: (desktop?, what) -> the ratio it must not exceed
+GOALS = {(True, "time"): 0.5, (True, "cpu"): 0.6, (True, "rss"): 0.6,
+         (False, "time"): 0.6, (False, "rss"): 0.7}
 
 
-def golden_paths():
+def golden_paths(tree):
+    """Golden drv paths of a tree's configs, by config name."""
     out = {}
-    if GOLDEN.exists():
-        for line in GOLDEN.read_text().splitlines():
+    golden, prefix = TREES[tree][2], TREES[tree][3]
+    if golden.exists():
+        for line in golden.read_text().splitlines():
             if "\t" in line and not line.startswith("#"):
                 cfg, path = line.split("\t", 1)
-                out[Path(cfg).stem] = path.strip()
+                out[prefix + Path(cfg).stem] = path.strip()
     return out
 
 
@@ -64,28 +74,28 @@ def nix_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
-def command(side, exe, mode, config, store):
+def command(side, exe, mode, nixos, config, store):
     """The argv of one run (`store` is the fresh directory for mode store)."""
     pre = [exe, "instantiate"] if side == "rnix" else [exe]
     if mode == "ro":
-        expr = (f"(import (/. + {nix_string(str(NIXOS))}) "
+        expr = (f"(import (/. + {nix_string(str(nixos))}) "
                 f"{{ configuration = /. + {nix_string(str(config))}; }}).system.drvPath")
         return pre + ["--eval", "--strict", "--readonly-mode", "-E", expr]
-    return pre + [str(NIXOS), "-A", "system", "-I", f"nixos-config={config}", "--store", str(store)]
+    return pre + [str(nixos), "-A", "system", "-I", f"nixos-config={config}", "--store", str(store)]
 
 
 def normalise(stdout):
     return stdout.decode(errors="replace").strip().strip('"')
 
 
-def bench_one(args, sides, mode, config, tmp):
+def bench_one(args, sides, mode, nixos, name, config, tmp):
     def run(side, i):
         # A new directory per run, removed only at the end of the whole benchmark:
         # after mass deletions ext4 skips the just-freed inodes for minutes, scanning
         # them on every file creation, which would make the next runs (of both sides)
         # measure the file system rather than the evaluators.
-        store = tmp / f"store-{config.stem}-{side}-{i}"
-        argv = command(side, sides[side], mode, config, store)
+        store = tmp / f"store-{name.replace('/', '-')}-{side}-{i}"
+        argv = command(side, sides[side], mode, nixos, config, store)
         return run_once(argv, str(tmp), args.timeout)
 
     return run_alternating(args.runs, run)
@@ -133,6 +143,7 @@ def main():
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--config", action="append", help="config name (minimal, desktop, ...); repeatable")
     ap.add_argument("--modes", default="ro,store", help="comma-separated: ro, store")
+    ap.add_argument("--trees", default="20.09,24.11", help="comma-separated: 20.09, 24.11")
     ap.add_argument("--bin", help="rnix-eval binary (default: $RNIX_EVAL, target/release/rnix-eval)")
     ap.add_argument("--nix", default=shutil.which("nix-instantiate"), help="reference nix-instantiate")
     ap.add_argument("--timeout", type=float, default=600.0, help="per run (s)")
@@ -145,18 +156,24 @@ def main():
         sys.exit("nixos.py: rnix-eval not found; build it (cargo build --release) or pass --bin/RNIX_EVAL")
     if not args.nix:
         sys.exit("nixos.py: nix-instantiate not found (apt-get install -y nix-bin) or pass --nix")
-    if not NIXOS.is_dir():
-        sys.exit(f"nixos.py: {NIXOS} is missing (the shared data next to the checkout)")
+    trees = [t.strip() for t in args.trees.split(",") if t.strip()]
+    if not trees or any(t not in TREES for t in trees):
+        sys.exit("nixos.py: --trees takes 20.09 and/or 24.11")
+    for t in trees:
+        if not TREES[t][0].is_dir():
+            sys.exit(f"nixos.py: {TREES[t][0]} is missing (the shared data next to the checkout)")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in ("ro", "store") for m in modes):
         sys.exit("nixos.py: --modes takes ro and/or store")
-    configs = sorted(CONFIGS.glob("*.nix"))
+    # (tree, name, file): names of 24.11 configs are "24.11/NAME"; --config NAME picks
+    # NAME in every tree chosen, --config 24.11/NAME only that one.
+    configs = [(t, TREES[t][3] + c.stem, c) for t in trees for c in sorted(TREES[t][1].glob("*.nix"))]
     if args.config:
-        configs = [c for c in configs if c.stem in args.config]
-        missing = set(args.config) - {c.stem for c in configs}
+        configs = [c for c in configs if c[1] in args.config or c[2].stem in args.config]
+        missing = set(args.config) - {c[1] for c in configs} - {c[2].stem for c in configs}
         if missing:
-            sys.exit(f"nixos.py: no such config in {CONFIGS}: {', '.join(sorted(missing))}")
-    goldens = golden_paths()
+            sys.exit(f"nixos.py: no such config: {', '.join(sorted(missing))}")
+    goldens = {k: v for t in trees for k, v in golden_paths(t).items()}
     sides = {"rnix": rnix, "nix": args.nix}
     started = datetime.datetime.now().astimezone()
     print(f"rnix-eval: {rnix}\nreference: {args.nix}\nruns: {args.runs} per side, alternating\n",
@@ -165,17 +182,18 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="rnix-bench-nixos-"))
     rows = []
     try:
-        for config in configs:
+        for tree, name, config in configs:
             for mode in modes:
-                res = bench_one(args, sides, mode, config, tmp)
-                row = {"config": config.stem, "mode": mode, **summarise(res, goldens.get(config.stem))}
+                res = bench_one(args, sides, mode, TREES[tree][0], name, config, tmp)
+                row = {"config": name, "mode": mode, **summarise(res, goldens.get(name))}
                 rows.append(row)
-                print(f"{config.stem:10} {mode:5} {fmt_progress(row, 6)} | "
+                print(f"{name:16} {mode:5} {fmt_progress(row, 6)} | "
                       f"{row['output']}, golden {row['golden']}", file=sys.stderr, flush=True)
                 if mode == "store":
-                    counts = {side: registered_paths(tmp / f"store-{config.stem}-{side}-0") for side in SIDES}
+                    counts = {side: registered_paths(tmp / f"store-{name.replace('/', '-')}-{side}-0")
+                              for side in SIDES}
                     verdict = "agree" if len(set(counts.values())) == 1 else "DIFFER"
-                    print(f"{'':10} {mode:5} registered paths: "
+                    print(f"{'':16} {mode:5} registered paths: "
                           + ", ".join(f"{side} {counts[side]}" for side in SIDES) + f" ({verdict})",
                           file=sys.stderr, flush=True)
                 for side in SIDES:
@@ -197,15 +215,16 @@ def main():
           f"A/B alternated; ratio < 1 means rnix-eval is faster/smaller")
     goals = []
     for row in rows:
-        if row["config"] != "desktop":
+        if row["mode"] != "ro":
             continue
-        for what, key in (("time", "time_ratio"), ("rss", "rss_ratio")):
-            limit = GOALS.get((row["mode"], what))
-            if limit is not None and row[key] is not None:
+        desktop = row["config"] in ("desktop", "24.11/desktop")
+        for what, key in (("time", "time_ratio"), ("cpu", "cpu_ratio"), ("rss", "rss_ratio")):
+            limit = GOALS.get((desktop, what))
+            if limit is not None and row.get(key) is not None:
                 verdict = "met" if row[key] <= limit else "NOT met"
-                goals.append(f"desktop {row['mode']} {what}: {row[key]:.2f}x (goal <= {limit}x) {verdict}")
+                goals.append(f"{row['config']} ro {what}: {row[key]:.2f}x (goal <= {limit}x) {verdict}")
     if goals:
-        print("issue #5 goals: " + "; ".join(goals))
+        print("issue #15 goals (read-only):\n  " + "\n  ".join(goals))
     if args.json:
         Path(args.json).write_text(json.dumps({"date": started.isoformat(), "rnix": rnix, "nix": args.nix,
                                                "runs": args.runs, "results": rows}, indent=2))

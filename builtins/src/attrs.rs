@@ -68,7 +68,8 @@ fn by_name(a: &Attrs) -> Vec<(&'static str, &Attr)> {
 
 fn attr_names(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = ctx(ev.expect_attrs(&args[0], pos), pos, "while evaluating the argument passed to builtins.attrNames")?;
-    let names: Vec<Value> = by_name(&a).into_iter().map(|(n, _)| Value::string(n)).collect();
+    let names: Vec<Value> =
+        by_name(&a).into_iter().map(|(_, at)| Value::String(NixString::of_symbol(at.name))).collect();
     Ok(Value::list(names))
 }
 
@@ -281,7 +282,7 @@ fn map_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         .map(|at| Attr {
             name: at.name,
             pos: Pos::NONE,
-            value: Thunk::apply(Thunk::apply(f.clone(), Value::string(at.name.as_str())), at.value.clone()),
+            value: Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(at.name)), at.value.clone()),
         })
         .collect();
     Ok(Value::Attrs(Attrs::from_sorted(out)))
@@ -326,7 +327,7 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             j += 1;
         }
         let values: Vec<Value> = seen[i..j].iter().map(|(_, v)| v.clone()).collect();
-        let value = Thunk::apply(Thunk::apply(f.clone(), Value::string(name.as_str())), Value::list(values));
+        let value = Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(name)), Value::list(values));
         out.push(Attr { name, pos: Pos::NONE, value });
         i = j;
     }

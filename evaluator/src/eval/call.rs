@@ -1,6 +1,7 @@
 //! Function application: lambdas (with formals), builtins (partial application), `__functor`.
 
 use super::Eval;
+use crate::ast::{Expr, ExprRef, LambdaExpr};
 use crate::error::{AddTrace, ErrorKind, EvalError, Result};
 use crate::print;
 use crate::source::Pos;
@@ -96,17 +97,16 @@ impl Eval {
 
     /// Call with several arguments in turn.
     pub fn call_n(&mut self, f: &Value, args: &[Value], pos: Pos) -> Result<Value> {
-        let apply = |ev: &mut Self| {
+        if !self.settings.trace_function_calls {
+            return self.apply_n(f.clone(), args.len(), |_, i| args[i].clone(), pos);
+        }
+        self.traced(pos, |ev| {
             let mut f = f.clone();
             for a in args {
                 f = ev.call_untraced(&f, a.clone(), pos)?;
             }
             Ok(f)
-        };
-        if self.settings.trace_function_calls {
-            return self.traced(pos, apply);
-        }
-        apply(self)
+        })
     }
 
     /// The name in "function 'NAME' called with ..." messages.
@@ -117,8 +117,8 @@ impl Eval {
         }
     }
 
-    fn lambda_name(c: &Closure) -> String {
-        match c.lambda.name {
+    fn lambda_name(lam: &crate::ast::LambdaExpr) -> String {
+        match lam.name {
             Some(n) => format!("'{}'", n),
             None => "anonymous lambda".into(),
         }
@@ -126,19 +126,26 @@ impl Eval {
 
     fn call_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Value> {
         let lam = c.lambda;
+        let env = self.bind_lambda_args(lam, &c.env, arg, pos)?;
+        self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(lam)))
+    }
+
+    /// The environment of a call of `lam` (closed over `up`) with `arg`: the argument, or
+    /// the formals taken from the set with their defaults. Errors as [`Eval::call_lambda`]
+    /// reports them.
+    fn bind_lambda_args(&mut self, lam: &'static LambdaExpr, up: &Env, arg: Value, pos: Pos) -> Result<Env> {
         self.stats.envs += 1;
         let Some(formals) = &lam.formals else {
-            let env = Env::one(c.env.clone(), arg);
-            return self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+            return Ok(Env::one(up.clone(), arg));
         };
         let set = self.force(&arg)?;
         let Value::Attrs(set) = set else {
             return Err(self.type_error("a set", &set, pos))
-                .trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)));
+                .trace(lam.pos, || format!("while calling {}", Self::lambda_name(lam)));
         };
         let n_formals = formals.entries.len();
         let base = usize::from(lam.arg.is_some());
-        let env = Env::with_nulls(Some(c.env.clone()), base + n_formals);
+        let env = Env::with_nulls(Some(up.clone()), base + n_formals);
         if lam.arg.is_some() {
             env.set(0, Value::Attrs(set.clone()));
         }
@@ -201,6 +208,131 @@ impl Eval {
                 env.set(to, env.get(from));
             }
         }
-        self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(c)))
+        Ok(env)
+    }
+
+    /// `f a1 … an` of the AST (`f` already evaluated): the same calls, one argument at a
+    /// time, as [`Eval::call_untraced`] makes them, with two shortcuts that change
+    /// nothing but the allocations:
+    /// - a lambda whose body is again a lambda (`a: b: …`) given a further argument goes
+    ///   on to that inner lambda with the new environment, instead of allocating the
+    ///   closure the call would return only to call it at once;
+    /// - a builtin given all its remaining arguments is called with them, instead of
+    ///   allocating one partial application per argument.
+    ///
+    /// Both keep the call depth (each step is one level deeper, as the calls would be),
+    /// the call count, the evaluation order and every error and trace.
+    #[inline(never)]
+    pub(crate) fn apply_args(&mut self, f: Value, args: &[ExprRef], env: &Env, pos: Pos) -> Result<Value> {
+        self.apply_n(f, args.len(), |ev, i| ev.thunk(args[i], env), pos)
+    }
+
+    /// [`Eval::apply_args`] for `n` arguments, the `i`th made by `arg(i)` when it is needed.
+    #[inline]
+    fn apply_n(
+        &mut self,
+        mut f: Value,
+        n: usize,
+        mut arg_at: impl FnMut(&mut Self, usize) -> Value,
+        pos: Pos,
+    ) -> Result<Value> {
+        // An inner lambda and its environment, when the previous step returned it.
+        let mut pending: Option<(&'static LambdaExpr, Env)> = None;
+        let mut i = 0;
+        while i < n {
+            let lambda = match (&pending, &f) {
+                (Some(_), _) => pending.take(),
+                (None, Value::Lambda(c)) if i + 1 < n => Some((c.lambda, c.env.clone())),
+                (None, Value::Builtin(b))
+                    if b.def.arity <= 3 && b.args.len() + 2 <= b.def.arity && n - i + b.args.len() >= b.def.arity =>
+                {
+                    // At most three arguments, all of them on the stack.
+                    let def = b.def;
+                    let missing = def.arity - b.args.len();
+                    let r = match b.args.as_slice() {
+                        [] if def.arity == 2 => {
+                            let all = [arg_at(self, i), arg_at(self, i + 1)];
+                            self.call_builtin_saturated(def, &all, 2, pos)
+                        }
+                        [] => {
+                            let all = [arg_at(self, i), arg_at(self, i + 1), arg_at(self, i + 2)];
+                            self.call_builtin_saturated(def, &all, 3, pos)
+                        }
+                        [a, ..] => {
+                            let all = [a.clone(), arg_at(self, i), arg_at(self, i + 1)];
+                            self.call_builtin_saturated(def, &all, 2, pos)
+                        }
+                    };
+                    i += missing;
+                    f = r?;
+                    continue;
+                }
+                _ => None,
+            };
+            let arg = arg_at(self, i);
+            i += 1;
+            let Some((lam, up)) = lambda else {
+                f = self.call_untraced(&f, arg, pos)?;
+                continue;
+            };
+            self.enter_call(pos)?;
+            let bound = self.bind_lambda_args(lam, &up, arg, pos).trace(pos, || "from call site".into());
+            let new_env = match bound {
+                Ok(e) => e,
+                Err(e) => {
+                    self.call_depth -= 1;
+                    return Err(e);
+                }
+            };
+            drop(up);
+            match lam.body {
+                Expr::Lambda(inner) if i < n => {
+                    self.call_depth -= 1;
+                    pending = Some((inner, new_env));
+                }
+                body => {
+                    let r = self
+                        .eval(body, &new_env)
+                        .trace(lam.pos, || format!("while calling {}", Self::lambda_name(lam)))
+                        .trace(pos, || "from call site".into());
+                    self.call_depth -= 1;
+                    f = r?;
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    /// One level deeper in the call depth, as [`Eval::call_untraced`] goes, and one call
+    /// more in the statistics.
+    #[inline]
+    fn enter_call(&mut self, pos: Pos) -> Result<()> {
+        self.call_depth += 1;
+        if self.call_depth > self.settings.max_call_depth {
+            self.call_depth -= 1;
+            return Err(EvalError::at(ErrorKind::StackOverflow, pos, "stack overflow; max-call-depth exceeded"));
+        }
+        self.stats.calls += 1;
+        Ok(())
+    }
+
+    /// The builtin `def` called with `all` its arguments, the last `given` of them in this
+    /// application: what the calls with one argument each would do (the partial
+    /// applications cannot fail, and each returns at once, so only the last one's depth
+    /// counts).
+    fn call_builtin_saturated(
+        &mut self,
+        def: &'static crate::builtin::BuiltinDef,
+        all: &[Value],
+        given: usize,
+        pos: Pos,
+    ) -> Result<Value> {
+        self.enter_call(pos)?;
+        self.stats.calls += given as u64 - 1;
+        let r = (def.func)(self, all, pos)
+            .trace(pos, || format!("while calling the '{}' builtin", def.name))
+            .and_then(|r| self.force(&r));
+        self.call_depth -= 1;
+        r
     }
 }

@@ -185,6 +185,15 @@ impl Eval {
                 let (f, a) = (fa.0.clone(), fa.1.clone());
                 self.call(&f, a, Pos::NONE)
             }
+            ThunkState::Apply2(fab) => {
+                let (f, a, b) = (fab.0.clone(), fab.1.clone(), fab.2.clone());
+                if self.settings.trace_function_calls {
+                    // The two calls, each traced, as for the nested thunks.
+                    self.call(&Thunk::apply(f, a), b, Pos::NONE)
+                } else {
+                    self.call_n(&f, &[a, b], Pos::NONE)
+                }
+            }
             ThunkState::Native(_) => {
                 let ThunkState::Native(f) = state else { unreachable!() };
                 let r = f(self);
@@ -369,20 +378,16 @@ impl Eval {
             Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() }))),
             Expr::Apply { pos, func, args } => {
                 let mut f = self.eval(func, env)?;
-                if self.settings.trace_function_calls {
-                    return self.traced(*pos, |ev| {
-                        for a in args.iter() {
-                            let arg = ev.thunk(a, env);
-                            f = ev.call_untraced(&f, arg, *pos)?;
-                        }
-                        Ok(f)
-                    });
+                if !self.settings.trace_function_calls {
+                    return self.apply_args(f, args, env, *pos);
                 }
-                for a in args.iter() {
-                    let arg = self.thunk(a, env);
-                    f = self.call_untraced(&f, arg, *pos)?;
-                }
-                Ok(f)
+                self.traced(*pos, |ev| {
+                    for a in args.iter() {
+                        let arg = ev.thunk(a, env);
+                        f = ev.call_untraced(&f, arg, *pos)?;
+                    }
+                    Ok(f)
+                })
             }
             Expr::If { pos, cond, then, else_ } => {
                 let c = self.eval_operand(cond, env)?;

@@ -6,6 +6,7 @@
 //! its whole closure), `!out!/nix/store/….drv` (one output of a derivation).
 
 use super::count::RefCount;
+use crate::symbol::Symbol;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
@@ -35,7 +36,21 @@ fn layout(len: usize) -> (Layout, usize) {
     (l.pad_to_align(), offset)
 }
 
+thread_local! {
+    /// One shared string per attribute name that was made a value (see
+    /// [`NixString::of_symbol`]); names never die, so neither do these, and there are at
+    /// most as many as symbols.
+    static SYMBOL_STRINGS: std::cell::RefCell<rustc_hash::FxHashMap<Symbol, NixString>> =
+        std::cell::RefCell::new(Default::default());
+}
+
 impl NixString {
+    /// The attribute name `name` as a string value. `mapAttrs`, `zipAttrsWith` and
+    /// `attrNames` pass names as strings, the same few thousand names millions of times;
+    /// strings are immutable, so one copy per name is shared.
+    pub fn of_symbol(name: Symbol) -> NixString {
+        SYMBOL_STRINGS.with(|m| m.borrow_mut().entry(name).or_insert_with(|| NixString::new(name.as_str())).clone())
+    }
     pub fn new(bytes: impl AsRef<[u8]>) -> NixString {
         NixString::make(bytes.as_ref(), None)
     }

@@ -26,6 +26,9 @@ pub enum ThunkState {
     /// A function application made lazily by a builtin (`map f xs` elements); boxed to keep
     /// every thunk small.
     Apply(Box<(Value, Value)>),
+    /// `f a b` made lazily by a builtin (`mapAttrs`, `zipAttrsWith`: `f name value`): one
+    /// thunk instead of a thunk of `f a` inside a thunk applying it to `b`.
+    Apply2(Box<(Value, Value, Value)>),
     /// Any other deferred computation of the builtins.
     Native(NativeThunk),
     Blackhole,
@@ -86,6 +89,10 @@ impl Thunk {
     }
     pub fn apply(f: Value, arg: Value) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Apply(Box::new((f, arg)))))
+    }
+    /// A thunk of `f a b`, forced as the thunk of `f a` applied to `b` would be.
+    pub fn apply2(f: Value, a: Value, b: Value) -> Value {
+        Value::Thunk(Thunk::new(ThunkState::Apply2(Box::new((f, a, b)))))
     }
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
