@@ -11,16 +11,21 @@ For every config C of ../shared/configs (NixOS 20.09) and each mode:
          (a new DIR per run, all removed at the end of the benchmark); both
          sides write the files and register them in DIR/nix/var/nix/db, and
          the number of paths each side registered is printed (they must agree)
+  daemon the same through a private nix-daemon, for both sides
+             NIXOS -A system -I nixos-config=C --store unix://DIR/socket
+         (a new `nix-daemon --store DIR/store` per run, started before the
+         clock starts and stopped after; its registered paths are counted too)
 
 rnix-eval (`rnix-eval instantiate ...`) and nix-instantiate run N times each
 (default 5), alternating A/B (A B, then B A, ...). Prints the median wall time
 the median user+sys CPU time and peak RSS (wait4) of each side, the ratios rnix/nix, whether
 stdout matched between the sides, and whether it equals the golden drv path
 (../shared/golden/nixos-20.09.drvpaths.tsv). For desktop it also prints the
-goals of issue #5 (ro: <= 0.8x time and <= 1.0x RSS; store: <= 0.5x time).
+goals of issue #5 (ro: <= 0.8x time and <= 1.0x RSS; store: <= 0.5x time) and of
+issue #13 (daemon: <= 0.6x time).
 
 Usage:
-    bench/nixos.py [-n RUNS] [--config NAME ...] [--modes ro,store]
+    bench/nixos.py [-n RUNS] [--config NAME ...] [--modes ro,store,daemon]
                    [--bin PATH] [--nix PATH] [--timeout SECS]
                    [--markdown] [--json FILE]
 
@@ -31,10 +36,13 @@ machine; the VM is noisy, so look at the medians.
 import argparse
 import datetime
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,7 +55,7 @@ CONFIGS = SHARED / "configs"
 GOLDEN = SHARED / "golden" / "nixos-20.09.drvpaths.tsv"
 
 # issue #5, desktop.nix: (mode, what) -> the ratio it must not exceed
-GOALS = {("ro", "time"): 0.8, ("ro", "rss"): 1.0, ("store", "time"): 0.5}
+GOALS = {("ro", "time"): 0.8, ("ro", "rss"): 1.0, ("store", "time"): 0.5, ("daemon", "time"): 0.6}
 
 
 def golden_paths():
@@ -65,7 +73,7 @@ def nix_string(s):
 
 
 def command(side, exe, mode, config, store):
-    """The argv of one run (`store` is the fresh directory for mode store)."""
+    """The argv of one run (`store`: the fresh directory of mode store, the daemon URL of mode daemon)."""
     pre = [exe, "instantiate"] if side == "rnix" else [exe]
     if mode == "ro":
         expr = (f"(import (/. + {nix_string(str(NIXOS))}) "
@@ -78,12 +86,39 @@ def normalise(stdout):
     return stdout.decode(errors="replace").strip().strip('"')
 
 
+def start_daemon(dir):
+    """A `nix-daemon --store DIR/store` on DIR/socket, answering (a reference client got a
+    full handshake: its first worker creates the store); returns (process, store URL)."""
+    dir.mkdir(parents=True)
+    socket = dir / "socket"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIX_")}
+    env.update(NIX_DAEMON_SOCKET_PATH=str(socket), NIX_CONFIG="substituters =\n")
+    proc = subprocess.Popen(["nix-daemon", "--store", str(dir / "store")], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"unix://{socket}"
+    deadline = time.monotonic() + 30
+    while subprocess.run(["nix", "--extra-experimental-features", "nix-command", "store", "ping", "--store", url],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            sys.exit(f"nixos.py: nix-daemon --store {dir / 'store'} did not answer")
+        time.sleep(0.1)
+    return proc, url
+
+
 def bench_one(args, sides, mode, config, tmp):
     def run(side, i):
         # A new directory per run, removed only at the end of the whole benchmark:
         # after mass deletions ext4 skips the just-freed inodes for minutes, scanning
         # them on every file creation, which would make the next runs (of both sides)
         # measure the file system rather than the evaluators.
+        if mode == "daemon":
+            daemon, url = start_daemon(tmp / f"daemon-{config.stem}-{side}-{i}")
+            try:
+                return run_once(command(side, sides[side], mode, config, url), str(tmp), args.timeout)
+            finally:
+                daemon.kill()
+                daemon.wait()
         store = tmp / f"store-{config.stem}-{side}-{i}"
         argv = command(side, sides[side], mode, config, store)
         return run_once(argv, str(tmp), args.timeout)
@@ -132,7 +167,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", "--runs", type=int, default=5)
     ap.add_argument("--config", action="append", help="config name (minimal, desktop, ...); repeatable")
-    ap.add_argument("--modes", default="ro,store", help="comma-separated: ro, store")
+    ap.add_argument("--modes", default="ro,store", help="comma-separated: ro, store, daemon")
     ap.add_argument("--bin", help="rnix-eval binary (default: $RNIX_EVAL, target/release/rnix-eval)")
     ap.add_argument("--nix", default=shutil.which("nix-instantiate"), help="reference nix-instantiate")
     ap.add_argument("--timeout", type=float, default=600.0, help="per run (s)")
@@ -148,8 +183,10 @@ def main():
     if not NIXOS.is_dir():
         sys.exit(f"nixos.py: {NIXOS} is missing (the shared data next to the checkout)")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if not modes or any(m not in ("ro", "store") for m in modes):
-        sys.exit("nixos.py: --modes takes ro and/or store")
+    if not modes or any(m not in ("ro", "store", "daemon") for m in modes):
+        sys.exit("nixos.py: --modes takes ro, store and/or daemon")
+    if "daemon" in modes and not (shutil.which("nix-daemon") and shutil.which("nix")):
+        sys.exit("nixos.py: mode daemon needs nix-daemon and nix (apt-get install -y nix-bin)")
     configs = sorted(CONFIGS.glob("*.nix"))
     if args.config:
         configs = [c for c in configs if c.stem in args.config]
@@ -172,8 +209,9 @@ def main():
                 rows.append(row)
                 print(f"{config.stem:10} {mode:5} {fmt_progress(row, 6)} | "
                       f"{row['output']}, golden {row['golden']}", file=sys.stderr, flush=True)
-                if mode == "store":
-                    counts = {side: registered_paths(tmp / f"store-{config.stem}-{side}-0") for side in SIDES}
+                if mode in ("store", "daemon"):
+                    first = {"store": "store-{}-{}-0", "daemon": "daemon-{}-{}-0/store"}[mode]
+                    counts = {side: registered_paths(tmp / first.format(config.stem, side)) for side in SIDES}
                     verdict = "agree" if len(set(counts.values())) == 1 else "DIFFER"
                     print(f"{'':10} {mode:5} registered paths: "
                           + ", ".join(f"{side} {counts[side]}" for side in SIDES) + f" ({verdict})",
@@ -205,7 +243,7 @@ def main():
                 verdict = "met" if row[key] <= limit else "NOT met"
                 goals.append(f"desktop {row['mode']} {what}: {row[key]:.2f}x (goal <= {limit}x) {verdict}")
     if goals:
-        print("issue #5 goals: " + "; ".join(goals))
+        print("goals (issues #5, #13): " + "; ".join(goals))
     if args.json:
         Path(args.json).write_text(json.dumps({"date": started.isoformat(), "rnix": rnix, "nix": args.nix,
                                                "runs": args.runs, "results": rows}, indent=2))
