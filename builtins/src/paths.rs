@@ -39,13 +39,29 @@ fn nix_path(ev: &mut Eval) -> Value {
     Value::list(items)
 }
 
-/// The path a value denotes, for reading: a path, or a string that is an absolute path.
+/// The path a value denotes, for reading: a path, or a string that is an absolute path
+/// (derivation outputs in its context built first: import from derivation).
 fn real_path(ev: &mut Eval, a: &Args, i: usize) -> Result<String> {
+    realise_context_of(ev, a, i)?;
     let p = a.path(ev, i)?;
     if let Err(msg) = ev.io.check_access(Path::new(&p)) {
         return Err(EvalError::at(ErrorKind::Restricted, a.pos, msg));
     }
     Ok(p)
+}
+
+/// Builds the derivation outputs a string argument refers to (see `store::realise_context`);
+/// coercion errors are left to the caller's own coercion.
+fn realise_context_of(ev: &mut Eval, a: &Args, i: usize) -> Result<()> {
+    let v = a.value(ev, i)?;
+    if matches!(v, Value::Path(_)) {
+        return Ok(());
+    }
+    let Ok(s) = ev.coerce_to_string(&v, a.pos, CoerceOpts::NO_COPY) else { return Ok(()) };
+    match s.context() {
+        Some(ctx) if ctx.iter().any(|c| c.starts_with('!')) => crate::store::realise_context(ev, ctx, a.pos),
+        _ => Ok(()),
+    }
 }
 
 fn import(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -102,6 +118,7 @@ fn read_file_type(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 fn path_exists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("pathExists", args, pos);
+    realise_context_of(ev, &a, 0)?;
     let v = a.value(ev, 0)?;
     // A trailing slash (from a string) means "exists and is a directory".
     let must_be_dir = matches!(&v, Value::String(s)

@@ -37,6 +37,10 @@ pub struct StoreState {
     pub(crate) references: FxHashMap<String, BTreeSet<String>>,
     /// Store path -> source it was copied from (shared with the file-access layer).
     source_map: crate::store_io::SourceMap,
+    /// `allow-import-from-derivation` (default true).
+    pub allow_import_from_derivation: bool,
+    /// `!out!drv` contexts already built for import from derivation.
+    realised: rustc_hash::FxHashSet<Box<str>>,
 }
 
 impl Default for StoreState {
@@ -48,8 +52,56 @@ impl Default for StoreState {
             hash_modulo: FxHashMap::default(),
             references: FxHashMap::default(),
             source_map: Default::default(),
+            allow_import_from_derivation: true,
+            realised: Default::default(),
         }
     }
+}
+
+/// Import from derivation, as 2.8's `realiseContext`: before a path is read (`import`,
+/// `readFile`, `readDir`, `pathExists`, …), the derivation outputs in its string context
+/// (`!out!/nix/store/…drv`) are built by the store (the daemon, or Nix for a local store).
+/// With `allow-import-from-derivation = false` that is refused, built or not.
+pub(crate) fn realise_context(ev: &mut Eval, ctx: &Context, pos: Pos) -> Result<()> {
+    let mut wanted: Vec<(String, Vec<String>)> = Vec::new();
+    for c in ctx {
+        let Some((output, drv)) = c.strip_prefix('!').and_then(|r| r.split_once('!')) else { continue };
+        if ev.ext::<StoreState>().realised.contains(c) {
+            continue;
+        }
+        match wanted.iter_mut().find(|(d, _)| d == drv) {
+            Some((_, outs)) => outs.push(output.to_owned()),
+            None => wanted.push((drv.to_owned(), vec![output.to_owned()])),
+        }
+    }
+    let Some((first, _)) = wanted.first() else { return Ok(()) };
+    if !ev.ext::<StoreState>().allow_import_from_derivation {
+        return Err(EvalError::at(
+            ErrorKind::Other,
+            pos,
+            format!(
+                "cannot build '{first}' during evaluation because the option 'allow-import-from-derivation' is disabled"
+            ),
+        ));
+    }
+    let store = store(ev);
+    for (drv, names) in wanted {
+        let known = crate::derivation::load_drv(ev, &drv).ok();
+        let outputs: Vec<(String, String)> = names
+            .iter()
+            .map(|n| {
+                let path = known.as_ref().and_then(|d| d.outputs.get(n)).map(|o| o.path.clone()).unwrap_or_default();
+                (n.clone(), path)
+            })
+            .filter(|(_, p)| !p.is_empty())
+            .collect();
+        store.build(&drv, &outputs).map_err(|e| store_error(pos, e))?;
+        let state = ev.ext::<StoreState>();
+        for n in names {
+            state.realised.insert(format!("!{n}!{drv}").into_boxed_str());
+        }
+    }
+    Ok(())
 }
 
 /// Use `store` for everything this evaluator writes, and let file access see the store

@@ -11,12 +11,14 @@
 //! - [`nixbase32`]: Nix's own base-32 (reversed bit order, no `e o u t`);
 //! - [`hash`]: algorithms, digests, every textual form Nix accepts or prints;
 //! - [`store_path`]: store-path names and the fingerprint rules that make them;
-//! - [`nar`]: the NAR archive format, streamed into any writer or hash;
+//! - [`nar`]: the NAR archive format, streamed into any writer or hash; [`nar_restore`]
+//!   unpacks one (what a daemon sends for a path this machine cannot read directly);
 //! - [`derivation`]: the `.drv` ATerm format and `hashDerivationModulo`;
 //! - [`store`]: the narrow [`Store`] trait with a local (directory) and a
 //!   read-only implementation; `writer` is the local store's background
 //!   writer thread, `local_db` its state and SQLite database as Nix keeps them,
-//!   `path_lock` Nix's per-path locks;
+//!   `path_lock` Nix's per-path locks, `realise` import from derivation's builds
+//!   (by the installed `nix-store`);
 //! - [`store_url`]: the store URLs of `--store` / `NIX_REMOTE`, parsed once;
 //! - [`gc_roots`]: `--add-root`'s permanent GC roots;
 //! - [`daemon`]: a client of the Nix daemon's worker protocol and `DaemonStore`,
@@ -34,8 +36,10 @@ pub mod gc_roots;
 pub mod hash;
 pub mod local_db;
 pub mod nar;
+pub mod nar_restore;
 pub mod nixbase32;
 mod path_lock;
+mod realise;
 pub mod store;
 pub mod store_path;
 pub mod store_url;

@@ -81,6 +81,17 @@ pub trait Store {
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Import from derivation: makes the outputs of the derivation `drv` (a `.drv` path
+    /// added to this store) valid, as `(name, path)` pairs, by asking whoever owns the
+    /// store to build or substitute them (never by building here). Outputs already valid
+    /// are not built again. A store that cannot build says so.
+    fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
+        if outputs.iter().all(|(_, p)| self.exists(p)) {
+            return Ok(());
+        }
+        Err(StoreError::Build(format!("path '{drv}' is not valid")))
+    }
 }
 
 /// A local store rooted at a directory: files live in `ROOT/nix/store` and are registered
@@ -267,6 +278,17 @@ impl Store for DirStore {
             None => Ok(()),
         }
     }
+
+    /// Runs the installed `nix-store --realise` on this store (after writing everything
+    /// queued, so the `.drv` and its inputs are registered).
+    fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
+        if !outputs.is_empty() && outputs.iter().all(|(_, p)| self.exists(p)) {
+            return Ok(());
+        }
+        self.flush()?;
+        let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+        crate::realise::nix_store_realise(&self.root, drv, &names)
+    }
 }
 
 /// Computes every path a [`DirStore`] would, and writes nothing. With a root, it
@@ -311,6 +333,18 @@ impl Store for ReadOnlyStore {
     fn real_path(&self, path: &str) -> Option<PathBuf> {
         let root = self.root.as_ref()?;
         in_store(path).then(|| physical(root, path))
+    }
+
+    /// Outputs already there are read; anything else needs a build, which a read-only
+    /// store cannot start. The reference (`--readonly-mode`) says the `.drv` is not valid.
+    fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
+        if self.exists(drv) && !outputs.is_empty() && outputs.iter().all(|(_, p)| self.exists(p)) {
+            return Ok(());
+        }
+        Err(StoreError::Build(format!(
+            "path '{drv}' is not valid (import from derivation needs a build, which a read-only store \
+             cannot do: not with --readonly-mode, --dry-run, --eval without --read-write-mode or dummy://)"
+        )))
     }
 }
 
@@ -384,6 +418,8 @@ pub enum StoreError {
     Changed(String),
     /// The store database or the store's state failed; the message says what was done.
     Db(String),
+    /// Building for import from derivation failed or is impossible; the message says why.
+    Build(String),
 }
 
 impl fmt::Display for StoreError {
@@ -392,7 +428,7 @@ impl fmt::Display for StoreError {
             StoreError::Path(e) => e.fmt(f),
             StoreError::Io(e) => f.write_str(&os_reason(e)),
             StoreError::Changed(p) => write!(f, "path '{p}' changed while it was being added to the store"),
-            StoreError::Db(m) => f.write_str(m),
+            StoreError::Db(m) | StoreError::Build(m) => f.write_str(m),
         }
     }
 }
@@ -402,7 +438,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Path(e) => Some(e),
             StoreError::Io(e) => Some(e),
-            StoreError::Changed(_) | StoreError::Db(_) => None,
+            StoreError::Changed(_) | StoreError::Db(_) | StoreError::Build(_) => None,
         }
     }
 }

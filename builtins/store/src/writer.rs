@@ -9,9 +9,9 @@
 //! path was made from, and is renamed into place, exactly as the synchronous store
 //! did it. Then it is registered in the store database (see `local_db.rs`).
 //!
-//! The writer takes whatever is queued as one batch: per path it takes Nix's path
-//! lock, skips a path the database already has, deletes an invalid leftover, writes
-//! and renames; then it registers the whole batch in one transaction and releases
+//! The writer takes whatever is queued as one batch: per path it skips a path the
+//! database already has, else takes Nix's path lock, asks again, deletes an invalid
+//! leftover, writes and renames; then it registers the whole batch in one transaction and releases
 //! the locks. A killed process thus leaves at worst files without rows, which are
 //! invalid to Nix and rewritten by the next add. It never waits for a path lock
 //! while holding others (it registers what it has first), so two writers cannot
@@ -299,6 +299,11 @@ impl Batch<'_> {
         let path = format!("{STORE_DIR}/{}", task.base_name);
         if self.pending.iter().any(|(info, _)| info.path == path) {
             self.register();
+        }
+        // A valid path needs no lock (Nix asks first too): a store that has most paths
+        // already (a rerun, the system store) is not charged a lock file per path.
+        if self.db.is_valid(&path)? {
+            return Ok(());
         }
         let lock = match PathLock::try_acquire(&dest)? {
             Some(lock) => lock,

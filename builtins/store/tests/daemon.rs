@@ -592,3 +592,42 @@ fn log_messages_and_structured_errors_are_decoded() {
     assert_eq!(logs[0], nix_store_core::daemon::LogEvent::Message("warning: careful".into()));
     assert_eq!(logs[2].build_log_line(), Some("a line"));
 }
+
+/// A client that cannot see the daemon's files (`real_root` wrong, as for any daemon whose
+/// store is not this machine's `/nix/store`) still reads what it added: from the source
+/// while it is unchanged, else from the NAR the daemon sends (`NarFromPath`).
+#[test]
+fn paths_the_client_cannot_see_are_read_from_their_source_or_the_daemon() {
+    let Some(daemon) = Daemon::start("realpath") else { return };
+    let src = make_tree(&daemon.dir.0);
+    let opts = ConnectOptions {
+        timeout: Some(Duration::from_secs(60)),
+        log: LogMode::Collect,
+        real_root: daemon.dir.0.join("elsewhere"),
+        ..ConnectOptions::default()
+    };
+    let _probe = daemon.connect(wire::MAX_MINOR);
+    let store = DaemonStore::connect_with(&daemon.socket, opts).unwrap();
+    let (tree, hash) = store.add_path("src", &src, FileIngestionMethod::Recursive, &mut no_filter()).unwrap();
+    // Unchanged source: read there.
+    assert_eq!(store.real_path(&format!("{tree}/a.txt")), Some(src.join("a.txt")));
+    // A filtered copy is not its source: fetched from the daemon, with the entry dropped.
+    let (filtered, filtered_hash) = store
+        .add_path("filtered", &src, FileIngestionMethod::Recursive, &mut |p: &Path, _| !p.ends_with("a.txt"))
+        .unwrap();
+    let copy = store.real_path(&filtered).unwrap();
+    assert!(!copy.starts_with(&src) && !copy.join("a.txt").exists() && copy.join("sub/run").is_file());
+    assert_eq!(nix_store_core::nar::nar_hash_path(&copy, &mut no_filter()).unwrap(), filtered_hash);
+    // The source gone: fetched too, the same NAR, executable bit and symlink included.
+    fs::remove_dir_all(&src).unwrap();
+    let copy = store.real_path(&tree).unwrap();
+    assert_eq!(nix_store_core::nar::nar_hash_path(&copy, &mut no_filter()).unwrap(), hash);
+    assert_eq!(fs::read_to_string(store.real_path(&format!("{tree}/link")).unwrap()).unwrap(), "hello\n");
+    // Not valid: nothing to fetch; the connection still works afterwards.
+    let missing = "/nix/store/00000000000000000000000000000000-missing";
+    assert!(!store.real_path(missing).unwrap().exists());
+    assert!(store.exists(&tree));
+    let cache = copy.ancestors().nth(3).unwrap().to_path_buf();
+    drop(store);
+    assert!(!cache.exists(), "the NAR cache {} outlives its store", cache.display());
+}

@@ -36,9 +36,11 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store) -> Result<Tree> {
         }
         abs
     };
-    // A logical store path is read from wherever the store keeps it.
+    // A logical store path is read from wherever the store keeps it; one the store does
+    // not have (a path of the host's `/nix/store` with `--store DIR`) from the host, and
+    // copied into the store as the reference does.
     let disk: PathBuf = if abs.starts_with(&format!("{STORE_DIR}/")) {
-        store.real_path(&abs).unwrap_or_else(|| abs.clone().into())
+        store.real_path(&abs).filter(|p| p.symlink_metadata().is_ok()).unwrap_or_else(|| abs.clone().into())
     } else {
         abs.clone().into()
     };

@@ -13,6 +13,13 @@
 //! (`exists`, [`DaemonStore::query_path_info`], …) wait for the upload of the
 //! path they ask about first.
 //!
+//! Reading a path ([`Store::real_path`]) looks where the daemon keeps it
+//! (`ConnectOptions::real_root`), else at the source this store uploaded it
+//! from (kept unchanged and unfiltered), else fetches its NAR from the daemon
+//! (`NarFromPath`) into a private directory removed with the store: a daemon
+//! whose store is not this machine's `/nix/store` (`nix-daemon --store DIR`, a
+//! remote one) still serves flake inputs and import-from-derivation outputs.
+//!
 //! Protocol minors 1.21 (CppNix 2.0) to 1.35 are spoken; the forms differ in
 //! `connection.rs` (handshake, errors) and `ops.rs` (adding content). The
 //! connection stays open as long as the store: its temporary roots last that long.
@@ -24,7 +31,7 @@ mod ops;
 mod upload;
 pub mod wire;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -90,6 +97,17 @@ pub struct DaemonStore {
     minor: u8,
     daemon_nix_version: Option<String>,
     trusted: Option<bool>,
+    /// Base name -> the unfiltered source it was uploaded from, read while it is unchanged.
+    sources: Mutex<HashMap<String, PathBuf>>,
+    /// Paths fetched as NARs for reading (see [`Store::real_path`]).
+    nar_cache: Mutex<NarCache>,
+}
+
+/// A private directory of paths unpacked from the daemon's NARs.
+#[derive(Default)]
+struct NarCache {
+    dir: Option<PathBuf>,
+    fetched: HashSet<String>,
 }
 
 impl DaemonStore {
@@ -123,6 +141,8 @@ impl DaemonStore {
             minor,
             daemon_nix_version,
             trusted,
+            sources: Mutex::new(HashMap::new()),
+            nar_cache: Mutex::new(NarCache::default()),
         })
     }
 
@@ -277,12 +297,49 @@ impl DaemonStore {
         };
         let path = make_fixed_output_path(method, &hash, name, &BTreeSet::new())?;
         let src = src.to_owned();
+        if rejected.is_empty() {
+            self.sources.lock().unwrap_or_else(|e| e.into_inner()).insert(path.base_name().to_owned(), src.clone());
+        }
         let (abs, ticket) = self.submit(path, name, || match method {
             FileIngestionMethod::Recursive => What::Tree { src, rejected },
             FileIngestionMethod::Flat => What::Flat { src },
             FileIngestionMethod::Text => What::TextFile { src },
         })?;
         Ok((abs, hash, ticket))
+    }
+}
+
+impl DaemonStore {
+    /// `ROOT/<path>` below the NAR cache once the store path holding `path` is unpacked
+    /// there (fetched now if needed); `None` if it is not valid or cannot be fetched.
+    fn cached_copy(&self, sp: &StorePath, path: &str) -> Option<PathBuf> {
+        let mut cache = self.nar_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = match &cache.dir {
+            Some(d) => d.clone(),
+            None => {
+                static CACHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = CACHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let d = std::env::temp_dir().join(format!("rnix-daemon-nars-{}-{n}", std::process::id()));
+                let _ = fs::remove_dir_all(&d);
+                fs::create_dir_all(d.join("nix/store")).ok()?;
+                cache.dir = Some(d.clone());
+                d
+            }
+        };
+        let base = sp.base_name();
+        if !cache.fetched.contains(base) {
+            if !self.is_valid_path(sp).unwrap_or(false) {
+                return None;
+            }
+            let dest = dir.join("nix/store").join(base);
+            let _ = fs::remove_dir_all(&dest).or_else(|_| fs::remove_file(&dest));
+            if let Err(e) = self.conn().nar_from_path(sp, &dest) {
+                eprintln!("warning: {e}");
+                return None;
+            }
+            cache.fetched.insert(base.to_owned());
+        }
+        Some(dir.join(path.trim_start_matches('/')))
     }
 }
 
@@ -335,15 +392,41 @@ impl Store for DaemonStore {
         rest.is_empty() || self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
     }
 
+    /// Where the daemon keeps it if that is readable here, else the unchanged source it
+    /// was uploaded from, else a copy fetched from the daemon.
     fn real_path(&self, path: &str) -> Option<PathBuf> {
-        let (sp, _) = StorePath::parse_prefix(path).ok()?;
+        let (sp, rest) = StorePath::parse_prefix(path).ok()?;
         self.settle(sp.base_name());
-        Some(self.real_root.join(path.trim_start_matches('/')))
+        let direct = self.real_root.join(path.trim_start_matches('/'));
+        let top = self.real_root.join(sp.to_absolute().trim_start_matches('/'));
+        if fs::symlink_metadata(&top).is_ok() {
+            return Some(direct);
+        }
+        let source = self.sources.lock().unwrap_or_else(|e| e.into_inner()).get(sp.base_name()).cloned();
+        if let Some(src) = source {
+            if fs::symlink_metadata(&src).is_ok() {
+                let mut p = src.into_os_string();
+                p.push(rest);
+                return Some(PathBuf::from(p));
+            }
+        }
+        Some(self.cached_copy(&sp, path).unwrap_or(direct))
     }
 
     fn flush(&self) -> Result<(), StoreError> {
         self.wait_all();
         self.take_error(None)
+    }
+
+    /// `BuildPaths` for the outputs not valid yet; the daemon's log goes to stderr.
+    fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
+        let drv_path = StorePath::parse(drv)?;
+        let out_paths = outputs.iter().map(|(_, p)| StorePath::parse(p)).collect::<Result<Vec<_>, _>>()?;
+        if !out_paths.is_empty() && self.query_valid_paths(&out_paths)?.len() == out_paths.len() {
+            return Ok(());
+        }
+        let wanted = DerivedPath::Built { drv: drv_path, outputs: outputs.iter().map(|(n, _)| n.clone()).collect() };
+        Ok(self.build_paths(&[wanted], BuildMode::Normal)?)
     }
 }
 
@@ -360,6 +443,9 @@ impl Drop for DaemonStore {
         }
         if let Some((_, e)) = self.queue().errors.pop_front() {
             eprintln!("error: {e}");
+        }
+        if let Some(dir) = self.nar_cache.lock().unwrap_or_else(|e| e.into_inner()).dir.take() {
+            let _ = fs::remove_dir_all(dir);
         }
     }
 }

@@ -246,6 +246,20 @@ impl Connection {
         })
     }
 
+    /// `NarFromPath`: unpacks the NAR of the valid `path` at `dest` (which must not exist).
+    /// The daemon sends the NAR raw after the preamble; it is read to its end, so the
+    /// connection stays usable unless the stream itself broke.
+    pub(crate) fn nar_from_path(&mut self, path: &StorePath, dest: &Path) -> Result<(), DaemonError> {
+        let doing = format!("reading '{}' from the daemon", path.to_absolute());
+        self.without_timeout(|c| {
+            c.call(
+                &doing,
+                |c| c.send_path(Op::NarFromPath, path),
+                |c| Ok(crate::nar_restore::restore_nar(&mut c.reader, dest)?),
+            )
+        })
+    }
+
     /// Buffers a request adding `content` named `name` (not flushed: adds are pipelined).
     /// A source that cannot be read completely breaks the connection (the request cannot
     /// be finished without sending wrong content) and is reported as the local error it is.

@@ -45,6 +45,8 @@ pub enum Op {
     QueryPathInfo = 26,
     /// `wopQueryValidPaths`.
     QueryValidPaths = 31,
+    /// `wopNarFromPath`.
+    NarFromPath = 38,
 }
 
 /// A log line (`STDERR_NEXT`).

@@ -31,6 +31,8 @@ pub struct Options {
     /// `--add-root PATH`: a GC root for each derivation printed.
     pub add_root: Option<String>,
     pub dry_run: bool,
+    /// `--option allow-import-from-derivation false`.
+    pub forbid_ifd: bool,
 }
 
 #[derive(Default, Debug, PartialEq, Eq, Clone, Copy)]
@@ -190,7 +192,17 @@ pub fn parse(argv: Vec<String>) -> Result<Options, String> {
 }
 
 fn is_known_setting(k: &str) -> bool {
-    matches!(k, "pure-eval" | "restrict-eval" | "allowed-uris" | "max-call-depth" | "eval-cache" | "system" | "store")
+    matches!(
+        k,
+        "pure-eval"
+            | "restrict-eval"
+            | "allowed-uris"
+            | "max-call-depth"
+            | "eval-cache"
+            | "system"
+            | "store"
+            | "allow-import-from-derivation"
+    )
 }
 
 fn apply_option(o: &mut Options, k: &str, v: &str) {
@@ -200,6 +212,7 @@ fn apply_option(o: &mut Options, k: &str, v: &str) {
         "allowed-uris" => o.allowed_uris = v.split_whitespace().map(String::from).collect(),
         "max-call-depth" => o.max_call_depth = v.parse().ok(),
         "store" => o.store = Some(v.to_owned()),
+        "allow-import-from-derivation" => o.forbid_ifd = v == "false",
         "experimental-features" | "extra-experimental-features" => {
             o.experimental.extend(v.split_whitespace().map(String::from))
         }

@@ -43,6 +43,8 @@ pub struct FlakeOpts {
     pub lock: LockFlags,
     /// `--flake-registry FILE`.
     pub global_registry: Option<String>,
+    /// `--option allow-import-from-derivation false`.
+    pub forbid_ifd: bool,
 }
 
 /// Flags that take one value (skipped when looking for the installable).
@@ -180,6 +182,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
         updates: vec![],
         lock: LockFlags::default(),
         global_registry: None,
+        forbid_ifd: false,
     };
     let mut it = args.iter();
     let need = |it: &mut std::slice::Iter<String>, f: &str| {
@@ -215,6 +218,8 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
                     o.store = Some(v);
                 } else if k == "flake-registry" {
                     o.global_registry = Some(v);
+                } else if k == "allow-import-from-derivation" {
+                    o.forbid_ifd = v == "false";
                 }
             }
             "--all-systems" | "--no-build" | "--keep-going" | "-L" | "--print-build-logs" | "--quiet" | "-v"
@@ -247,6 +252,7 @@ fn build_evaluator(opts: &FlakeOpts) -> std::result::Result<Eval, String> {
         if opts.dry_run { crate::run::open_store_url(opts.store.as_deref(), true)?.store } else { fetch.clone() };
     ev.ext::<nix_flake::eval::FlakeState>().global_registry = opts.global_registry.as_ref().map(PathBuf::from);
     nix_flake::eval::setup(&mut ev, eval_store, fetch);
+    ev.ext::<nix_builtins::store::StoreState>().allow_import_from_derivation = !opts.forbid_ifd;
     Ok(ev)
 }
 

@@ -116,6 +116,7 @@ fn build_evaluator(opts: &Options, store: Rc<dyn Store>) -> Eval {
     ev.ext::<nix_flake::eval::FlakeState>().allowed_uris = opts.allowed_uris.clone();
     // Fetches and, in pure or restricted mode, file access limited to the allowed roots.
     nix_flake::eval::setup(&mut ev, store.clone(), store);
+    ev.ext::<nix_builtins::store::StoreState>().allow_import_from_derivation = !opts.forbid_ifd;
     ev
 }
 
