@@ -396,7 +396,7 @@ impl Eval {
                     .trace(*pos, || "while evaluating the condition of the assertion".into())?;
                 if !c {
                     // `assert a == b`: say why the two sides differ, as the reference does.
-                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs } = cond {
+                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs, .. } = cond {
                         let l = self.eval(lhs, env)?;
                         let r = self.eval(rhs, env)?;
                         if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
@@ -421,7 +421,7 @@ impl Eval {
                 let env = Env::one(env.clone(), ns);
                 self.eval(body, &env)
             }
-            Expr::BinOp { pos, op, lhs, rhs } => {
+            Expr::BinOp { pos, op, lhs, rhs, rhs_pos } => {
                 // The reference's parser turns these operators into calls of `__sub`,
                 // `__mul`, `__div` and `__lessThan`, which its call trace shows.
                 if self.settings.trace_function_calls
@@ -431,9 +431,10 @@ impl Eval {
                     )
                 {
                     let (pos, op) = (*pos, *op);
-                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, env));
+                    let rhs_pos = *rhs_pos;
+                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, rhs_pos, env));
                 }
-                self.eval_binop(*pos, *op, lhs, rhs, env)
+                self.eval_binop(*pos, *op, lhs, rhs, *rhs_pos, env)
             }
             Expr::Not { pos, expr } => {
                 let v = self.eval(expr, env)?;
@@ -484,7 +485,15 @@ impl Eval {
         }
     }
 
-    fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Env) -> Result<Value> {
+    fn eval_binop(
+        &mut self,
+        pos: Pos,
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        rhs_pos: Pos,
+        env: &Env,
+    ) -> Result<Value> {
         match op {
             BinOp::And => {
                 let l = self.eval_operand(lhs, env)?;
@@ -518,7 +527,7 @@ impl Eval {
             }
             BinOp::Add => {
                 let l = self.eval_operand(lhs, env)?;
-                self.add_values(pos, l, rhs, env)
+                self.add_values(pos, l, rhs, rhs_pos, env)
             }
             BinOp::Concat => self.eval_concat_chain(pos, lhs, rhs, env),
             _ => {
@@ -556,7 +565,7 @@ impl Eval {
         const RIGHT: &str = "in the right operand of the list concatenation (++) operator";
         let mut lefts: Vec<(Pos, Value)> = vec![(pos, self.eval_operand(lhs, env)?)];
         let mut last = rhs;
-        while let Expr::BinOp { pos, op: BinOp::Concat, lhs, rhs } = last {
+        while let Expr::BinOp { pos, op: BinOp::Concat, lhs, rhs, .. } = last {
             lefts.push((*pos, self.eval_operand(lhs, env)?));
             last = rhs;
         }
