@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod builtin;
 pub mod error;
+mod error_render;
 pub mod eval;
 pub mod io;
 pub mod lower;
@@ -18,7 +19,7 @@ pub mod symbol;
 pub mod value;
 
 pub use builtin::{BuiltinDef, ConstantDef};
-pub use error::{ErrorKind, EvalError, Result};
+pub use error::{ErrorFormat, ErrorKind, EvalError, Result};
 pub use eval::{set_stack_budget, CoerceOpts, Eval, PathToStore, Settings};
 pub use symbol::{sym, Symbol};
 pub use value::{Attr, Attrs, NixString, Value};
