@@ -40,17 +40,30 @@ fn derivation_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let attrs = ev
         .expect_attrs(&args[0], pos)
         .trace(pos, || "while evaluating the argument passed to builtins.derivationStrict".into())?;
-    let Some(name_v) = attrs.get(nix_eval::sym::NAME).cloned() else {
-        return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'name' missing"));
+    let Some(name_attr) = attrs.get_attr(nix_eval::sym::NAME) else {
+        return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'name' missing"))
+            .trace(pos, || "in the attrset passed as argument to builtins.derivationStrict".into());
     };
-    let name =
-        ev.expect_string(&name_v, pos).trace(pos, || "while evaluating the derivation attribute 'name'".into())?;
+    let (name_v, name_pos) = (name_attr.value.clone(), name_attr.pos);
+    let name = ev
+        .expect_string(&name_v, name_pos)
+        .trace(name_pos, || "while evaluating the `name` attribute passed to builtins.derivationStrict".into())
+        .trace(name_pos, || "while evaluating the derivation attribute 'name'".into())?;
     if name.has_context() {
         return Err(err(pos, format!("the string '{}' is not allowed to refer to a store path", name.to_str_lossy())));
     }
     let name = name.to_str_lossy().into_owned();
     check_name(&name, pos)?;
-    build(ev, &attrs, &name, pos).trace(pos, || format!("while evaluating derivation '{}'", name))
+    // The reference (2.36) names where the derivation's `name` is defined.
+    build(ev, &attrs, &name, pos).trace(pos, || match name_pos.resolve() {
+        Some(l) => format!(
+            "while evaluating derivation '{name}'\n  whose name attribute is located at {}:{}:{}",
+            l.file.name(),
+            l.line,
+            l.column
+        ),
+        None => format!("while evaluating derivation '{name}'"),
+    })
 }
 
 fn check_name(name: &str, pos: Pos) -> Result<()> {
@@ -92,7 +105,7 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
         }
         let v = ev
             .force(&attr.value)
-            .trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))?;
+            .trace(attr.pos, || format!("while evaluating attribute '{}' of derivation '{}'", key, name))?;
         if ignore_nulls && matches!(v, Value::Null) {
             continue;
         }
@@ -109,7 +122,7 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
             continue;
         }
         let traced = |r: Result<()>| {
-            r.trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))
+            r.trace(attr.pos, || format!("while evaluating attribute '{}' of derivation '{}'", key, name))
         };
         if key == "args" {
             let list = ev.expect_list(&v, pos)?;
@@ -143,9 +156,10 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
                 _ => {}
             }
         } else {
+            // At the attribute: the reference's error has no position of its own here.
             let s = ev
-                .coerce_to_string(&v, pos, CoerceOpts::TO_STRING)
-                .trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))?;
+                .coerce_to_string(&v, attr.pos, CoerceOpts::TO_STRING)
+                .trace(attr.pos, || format!("while evaluating attribute '{}' of derivation '{}'", key, name))?;
             absorb(&mut ctx, &s);
             let text = s.to_str_lossy().into_owned();
             if key == "outputs" {

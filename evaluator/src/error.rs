@@ -228,15 +228,23 @@ impl EvalError {
         }
         body.push_str(&self.msg);
         body.push('\n');
-        if self.pos != prev {
+        let mut ends_with_message = true;
+        if self.pos != prev && self.pos.resolve().is_some() {
             pos_block(&mut body, self.pos);
+            ends_with_message = false;
         }
         if let Some(s) = &self.suggestion {
             let _ = writeln!(body, "Did you mean {}?", s);
+            ends_with_message = false;
         }
         let body = body.trim_end();
         let mut out = String::new();
         push_indented(&mut out, "error: ", "       ", body);
+        // A message that ends in a newline (fromTOML's excerpts) leaves the indentation of the
+        // next line behind, as in the reference.
+        if ends_with_message && self.msg.ends_with('\n') {
+            out.push_str("\n       ");
+        }
         if !show_trace && !self.trace.is_empty() {
             out.push('\n');
             out.push_str(SHOW_TRACE_HINT);

@@ -160,4 +160,17 @@ fn verbose_prints_the_reference_log_lines_and_nothing_by_default() {
         let mine: Vec<&str> = err.lines().filter(|l| l.starts_with("evaluating file")).collect();
         assert_eq!(mine, theirs, "the evaluating-file lines");
     }
+    // -vv: sources copied into the store.
+    let copy = ["-vv", "-E", "\"${./c.nix}\""];
+    let (code, err) = run(&ours, dir.path(), &copy);
+    assert_eq!(code, 0, "{err}");
+    let copied = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| l.starts_with("copied source ")).map(String::from).collect()
+    };
+    let want = format!("copied source '{}' -> '/nix/store/", dir.path().join("c.nix").display());
+    assert!(copied(&err).len() == 1 && copied(&err)[0].starts_with(&want), "stderr lacks {want:?}…:\n{err}");
+    if let Some(reference) = reference_or_note("the -vv log lines") {
+        let (_, rerr) = run(&reference, dir.path(), &copy);
+        assert_eq!(copied(&err), copied(&rerr), "the copied-source lines");
+    }
 }

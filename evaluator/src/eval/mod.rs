@@ -251,11 +251,11 @@ impl Eval {
                 if !seen.insert(a.as_ptr()) {
                     return Ok(());
                 }
+                // The frames cover what is inside the value too, as the reference's.
                 for attr in a.iter() {
-                    let x = self
-                        .force(&attr.value)
+                    self.force(&attr.value)
+                        .and_then(|x| self.force_deep_inner(&x, seen))
                         .trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
-                    self.force_deep_inner(&x, seen)?;
                 }
             }
             Value::List(l) => {
@@ -263,9 +263,9 @@ impl Eval {
                     return Ok(());
                 }
                 for (i, x) in l.iter().enumerate() {
-                    let x =
-                        self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
-                    self.force_deep_inner(&x, seen)?;
+                    self.force(x)
+                        .and_then(|x| self.force_deep_inner(&x, seen))
+                        .trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
                 }
             }
             _ => {}
