@@ -174,3 +174,38 @@ fn verbose_prints_the_reference_log_lines_and_nothing_by_default() {
         assert_eq!(copied(&err), copied(&rerr), "the copied-source lines");
     }
 }
+
+/// The first line of a syntax error, exactly: the reference's (2.36) "expecting …" lists
+/// where its parser gives one, none where it gives none.
+#[test]
+fn syntax_errors_name_what_was_expected() {
+    let ours = paths::rnix_eval_for_tests();
+    let cases = [
+        ("{ a = 1 }", "error: syntax error, unexpected '}', expecting ';'"),
+        ("let a = 1 in a", "error: syntax error, unexpected 'in', expecting ';'"),
+        ("[ (1 ]", "error: syntax error, unexpected ']', expecting ')'"),
+        ("f (x", "error: syntax error, unexpected end of file, expecting ')'"),
+        ("assert true 1", "error: syntax error, unexpected end of file, expecting ';'"),
+        ("with {} 1", "error: syntax error, unexpected end of file, expecting ';'"),
+        ("if a b", "error: syntax error, unexpected end of file, expecting 'then'"),
+        ("if a then b", "error: syntax error, unexpected end of file, expecting 'else'"),
+        ("let a = 1; a", "error: syntax error, unexpected end of file, expecting '.' or '='"),
+        ("a.", "error: syntax error, unexpected end of file, expecting identifier or 'or' or '${' or '\"'"),
+        ("{ x, y : 1 }: x", "error: syntax error, unexpected ':', expecting '}' or ','"),
+        ("{ x, ... : 1 }: x", "error: syntax error, unexpected ':', expecting '}'"),
+        // No list where the reference's parser has more than a few candidates.
+        ("{ a = 1; ", "error: syntax error, unexpected end of file"),
+        ("[ 1 2", "error: syntax error, unexpected end of file"),
+        ("{ inherit a }", "error: syntax error, unexpected '}'"),
+    ];
+    let mut problems = Vec::new();
+    for (expr, want) in cases {
+        let out = Command::new(&ours).args(["instantiate", "--parse", "-E", expr]).output().expect("run rnix-eval");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or("");
+        if out.status.code() != Some(1) || first != want {
+            problems.push(format!("{expr:?}: exit {:?}, {first:?}, want {want:?}", out.status.code()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -206,6 +206,10 @@ fn expecting(wanted: &[SyntaxKind], previous: Option<SyntaxKind>) -> Option<&'st
         ([K::TOKEN_SEMICOLON], _) => Some("';'"),
         // The end of `( … )` (also `inherit ( … )`).
         ([K::TOKEN_R_PAREN], _) => Some("')'"),
+        // rnix wants only `}` inside a function's formals: after `...` so does the reference
+        // (2.36); after a formal it also takes another `,`.
+        ([K::TOKEN_R_BRACE], Some(K::TOKEN_ELLIPSIS)) => Some("'}'"),
+        ([K::TOKEN_R_BRACE], _) => Some("'}' or ','"),
         _ => None,
     }
 }
