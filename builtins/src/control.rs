@@ -77,8 +77,18 @@ fn trace_verbose(ev: &mut Eval, args: &[Value], _pos: Pos) -> Result<Value> {
 fn warn(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("warn", args, pos);
     let msg = a.string(ev, 0)?;
-    eprintln!("evaluation warning: {}", msg.to_str_lossy());
+    eprintln!("{}", warning_text(&msg.to_str_lossy()));
     ev.force(&args[1])
+}
+
+/// The reference's layout of a warning: later lines line up under the first, except when the
+/// message starts on a new line (then no line is indented).
+fn warning_text(msg: &str) -> String {
+    const PREFIX: &str = "evaluation warning:";
+    match msg.strip_prefix('\n') {
+        Some(rest) => format!("{PREFIX}\n{rest}"),
+        None => format!("{PREFIX} {}", msg.replace('\n', &format!("\n{}", " ".repeat(PREFIX.len() + 1)))),
+    }
 }
 
 fn add_error_context(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {

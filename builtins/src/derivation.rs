@@ -40,17 +40,30 @@ fn derivation_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let attrs = ev
         .expect_attrs(&args[0], pos)
         .trace(pos, || "while evaluating the argument passed to builtins.derivationStrict".into())?;
-    let Some(name_v) = attrs.get(nix_eval::sym::NAME).cloned() else {
-        return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'name' missing"));
+    let Some(name_attr) = attrs.get_attr(nix_eval::sym::NAME) else {
+        return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'name' missing"))
+            .trace(pos, || "in the attrset passed as argument to builtins.derivationStrict".into());
     };
-    let name =
-        ev.expect_string(&name_v, pos).trace(pos, || "while evaluating the derivation attribute 'name'".into())?;
+    let (name_v, name_pos) = (name_attr.value.clone(), name_attr.pos);
+    let name = ev
+        .expect_string(&name_v, name_pos)
+        .trace(name_pos, || "while evaluating the `name` attribute passed to builtins.derivationStrict".into())
+        .trace(name_pos, || "while evaluating the derivation attribute 'name'".into())?;
     if name.has_context() {
         return Err(err(pos, format!("the string '{}' is not allowed to refer to a store path", name.to_str_lossy())));
     }
     let name = name.to_str_lossy().into_owned();
     check_name(&name, pos)?;
-    build(ev, &attrs, &name, pos).trace(pos, || format!("while evaluating derivation '{}'", name))
+    // The reference (2.36) names where the derivation's `name` is defined.
+    build(ev, &attrs, &name, pos).trace(pos, || match name_pos.resolve() {
+        Some(l) => format!(
+            "while evaluating derivation '{name}'\n  whose name attribute is located at {}:{}:{}",
+            l.file.name(),
+            l.line,
+            l.column
+        ),
+        None => format!("while evaluating derivation '{name}'"),
+    })
 }
 
 fn check_name(name: &str, pos: Pos) -> Result<()> {
@@ -74,11 +87,15 @@ fn check_name(name: &str, pos: Pos) -> Result<()> {
 
 fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
     let ignore_nulls = match attrs.get(nix_eval::sym::IGNORE_NULLS) {
-        Some(v) => ev.expect_bool(&v.clone(), pos)?,
+        Some(v) => ev.expect_bool(&v.clone(), pos).trace(pos, || {
+            "while evaluating the `__ignoreNulls` attribute passed to builtins.derivationStrict".into()
+        })?,
         None => false,
     };
     let structured = match attrs.get(nix_eval::sym::STRUCTURED_ATTRS) {
-        Some(v) => ev.expect_bool(&v.clone(), pos)?,
+        Some(v) => ev.expect_bool(&v.clone(), pos).trace(pos, || {
+            "while evaluating the `__structuredAttrs` attribute passed to builtins.derivationStrict".into()
+        })?,
         None => false,
     };
     let mut drv = Derivation::default();
@@ -90,72 +107,75 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
         if key == "__ignoreNulls" {
             continue;
         }
-        let v = ev
-            .force(&attr.value)
-            .trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))?;
-        if ignore_nulls && matches!(v, Value::Null) {
-            continue;
-        }
-        if key == "__contentAddressed" || key == "__impure" {
-            if ev.expect_bool(&v, pos)? {
-                return Err(err(
-                    pos,
-                    format!(
-                        "experimental Nix feature '{}' is disabled",
-                        if key == "__impure" { "impure-derivations" } else { "ca-derivations" }
-                    ),
-                ));
+        // Every error about an attribute is framed by it, as the reference's; the errors
+        // themselves are at the attribute (the reference's have no position of their own).
+        let apos = attr.pos;
+        let mut one = || -> Result<()> {
+            let v = ev.force(&attr.value)?;
+            if ignore_nulls && matches!(v, Value::Null) {
+                return Ok(());
             }
-            continue;
-        }
-        let traced = |r: Result<()>| {
-            r.trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))
-        };
-        if key == "args" {
-            let list = ev.expect_list(&v, pos)?;
-            for x in list.iter() {
-                let s = ev.coerce_to_string(x, pos, CoerceOpts::TO_STRING)?;
-                absorb(&mut ctx, &s);
-                drv.args.push(s.to_str_lossy().into_owned());
-            }
-            continue;
-        }
-        if structured {
-            if key == "__structuredAttrs" {
-                continue;
-            }
-            let mut out = String::new();
-            traced(structured_json(ev, &v, pos, &mut out, &mut ctx))?;
-            json.insert(key.to_string(), out);
-            match key {
-                "builder" | "system" | "outputHash" | "outputHashAlgo" | "outputHashMode" => {
-                    let s = ev.expect_string(&v, pos)?;
-                    set_special(&mut special, key, s.to_str_lossy().into_owned(), pos)?;
+            if key == "__contentAddressed" || key == "__impure" {
+                if ev.expect_bool(&v, apos)? {
+                    return Err(err(
+                        apos,
+                        format!(
+                            "experimental Nix feature '{}' is disabled",
+                            if key == "__impure" { "impure-derivations" } else { "ca-derivations" }
+                        ),
+                    ));
                 }
-                "outputs" => {
-                    let list = ev.expect_list(&v, pos)?;
-                    let mut outs = Vec::new();
-                    for x in list.iter() {
-                        outs.push(ev.expect_string(x, pos)?.to_str_lossy().into_owned());
+                return Ok(());
+            }
+            if key == "args" {
+                let list = ev.expect_list(&v, apos)?;
+                for x in list.iter() {
+                    let s = ev
+                        .coerce_to_string(x, apos, CoerceOpts::TO_STRING)
+                        .trace(apos, || "while evaluating an element of the argument list".into())?;
+                    absorb(&mut ctx, &s);
+                    drv.args.push(s.to_str_lossy().into_owned());
+                }
+                return Ok(());
+            }
+            if structured {
+                if key == "__structuredAttrs" {
+                    return Ok(());
+                }
+                let mut out = String::new();
+                structured_json(ev, &v, apos, &mut out, &mut ctx)?;
+                json.insert(key.to_string(), out);
+                match key {
+                    "builder" | "system" | "outputHash" | "outputHashAlgo" | "outputHashMode" => {
+                        let s = ev.expect_string(&v, apos)?;
+                        set_special(&mut special, key, s.to_str_lossy().into_owned(), apos)?;
                     }
-                    special.outputs = Some(check_outputs(outs, pos)?);
+                    "outputs" => {
+                        let list = ev.expect_list(&v, apos)?;
+                        let mut outs = Vec::new();
+                        for x in list.iter() {
+                            outs.push(ev.expect_string(x, apos)?.to_str_lossy().into_owned());
+                        }
+                        special.outputs = Some(check_outputs(outs, apos)?);
+                    }
+                    _ => {}
                 }
-                _ => {}
-            }
-        } else {
-            let s = ev
-                .coerce_to_string(&v, pos, CoerceOpts::TO_STRING)
-                .trace(attr.pos, || format!("while evaluating the attribute '{}' of derivation '{}'", key, name))?;
-            absorb(&mut ctx, &s);
-            let text = s.to_str_lossy().into_owned();
-            if key == "outputs" {
-                let outs = text.split([' ', '\t', '\n', '\r']).filter(|x| !x.is_empty()).map(String::from).collect();
-                special.outputs = Some(check_outputs(outs, pos)?);
             } else {
-                set_special(&mut special, key, text.clone(), pos)?;
+                let s = ev.coerce_to_string(&v, apos, CoerceOpts::TO_STRING)?;
+                absorb(&mut ctx, &s);
+                let text = s.to_str_lossy().into_owned();
+                if key == "outputs" {
+                    let outs =
+                        text.split([' ', '\t', '\n', '\r']).filter(|x| !x.is_empty()).map(String::from).collect();
+                    special.outputs = Some(check_outputs(outs, apos)?);
+                } else {
+                    set_special(&mut special, key, text.clone(), apos)?;
+                }
+                drv.env.insert(key.to_string(), text);
             }
-            drv.env.insert(key.to_string(), text);
-        }
+            Ok(())
+        };
+        one().trace(apos, || format!("while evaluating attribute '{}' of derivation '{}'", key, name))?;
     }
     if structured {
         let mut j = String::from("{");
@@ -169,10 +189,6 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
         }
         j.push('}');
         drv.env.insert("__json".into(), j);
-    }
-    // Checked while the reference reads the attributes, before the required ones.
-    if let Some(m) = special.output_hash_mode.as_deref().filter(|m| !matches!(*m, "flat" | "recursive" | "nar")) {
-        return Err(err(pos, format!("invalid value '{}' for 'outputHashMode' attribute", m)));
     }
     let builder = special.builder.clone().unwrap_or_default();
     if builder.is_empty() {
@@ -240,13 +256,19 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
     Ok(strict_result(&drv_path, &out_paths))
 }
 
-fn set_special(sp: &mut Special, key: &str, v: String, _pos: Pos) -> Result<()> {
+fn set_special(sp: &mut Special, key: &str, v: String, pos: Pos) -> Result<()> {
     match key {
         "builder" => sp.builder = Some(v),
         "system" => sp.system = Some(v),
         "outputHash" => sp.output_hash = Some(v),
         "outputHashAlgo" => sp.output_hash_algo = Some(v),
-        "outputHashMode" => sp.output_hash_mode = Some(v),
+        "outputHashMode" => {
+            // Checked as the reference reads the attribute.
+            if !matches!(v.as_str(), "flat" | "recursive" | "nar") {
+                return Err(err(pos, format!("invalid value '{}' for 'outputHashMode' attribute", v)));
+            }
+            sp.output_hash_mode = Some(v)
+        }
         _ => {}
     }
     Ok(())

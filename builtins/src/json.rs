@@ -296,7 +296,12 @@ pub(crate) fn null_byte_error(s: &[u8]) -> String {
 fn from_json(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("fromJSON", args, pos);
     let s = a.string_no_ctx(ev, 0)?;
-    parse_json(s.as_bytes(), pos).trace(pos, || "while decoding a JSON string".into())
+    // As the reference, only the JSON parser's own errors (nlohmann's `json.exception`s) get the
+    // frame; a number out of range or a null byte is an evaluation error without it.
+    match parse_json(s.as_bytes(), pos) {
+        Err(e) if !e.msg.starts_with("[json.exception.") => Err(e),
+        r => r.trace(pos, || "while decoding a JSON string".into()),
+    }
 }
 
 /// Parse a JSON text into a value, as the reference (nlohmann's SAX parser) does.

@@ -148,6 +148,7 @@ pub(crate) fn copy_path_to_store(ev: &mut Eval, path: &str) -> Result<String> {
     let (sp, _) = store
         .add_path_deferred(name, &real, FileIngestionMethod::Recursive, &mut |_: &Path, _: NarType| true)
         .map_err(|e| EvalError::new(ErrorKind::Other, format!("while copying '{}' to the store: {}", path, e)))?;
+    nix_eval::error::talk(2, || format!("copied source '{path}' -> '{sp}'"));
     let state = ev.ext::<StoreState>();
     state.sources.insert(path.to_string(), sp.clone());
     state.source_map.borrow_mut().insert(sp.clone(), std::path::PathBuf::from(path));
@@ -279,7 +280,9 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("filterSource", args, pos);
     // The path first, as the reference evaluates them.
-    let src = a.path(ev, 1)?;
+    let src = ev.coerce_to_path(&args[1].clone(), pos).trace(pos, || {
+        "while evaluating the second argument (the path to filter) passed to 'builtins.filterSource'".into()
+    })?;
     let filter = a.function(ev, 0)?;
     let name = src.rsplit('/').next().unwrap_or("").to_string();
     let (p, _) = add_filtered(ev, &name, &src, Some(filter), FileIngestionMethod::Recursive, pos)?;
@@ -296,7 +299,9 @@ fn store_path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     }
     // The argument's own context is kept, and the store path it is in is added.
     let v = args[0].clone();
-    let p = ev.coerce_to_path_with_context(&v, pos).trace(pos, || crate::arg_ctx("storePath", 0))?;
+    let p = ev
+        .coerce_to_path_with_context(&v, pos)
+        .trace(pos, || "while evaluating the first argument passed to 'builtins.storePath'".into())?;
     let text = p.to_str_lossy();
     // 2.8's checkSourcePath: restricted mode refuses store paths the evaluation did not make.
     if let Err(msg) = ev.io.check_access(std::path::Path::new(text.as_ref())) {

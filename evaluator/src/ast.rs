@@ -57,6 +57,9 @@ pub enum Expr {
         op: BinOp,
         lhs: ExprRef,
         rhs: ExprRef,
+        /// Where the right operand starts: the reference reports the errors of `+` about an
+        /// operand there (`1 + "a"`: under `"a"`), and constants carry no position.
+        rhs_pos: Pos,
     },
     Not {
         pos: Pos,

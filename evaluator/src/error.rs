@@ -228,16 +228,116 @@ impl EvalError {
         }
         body.push_str(&self.msg);
         body.push('\n');
-        if self.pos != prev {
+        let mut ends_with_message = true;
+        if self.pos != prev && self.pos.resolve().is_some() {
             pos_block(&mut body, self.pos);
+            ends_with_message = false;
         }
         if let Some(s) = &self.suggestion {
             let _ = writeln!(body, "Did you mean {}?", s);
+            ends_with_message = false;
         }
         let body = body.trim_end();
         let mut out = String::new();
         push_indented(&mut out, "error: ", "       ", body);
+        // A message that ends in a newline (fromTOML's excerpts) leaves the indentation of the
+        // next line behind, as in the reference.
+        if ends_with_message && self.msg.ends_with('\n') {
+            out.push_str("\n       ");
+        }
+        if !show_trace && !self.trace.is_empty() {
+            out.push('\n');
+            out.push_str(SHOW_TRACE_HINT);
+        }
         out
+    }
+
+    /// The error in `format`: [`ErrorFormat::Text`] is [`EvalError::render`]; see
+    /// [`ErrorFormat`] for the others. Rich output is coloured when stderr is a terminal (and
+    /// `NO_COLOR` is unset).
+    pub fn render_as(&self, show_trace: bool, format: ErrorFormat) -> String {
+        match format {
+            ErrorFormat::Text => self.render(show_trace),
+            ErrorFormat::Json => crate::error_render::json(self),
+            ErrorFormat::Rich => {
+                use std::io::IsTerminal;
+                let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                crate::error_render::rich(self, show_trace, colour)
+            }
+        }
+    }
+}
+
+static VERBOSITY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The process' verbosity: 0 by default, negative with `--quiet`, 1 per `-v` (set by the
+/// command line through `nix_flake::progress::set_verbosity`).
+pub fn set_verbosity(level: i32) {
+    VERBOSITY.store(level, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn verbosity() -> i32 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Print `msg()` on stderr when the verbosity is at least `level`, as the reference's
+/// `printTalkative` (level 1, `-v`) and `printMsg(lvlChatty)` (level 2, `-vv`) do.
+pub fn talk(level: i32, msg: impl FnOnce() -> String) {
+    if verbosity() >= level {
+        eprintln!("{}", msg());
+    }
+}
+
+/// What the reference (CppNix 2.8) prints on its own line after an error that has a trace,
+/// unless `--show-trace` was given.
+pub const SHOW_TRACE_HINT: &str = "(use '--show-trace' to show detailed location information)";
+
+/// How an error is shown on stderr (`--error-format`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// The reference's text (the default).
+    #[default]
+    Text,
+    /// One JSON object on one line per error, for editors and CI: `level`, `kind`, `message`,
+    /// `file`, `line`, `column`, `span` (byte offsets `start`/`end` of the token at the
+    /// position), `suggestion`, and `trace` (outermost first, each with `message` and the same
+    /// position fields). Positions are `null` where the error has none. The trace is always
+    /// complete, whatever `--show-trace`.
+    Json,
+    /// A human-readable form with source snippets (`codespan-reporting`).
+    Rich,
+}
+
+impl ErrorFormat {
+    /// The names the command line accepts.
+    pub const NAMES: [&'static str; 3] = ["text", "json", "rich"];
+
+    pub fn from_name(name: &str) -> Option<ErrorFormat> {
+        match name {
+            "text" => Some(ErrorFormat::Text),
+            "json" => Some(ErrorFormat::Json),
+            "rich" => Some(ErrorFormat::Rich),
+            _ => None,
+        }
+    }
+}
+
+impl ErrorKind {
+    /// A stable name for machine-readable output.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Throw => "throw",
+            ErrorKind::Assert => "assert",
+            ErrorKind::Abort => "abort",
+            ErrorKind::Type => "type",
+            ErrorKind::InfiniteRecursion => "infinite-recursion",
+            ErrorKind::StackOverflow => "stack-overflow",
+            ErrorKind::MissingAttr => "missing-attribute",
+            ErrorKind::UndefinedVar => "undefined-variable",
+            ErrorKind::Parse => "parse",
+            ErrorKind::Restricted => "restricted",
+            ErrorKind::Other => "other",
+        }
     }
 }
 
@@ -303,7 +403,8 @@ mod tests {
             "error: expected a string but found an integer: 1
        at /pwd/lang/x.nix:1:26:
             1| builtins.listToAttrs [ { name = 1; } ]
-             |                          ^"
+             |                          ^
+(use '--show-trace' to show detailed location information)"
         );
     }
 }

@@ -38,6 +38,7 @@ pub mod ast;
 pub mod builtin;
 #[allow(missing_docs)]
 pub mod error;
+mod error_render;
 #[allow(missing_docs)]
 pub mod eval;
 #[allow(missing_docs)]
@@ -56,7 +57,7 @@ pub mod symbol;
 pub mod value;
 
 pub use builtin::{BuiltinDef, ConstantDef};
-pub use error::{ErrorKind, EvalError, Result};
+pub use error::{ErrorFormat, ErrorKind, EvalError, Result};
 pub use eval::{set_stack_budget, CoerceOpts, Eval, PathToStore, Settings};
 pub use lower::canon_path;
 pub use symbol::{sym, Symbol};

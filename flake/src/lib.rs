@@ -14,8 +14,8 @@
 //! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
 //!   `outputs`, the fetch builtins and pure-mode file access.
 //!
-//! Apart from [`eval`], nothing here prints: warnings and notices are returned to
-//! the caller.
+//! Apart from [`eval`] and [`progress`] (bars on a terminal, `-v` log lines), nothing
+//! here prints: warnings and notices are returned to the caller.
 
 #![warn(missing_docs)]
 
@@ -27,6 +27,7 @@ pub mod flakeref;
 pub mod input;
 pub mod json;
 pub mod lockfile;
+pub mod progress;
 pub mod registry;
 pub mod source_info;
 pub mod url;

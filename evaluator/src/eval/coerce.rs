@@ -216,12 +216,13 @@ impl Eval {
         Ok(Value::String(b.finish()))
     }
 
-    /// `l + r`: numbers add, strings and paths concatenate (the type of `l` decides).
-    pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, env: &Env) -> Result<Value> {
+    /// `l + r`: numbers add, strings and paths concatenate (the type of `l` decides). Errors
+    /// about adding numbers are at the right operand (`rhs_pos`), as the reference reports them.
+    pub(super) fn add_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, rhs_pos: Pos, env: &Env) -> Result<Value> {
         match &l {
             Value::Int(_) | Value::Float(_) => {
                 let r = self.eval_operand(rhs, env)?;
-                self.arith_forced(pos, crate::ast::BinOp::Add, &l, &r)
+                self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, crate::ast::BinOp::Add, &l, &r)
             }
             Value::Path(p) => {
                 let r = self.eval_operand(rhs, env)?;
@@ -243,7 +244,7 @@ impl Eval {
                 let r = self.eval_operand(rhs, env)?;
                 let mut b = StringBuilder::default();
                 self.coerce_into(&mut b, &l, pos, CoerceOpts::INTERP)?;
-                self.coerce_into(&mut b, &r, pos, CoerceOpts::INTERP)?;
+                self.coerce_into(&mut b, &r, if rhs_pos.is_none() { pos } else { rhs_pos }, CoerceOpts::INTERP)?;
                 Ok(Value::String(b.finish()))
             }
         }

@@ -100,14 +100,28 @@ impl Eval {
         Ok(e)
     }
 
-    /// `import path`: evaluated once per resolved path.
+    /// `import path`: evaluated once per resolved path (logged at `-v`, as the reference's
+    /// `evalFile` does).
     pub fn import(&mut self, path: &str, pos: Pos) -> Result<Value> {
+        self.import_logged(path, pos, true)
+    }
+
+    /// The command line's file argument: [`Eval::import`] without the `-v` line (the
+    /// reference parses it directly).
+    pub fn import_file_arg(&mut self, path: &str) -> Result<Value> {
+        self.import_logged(path, Pos::NONE, false)
+    }
+
+    fn import_logged(&mut self, path: &str, pos: Pos, log: bool) -> Result<Value> {
         let path = self.resolve_import_path(path);
         if let Some(v) = self.imports.values.get(&path) {
             let v = v.clone();
             return self.force(&v);
         }
         let e = self.parse_file(&path, pos)?;
+        if log {
+            crate::error::talk(1, || format!("evaluating file '{path}'"));
+        }
         let root = Env::new(None, Vec::new());
         let v = Thunk::pending(e, root);
         self.imports.values.insert(path, v.clone());

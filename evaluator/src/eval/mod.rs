@@ -260,11 +260,11 @@ impl Eval {
                 if !seen.insert(a.as_ptr()) {
                     return Ok(());
                 }
+                // The frames cover what is inside the value too, as the reference's.
                 for attr in a.iter() {
-                    let x = self
-                        .force(&attr.value)
+                    self.force(&attr.value)
+                        .and_then(|x| self.force_deep_inner(&x, seen))
                         .trace(attr.pos, || format!("while evaluating the attribute '{}'", attr.name))?;
-                    self.force_deep_inner(&x, seen)?;
                 }
             }
             Value::List(l) => {
@@ -272,9 +272,9 @@ impl Eval {
                     return Ok(());
                 }
                 for (i, x) in l.iter().enumerate() {
-                    let x =
-                        self.force(x).trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
-                    self.force_deep_inner(&x, seen)?;
+                    self.force(x)
+                        .and_then(|x| self.force_deep_inner(&x, seen))
+                        .trace(Pos::NONE, || format!("while evaluating list element at index {}", i))?;
                 }
             }
             _ => {}
@@ -401,7 +401,7 @@ impl Eval {
                     .trace(*pos, || "while evaluating the condition of the assertion".into())?;
                 if !c {
                     // `assert a == b`: say why the two sides differ, as the reference does.
-                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs } = cond {
+                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs, .. } = cond {
                         let l = self.eval(lhs, env)?;
                         let r = self.eval(rhs, env)?;
                         if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
@@ -426,7 +426,7 @@ impl Eval {
                 let env = Env::one(env.clone(), ns);
                 self.eval(body, &env)
             }
-            Expr::BinOp { pos, op, lhs, rhs } => {
+            Expr::BinOp { pos, op, lhs, rhs, rhs_pos } => {
                 // The reference's parser turns these operators into calls of `__sub`,
                 // `__mul`, `__div` and `__lessThan`, which its call trace shows.
                 if self.settings.trace_function_calls
@@ -436,9 +436,10 @@ impl Eval {
                     )
                 {
                     let (pos, op) = (*pos, *op);
-                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, env));
+                    let rhs_pos = *rhs_pos;
+                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, rhs_pos, env));
                 }
-                self.eval_binop(*pos, *op, lhs, rhs, env)
+                self.eval_binop(*pos, *op, lhs, rhs, *rhs_pos, env)
             }
             Expr::Not { pos, expr } => {
                 let v = self.eval(expr, env)?;
@@ -489,7 +490,15 @@ impl Eval {
         }
     }
 
-    fn eval_binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, env: &Env) -> Result<Value> {
+    fn eval_binop(
+        &mut self,
+        pos: Pos,
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        rhs_pos: Pos,
+        env: &Env,
+    ) -> Result<Value> {
         match op {
             BinOp::And => {
                 let l = self.eval_operand(lhs, env)?;
@@ -523,7 +532,7 @@ impl Eval {
             }
             BinOp::Add => {
                 let l = self.eval_operand(lhs, env)?;
-                self.add_values(pos, l, rhs, env)
+                self.add_values(pos, l, rhs, rhs_pos, env)
             }
             BinOp::Concat => self.eval_concat_chain(pos, lhs, rhs, env),
             _ => {
@@ -561,7 +570,7 @@ impl Eval {
         const RIGHT: &str = "in the right operand of the list concatenation (++) operator";
         let mut lefts: Vec<(Pos, Value)> = vec![(pos, self.eval_operand(lhs, env)?)];
         let mut last = rhs;
-        while let Expr::BinOp { pos, op: BinOp::Concat, lhs, rhs } = last {
+        while let Expr::BinOp { pos, op: BinOp::Concat, lhs, rhs, .. } = last {
             lefts.push((*pos, self.eval_operand(lhs, env)?));
             last = rhs;
         }

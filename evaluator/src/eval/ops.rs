@@ -173,7 +173,17 @@ impl Eval {
                     if self.values_equal(p, q, false)? {
                         continue;
                     }
-                    return self.nested(pos, |ev| ev.compare(p, q, pos));
+                    // The reference names the comparison on its own "cannot compare" error only
+                    // (the innermost list), not on errors of forcing the elements.
+                    return self.nested(pos, |ev| ev.compare(p, q, pos)).map_err(|mut e| {
+                        if e.trace.is_empty() && e.msg.starts_with("cannot compare") {
+                            e.trace.push(crate::error::TraceFrame {
+                                pos,
+                                msg: "while comparing two list elements".into(),
+                            });
+                        }
+                        e
+                    });
                 }
                 Ok(x.len().cmp(&y.len()))
             }

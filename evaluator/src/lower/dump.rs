@@ -176,7 +176,7 @@ fn expr(out: &mut String, e: ExprRef) {
             expr(out, namespace);
             expr(out, body);
         }
-        Expr::BinOp { pos: p, op, lhs, rhs } => {
+        Expr::BinOp { pos: p, op, lhs, rhs, .. } => {
             write!(out, "{:?}", op).unwrap();
             pos(out, *p);
             expr(out, lhs);

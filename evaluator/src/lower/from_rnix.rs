@@ -86,9 +86,10 @@ fn convert_parse_error(err: &rnix::ParseError, file: FileId, text: &str) -> Pars
             ParseError { pos: at(*r), msg: syntax_error(&what, expecting(wanted, tokens.previous(start))) }
         }
         E::UnexpectedDoubleBind(r) => ParseError { pos: at(*r), msg: "syntax error, unexpected '@'".into() },
-        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => {
-            ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() }
+        E::UnexpectedEOFWanted(wanted) => {
+            ParseError { pos: eof, msg: syntax_error("end of file", expecting(wanted, tokens.previous(text.len()))) }
         }
+        E::UnexpectedEOF => ParseError { pos: eof, msg: "syntax error, unexpected end of file".into() },
         E::DuplicatedArgs(r, name) => {
             ParseError { pos: at(*r), msg: format!("duplicate formal function argument '{}'", name) }
         }
@@ -200,6 +201,15 @@ fn expecting(wanted: &[SyntaxKind], previous: Option<SyntaxKind>) -> Option<&'st
         }
         ([K::TOKEN_THEN], _) => Some("'then'"),
         ([K::TOKEN_ELSE], _) => Some("'else'"),
+        // After a binding's value, `assert COND` or `with NS`: the reference's parser reduces
+        // the expression and is left wanting only the `;`.
+        ([K::TOKEN_SEMICOLON], _) => Some("';'"),
+        // The end of `( … )` (also `inherit ( … )`).
+        ([K::TOKEN_R_PAREN], _) => Some("')'"),
+        // rnix wants only `}` inside a function's formals: after `...` so does the reference
+        // (2.36); after a formal it also takes another `,`.
+        ([K::TOKEN_R_BRACE], Some(K::TOKEN_ELLIPSIS)) => Some("'}'"),
+        ([K::TOKEN_R_BRACE], _) => Some("'}' or ','"),
         _ => None,
     }
 }

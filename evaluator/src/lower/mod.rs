@@ -277,13 +277,14 @@ impl<'a> Lowerer<'a> {
             Syn::Neg(_, inner) => {
                 let inner = self.expr(inner)?;
                 let zero = self.konst(Value::Int(0));
-                self.binop(pos, BinOp::Sub, zero, inner)?
+                self.binop(pos, BinOp::Sub, zero, inner, pos)?
             }
             Syn::BinOp { op, lhs, rhs, .. } => {
+                let rhs_pos = self.pos(rhs.pos());
                 let lhs = self.expr(lhs)?;
                 let rhs = self.expr(rhs)?;
                 match op {
-                    Op::Bin(op) => self.binop(pos, *op, lhs, rhs)?,
+                    Op::Bin(op) => self.binop(pos, *op, lhs, rhs, rhs_pos)?,
                     Op::PipeRight | Op::PipeLeft => {
                         return self.err(pos, "experimental Nix feature 'pipe-operators' is disabled; add '--extra-experimental-features pipe-operators' to enable it")
                     }
@@ -294,7 +295,7 @@ impl<'a> Lowerer<'a> {
 
     /// Arithmetic and comparison go through `__sub`, `__lessThan`... when the program binds
     /// those names itself, as the reference desugars them.
-    fn binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef) -> LResult<ExprRef> {
+    fn binop(&mut self, pos: Pos, op: BinOp, lhs: ExprRef, rhs: ExprRef, rhs_pos: Pos) -> LResult<ExprRef> {
         let overridable = match op {
             BinOp::Sub => Some(sym::SUB),
             BinOp::Mul => Some(sym::MUL),
@@ -323,7 +324,7 @@ impl<'a> Lowerer<'a> {
                 });
             }
         }
-        Ok(self.alloc(Expr::BinOp { pos, op, lhs, rhs }))
+        Ok(self.alloc(Expr::BinOp { pos, op, lhs, rhs, rhs_pos }))
     }
 
     /// Report a `--lint-*` finding: a warning on stderr, or with "fatal" a parse error.

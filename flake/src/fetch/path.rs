@@ -54,7 +54,11 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store) -> Result<Tree> {
         None => {
             let (size, mtime) =
                 nar_stats(&disk).map_err(|e| Error::from(e).prefixed(&format!("getting status of '{abs}': ")))?;
-            let (sp, h) = store.add_path("source", &disk, FileIngestionMethod::Recursive, &mut |_, _| true)?;
+            let progress = crate::progress::Activity::copying(Path::new(&abs));
+            let (sp, h) = store.add_path("source", &disk, FileIngestionMethod::Recursive, &mut |entry, _| {
+                progress.visit(entry);
+                true
+            })?;
             (sp, h, if size > NAR_BUFFER_SIZE { 0 } else { mtime.max(0) as u64 })
         }
     };

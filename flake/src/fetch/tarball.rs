@@ -214,7 +214,11 @@ fn download_tarball(
     let result = (|| {
         let (reader, len) = open_url(url, headers)?;
         let show = opts.progress.unwrap_or_else(|| io::stderr().is_terminal());
-        let reader: Box<dyn Read> = if show {
+        // Without an explicit choice, the process-wide policy (terminal, `--quiet`, `-v`).
+        let activity = opts.progress.is_none().then(|| crate::progress::Activity::downloading(url, len));
+        let reader: Box<dyn Read> = if let Some(a) = &activity {
+            a.wrap_read(reader)
+        } else if show {
             let bar = indicatif::ProgressBar::new(len.unwrap_or(0));
             if let Ok(style) =
                 indicatif::ProgressStyle::with_template("downloading '{msg}' {bytes}/{total_bytes} {bar:30}")

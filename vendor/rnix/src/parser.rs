@@ -434,7 +434,9 @@ where
                 self.start_node(NODE_PAREN);
                 self.bump();
                 self.parse_expr();
-                self.bump();
+                // rnix-eval: `expect`, not `bump`, so that a missing `)` is reported as such
+                // (see PATCHED.md).
+                self.expect(T![')']);
                 self.finish_node();
             }
             T![rec] => {

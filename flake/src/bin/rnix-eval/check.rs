@@ -28,9 +28,7 @@ fn pos_str(pos: Pos) -> String {
 impl Checker {
     fn report(&mut self, e: impl std::ops::Deref<Target = EvalError>, what: &str) {
         self.errors += 1;
-        let mut text = e.render(self.show_trace);
-        text.push_str(&format!("\n       … while checking {what}"));
-        eprintln!("{text}");
+        eprintln!("{}", crate::diag_opts::render_with_context(&e, self.show_trace, &format!("while checking {what}")));
     }
 
     fn attrs(&mut self, ev: &mut Eval, v: &Value) -> Result<Vec<(String, Value, Pos)>> {

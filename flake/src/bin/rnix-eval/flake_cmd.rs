@@ -156,7 +156,7 @@ pub fn dispatch(argv: &[String]) -> Option<u8> {
     let mut code = match run(&mut ev, &opts) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", e.render(opts.show_trace));
+            eprintln!("{}", crate::diag_opts::render(&e, opts.show_trace));
             1
         }
     };

@@ -7,6 +7,7 @@
 mod alloc;
 mod args;
 mod check;
+mod diag_opts;
 mod flake_cmd;
 mod prefault;
 mod run;

@@ -10,7 +10,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-pub fn main(argv: Vec<String>) -> u8 {
+pub fn main(mut argv: Vec<String>) -> u8 {
+    if let Err(msg) = crate::diag_opts::take(&mut argv) {
+        eprintln!("error: {msg}");
+        return 1;
+    }
     if let Some(code) = crate::flake_cmd::dispatch(&argv) {
         return code;
     }
@@ -33,7 +37,7 @@ pub fn main(argv: Vec<String>) -> u8 {
     let mut code = match run(&mut ev, &opts, store.layout.as_ref()) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{}", e.render(opts.show_trace));
+            eprintln!("{}", crate::diag_opts::render(&e, opts.show_trace));
             1
         }
     };
@@ -218,7 +222,7 @@ fn run(ev: &mut Eval, opts: &Options, layout: Option<&LocalLayout>) -> Result<()
             let _ = std::io::stdin().read_to_string(&mut text);
             ev.eval_text(&text, Origin::Stdin, &cwd())?
         } else {
-            ev.import(&absolute(&source), Pos::NONE)?
+            ev.import_file_arg(&absolute(&source))?
         };
         for path in &paths {
             let v = find_along_attr_path(ev, &root, path, &auto_args)?;

@@ -1,0 +1,2 @@
+# The reference prints its --show-trace hint after an error that has a trace.
+import ./lib/add-string-to-int.nix
