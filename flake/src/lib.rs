@@ -14,12 +14,16 @@
 //! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
 //!   `outputs`, the fetch builtins and pure-mode file access.
 //!
-//! Apart from [`eval`], nothing here prints: warnings and notices are returned to
+//! - [`eval_jobs`] is `rnix-eval eval-jobs`: jobs of an attribute set evaluated in worker
+//!   processes, one JSON line each (nix-eval-jobs).
+//!
+//! Apart from [`eval`] and [`eval_jobs`], nothing here prints: warnings and notices are returned to
 //! the caller.
 
 pub mod attrs;
 pub mod error;
 pub mod eval;
+pub mod eval_jobs;
 pub mod fetch;
 pub mod flakeref;
 pub mod input;

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 pub fn main(argv: Vec<String>) -> u8 {
+    if argv.first().map(String::as_str) == Some("eval-jobs") {
+        return nix_flake::eval_jobs::main(argv[1..].to_vec());
+    }
     if let Some(code) = crate::flake_cmd::dispatch(&argv) {
         return code;
     }
