@@ -14,6 +14,7 @@
 //! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
 //!   `outputs`, the fetch builtins and pure-mode file access.
 //!
+//! - [`eval_cache`] keeps what installables of locked flakes resolved to, in SQLite.
 //! - [`eval_jobs`] is `rnix-eval eval-jobs`: jobs of an attribute set evaluated in worker
 //!   processes, one JSON line each (nix-eval-jobs).
 //!
@@ -23,6 +24,7 @@
 pub mod attrs;
 pub mod error;
 pub mod eval;
+pub mod eval_cache;
 pub mod eval_jobs;
 pub mod fetch;
 pub mod flakeref;
