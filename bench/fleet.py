@@ -8,8 +8,10 @@ shared NixOS 20.09 tree, half over 24.11, each built from ../shared/configs
 with its own `networking.hostName`, time zone and an extra user. Then measures:
 
   scaling   `eval-jobs --flake .#nixosConfigurations --workers 1` vs `--workers 2`
-            (wall time, speed-up; the goal of issue 16 is >= 1.8x on 2 cores);
-            both must print the same drv paths
+            (wall time, speed-up; the goal of issue 16 is >= 1.8x on 2 cores; the
+            CPU time of all processes shows the work the workers duplicate and
+            the load average how many cores were really free); both must print
+            the same drv paths
   memory    `--workers 2 --max-memory-size MIB`: workers replaced (restarts) and the
             highest worker RSS seen after a job (NIX_SHOW_STATS)
   shards    the union of `--shard 1/3`, `2/3`, `3/3` equals the unsharded output
@@ -30,6 +32,7 @@ Only the Python 3 standard library is needed. Run on an otherwise idle machine.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,9 +95,16 @@ def make_flake(root, hosts):
     return env
 
 
+def cpu_of_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd, cwd, env=None):
     t = time.monotonic()
+    c = cpu_of_children()
     p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    p.cpu = cpu_of_children() - c
     if p.returncode != 0:
         print(f"  {' '.join(cmd[1:])}: exit {p.returncode}: {p.stderr.strip()[-500:]}", flush=True)
     return time.monotonic() - t, p
@@ -160,9 +170,10 @@ def main():
                 t, p = run(base() + ["--workers", str(w)], flake, senv)
                 jobs = jobs_of(p.stdout)
                 errors = sum(1 for v in jobs.values() if v.startswith("error"))
-                results[f"workers{w}"] = {"s": round(t, 2), "jobs": len(jobs), "errors": errors,
-                                          "stats": stats_of(p.stderr)}
-                print(f"--workers {w}: {t:.2f} s, {len(jobs)} jobs, {errors} errors", flush=True)
+                results[f"workers{w}"] = {"s": round(t, 2), "cpu_s": round(p.cpu, 2), "jobs": len(jobs),
+                                          "errors": errors, "stats": stats_of(p.stderr)}
+                print(f"--workers {w}: {t:.2f} s wall, {p.cpu:.2f} s CPU (all processes), {len(jobs)} jobs, "
+                      f"{errors} errors, load {os.getloadavg()[0]:.1f}", flush=True)
                 if whole is None:
                     whole = jobs
                 elif jobs != whole:
