@@ -174,6 +174,10 @@ fn walk_follows_recurse_for_derivations_and_shards_cover_the_whole() {
         }
     }
     assert_eq!(union, whole);
+    // `--arg` and `--argstr` reach the top-level function.
+    let f = r#"{ n ? 0, s ? "" }: { j = derivation { name = "j${toString n}${s}"; system = "x"; builder = "/b"; }; }"#;
+    let args = ["--expr", f, "--store", "dummy://", "--arg", "n", "1 + 1", "--argstr", "s", "-x"];
+    assert_eq!(lines(&eval_jobs(&dir, &args, &[]))["j"]["name"], "j2-x");
     let bad = eval_jobs(&dir, &["--expr", "{}", "--shard", "4/3"], &[]);
     assert_eq!(bad.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);

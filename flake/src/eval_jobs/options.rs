@@ -66,16 +66,16 @@ pub struct Options {
     #[arg(long)]
     pub impure: bool,
     /// Override a flake input: `--override-input INPUT REF`.
-    #[arg(long, num_args = 2, value_names = ["INPUT", "REF"], action = clap::ArgAction::Append)]
+    #[arg(long, num_args = 2, value_names = ["INPUT", "REF"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub override_input: Vec<String>,
     /// Add to the search path (`-I prefix=path`).
     #[arg(short = 'I', long = "include", value_name = "PATH")]
     pub include: Vec<String>,
     /// Pass `NAME = EXPR` to the top-level function.
-    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append)]
+    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub arg: Vec<String>,
     /// Pass `NAME = "STRING"` to the top-level function.
-    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append)]
+    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"], action = clap::ArgAction::Append, allow_hyphen_values = true)]
     pub argstr: Vec<String>,
     /// Errors with their full stack.
     #[arg(long)]
