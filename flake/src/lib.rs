@@ -14,14 +14,20 @@
 //! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
 //!   `outputs`, the fetch builtins and pure-mode file access.
 //!
-//! Apart from [`eval`] and [`progress`] (bars on a terminal, `-v` log lines), nothing
-//! here prints: warnings and notices are returned to the caller.
+//! - [`eval_cache`] keeps what installables of locked flakes resolved to, in SQLite.
+//! - [`eval_jobs`] is `rnix-eval eval-jobs`: jobs of an attribute set evaluated in worker
+//!   processes, one JSON line each (nix-eval-jobs).
+//!
+//! Apart from [`eval`], [`eval_jobs`] and [`progress`] (bars on a terminal, `-v` log lines),
+//! nothing here prints: warnings and notices are returned to the caller.
 
 #![warn(missing_docs)]
 
 pub mod attrs;
 pub mod error;
 pub mod eval;
+pub mod eval_cache;
+pub mod eval_jobs;
 pub mod fetch;
 pub mod flakeref;
 pub mod input;

@@ -45,6 +45,8 @@ pub struct FlakeOpts {
     pub global_registry: Option<String>,
     /// `--option allow-import-from-derivation false`.
     pub forbid_ifd: bool,
+    /// `--no-eval-cache`: evaluate even when the evaluation cache has the answer.
+    pub no_eval_cache: bool,
 }
 
 /// Flags that take one value (skipped when looking for the installable).
@@ -183,6 +185,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
         lock: LockFlags::default(),
         global_registry: None,
         forbid_ifd: false,
+        no_eval_cache: false,
     };
     let mut it = args.iter();
     let need = |it: &mut std::slice::Iter<String>, f: &str| {
@@ -197,6 +200,7 @@ fn parse(cmd: Cmd, args: &[String]) -> std::result::Result<FlakeOpts, String> {
             "--impure" => o.impure = true,
             "--show-trace" => o.show_trace = true,
             "--legacy" => o.legacy = true,
+            "--no-eval-cache" => o.no_eval_cache = true,
             "--no-write-lock-file" => o.lock.write_lock_file = false,
             "--no-update-lock-file" => o.lock.update_lock_file = false,
             "--recreate-lock-file" => o.lock.recreate_lock_file = true,
@@ -318,9 +322,15 @@ fn run(ev: &mut Eval, opts: &FlakeOpts) -> Result<u8> {
         _ => opts.positional.first().unwrap_or(&default),
     };
     match opts.cmd {
-        Cmd::Build | Cmd::Eval => build_or_eval(ev, opts, installable),
+        Cmd::Build | Cmd::Eval => {
+            let key = format!("{:?}\0{}\0{}\0{installable}", opts.cmd, opts.json, opts.raw);
+            with_eval_cache(ev, opts, installable, &key, |ev, out| build_or_eval(ev, opts, installable, out))
+        }
         Cmd::Metadata => metadata(ev, opts, installable),
-        Cmd::Show => crate::show::show(ev, opts, installable),
+        Cmd::Show => {
+            let key = format!("show\0{}\0{}", opts.json, opts.legacy);
+            with_eval_cache(ev, opts, installable, &key, |ev, out| crate::show::show(ev, opts, installable, out))
+        }
         Cmd::Check => crate::check::check(ev, opts, installable),
         Cmd::Lock => {
             let (r, _) = parse_installable(installable)?;
@@ -393,7 +403,39 @@ fn show_attr_paths(paths: &[String]) -> String {
     }
 }
 
-fn build_or_eval(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u8> {
+/// Answers from the evaluation cache of a locked flake (when the `.drv` files the answer
+/// names are still in the store), else runs `compute` and records what it printed.
+fn with_eval_cache(
+    ev: &mut Eval,
+    opts: &FlakeOpts,
+    installable: &str,
+    key: &str,
+    compute: impl FnOnce(&mut Eval, &mut dyn Write) -> Result<u8>,
+) -> Result<u8> {
+    use nix_flake::eval_cache::{drv_paths_in, Answer, EvalCache};
+    let cache = if opts.no_eval_cache || opts.impure {
+        None
+    } else {
+        let locked = lock(ev, opts, &parse_installable(installable)?.0)?;
+        EvalCache::for_flake(&locked, &ev.settings.system)
+    };
+    let store = crate::run::open_store_url(opts.store.as_deref(), true).map_err(other)?.store;
+    if let Some(a) = cache.as_ref().and_then(|c| c.get(key)) {
+        if opts.dry_run || a.paths.iter().all(|p| store.exists(p)) {
+            let _ = std::io::stdout().lock().write_all(&a.output);
+            return Ok(0);
+        }
+    }
+    let mut buf = Vec::new();
+    let result = compute(ev, &mut buf);
+    let _ = std::io::stdout().lock().write_all(&buf);
+    if let (Ok(0), Some(c)) = (&result, &cache) {
+        c.put(key, &Answer { paths: drv_paths_in(&buf), output: buf });
+    }
+    result
+}
+
+fn build_or_eval(ev: &mut Eval, opts: &FlakeOpts, installable: &str, out: &mut dyn Write) -> Result<u8> {
     let (r, fragment) = parse_installable(installable)?;
     let locked = lock(ev, opts, &r)?;
     let outs = outputs(ev, &locked)?;
@@ -409,7 +451,6 @@ fn build_or_eval(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u
     let Some(v) = found else {
         return Err(other(format!("flake '{r}' does not provide attribute {}", show_attr_paths(&paths))));
     };
-    let mut out = std::io::stdout().lock();
     if opts.cmd == Cmd::Eval {
         let v = ev.force_deep(&v)?;
         if opts.json {

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 pub fn main(mut argv: Vec<String>) -> u8 {
+    if argv.first().map(String::as_str) == Some("eval-jobs") {
+        return nix_flake::eval_jobs::main(argv[1..].to_vec());
+    }
     if let Err(msg) = crate::diag_opts::take(&mut argv) {
         eprintln!("error: {msg}");
         return 1;

@@ -230,13 +230,12 @@ fn derivation(ev: &mut Eval, v: &Value) -> Result<Option<nix_eval::Attrs>> {
     }
 }
 
-pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u8> {
+pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn Write) -> Result<u8> {
     let (r, _) = parse_installable(installable)?;
     let locked = lock(ev, opts, &r)?;
     let outs = outputs(ev, &locked)?;
-    let mut stdout = std::io::stdout().lock();
     let header = format!("{BOLD}{}{NORMAL}", locked.flake.locked_ref);
-    let mut s = Shower { json: opts.json, legacy: opts.legacy, out: &mut stdout };
+    let mut s = Shower { json: opts.json, legacy: opts.legacy, out: stdout };
     let j = s.visit(ev, &outs, &[], &header, "")?;
     if opts.json {
         let _ = writeln!(stdout, "{}", nix_flake::json::to_compact(&Json::Object(j)));

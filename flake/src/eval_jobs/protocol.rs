@@ -1,0 +1,127 @@
+//! The JSON lines between the collector and a worker.
+//!
+//! worker → collector, once started: `{"ready":true}` or `{"fatal":"message"}` (the root
+//! could not be evaluated: the run stops). collector → worker: `{"path":["a","b"]}`, one
+//! at a time. worker → collector, per request: a [`Reply`] with the worker's resident
+//! memory and whether it exits now (`--max-memory-size` passed) — the collector then
+//! starts a fresh one.
+
+use serde_json::{json, Map, Value as Json};
+
+/// What a worker found at a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A derivation: the job's fields (`drvPath`, `name`, `outputs`, `system`, `meta`).
+    Job(Map<String, Json>),
+    /// A set to walk: the names of the attributes to visit (empty: nothing to do).
+    Attrs(Vec<String>),
+    /// The evaluation failed with this message.
+    Error(String),
+}
+
+/// A worker's answer to one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub outcome: Outcome,
+    /// Resident memory after the job, KiB.
+    pub rss_kib: u64,
+    /// The worker exits after this reply.
+    pub restart: bool,
+}
+
+impl Reply {
+    pub fn to_line(&self) -> String {
+        let mut m = Map::new();
+        match &self.outcome {
+            Outcome::Job(j) => m.insert("job".into(), Json::Object(j.clone())),
+            Outcome::Attrs(a) => m.insert("attrs".into(), json!(a)),
+            Outcome::Error(e) => m.insert("error".into(), json!(e)),
+        };
+        m.insert("rssKiB".into(), json!(self.rss_kib));
+        m.insert("restart".into(), json!(self.restart));
+        Json::Object(m).to_string()
+    }
+
+    pub fn parse(line: &str) -> Option<Reply> {
+        let v: Json = serde_json::from_str(line).ok()?;
+        let o = v.as_object()?;
+        let outcome = if let Some(Json::Object(j)) = o.get("job") {
+            Outcome::Job(j.clone())
+        } else if let Some(Json::Array(a)) = o.get("attrs") {
+            Outcome::Attrs(a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        } else if let Some(Json::String(e)) = o.get("error") {
+            Outcome::Error(e.clone())
+        } else {
+            return None;
+        };
+        let rss_kib = o.get("rssKiB").and_then(Json::as_u64).unwrap_or(0);
+        let restart = o.get("restart").and_then(Json::as_bool).unwrap_or(false);
+        Some(Reply { outcome, rss_kib, restart })
+    }
+}
+
+/// A request line for `path`.
+pub fn request(path: &[String]) -> String {
+    json!({ "path": path }).to_string()
+}
+
+/// The path of a request line.
+pub fn parse_request(line: &str) -> Option<Vec<String>> {
+    let v: Json = serde_json::from_str(line).ok()?;
+    v.get("path")?.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
+}
+
+/// nix-eval-jobs' `attr`: the path joined with dots, names that contain a dot quoted.
+pub fn attr_string(path: &[String]) -> String {
+    let q: Vec<String> = path.iter().map(|n| if n.contains('.') { format!("\"{n}\"") } else { n.clone() }).collect();
+    q.join(".")
+}
+
+/// The output line of a finished attribute: `attr`, `attrPath`, then the job's fields or
+/// `error`, keys in nix-eval-jobs' (sorted) order.
+pub fn output_line(path: &[String], result: Result<&Map<String, Json>, &str>) -> String {
+    let mut m = Map::new();
+    m.insert("attr".into(), json!(attr_string(path)));
+    m.insert("attrPath".into(), json!(path));
+    match result {
+        Ok(job) => {
+            for (k, v) in job {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        Err(e) => {
+            m.insert("error".into(), json!(e));
+        }
+    }
+    let mut entries: Vec<(String, Json)> = m.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Json::Object(entries.into_iter().collect()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_round_trip() {
+        for outcome in [
+            Outcome::Attrs(vec!["a".into(), "b.c".into()]),
+            Outcome::Error("error: boom\n  at x".into()),
+            Outcome::Job(serde_json::from_str(r#"{"drvPath":"/nix/store/x.drv","name":"x"}"#).unwrap()),
+        ] {
+            let r = Reply { outcome, rss_kib: 12, restart: true };
+            assert_eq!(Reply::parse(&r.to_line()), Some(r));
+        }
+        assert_eq!(Reply::parse("garbage"), None);
+        assert_eq!(parse_request(&request(&["a".into(), "b".into()])), Some(vec!["a".into(), "b".into()]));
+    }
+
+    #[test]
+    fn output_keys_sorted_and_attr_quoted() {
+        let job: Map<String, Json> = serde_json::from_str(r#"{"system":"s","drvPath":"/d","name":"n"}"#).unwrap();
+        let line = output_line(&["a".into(), "b.c".into()], Ok(&job));
+        assert_eq!(line, r#"{"attr":"a.\"b.c\"","attrPath":["a","b.c"],"drvPath":"/d","name":"n","system":"s"}"#);
+        let line = output_line(&["x".into()], Err("error: no"));
+        assert_eq!(line, r#"{"attr":"x","attrPath":["x"],"error":"error: no"}"#);
+    }
+}

@@ -1,0 +1,92 @@
+//! The worker process (`eval-jobs --worker …`): evaluates the root once, then answers one
+//! attribute path per line on stdin with one [`Reply`] line on stdout. After each job it
+//! waits for the store writes (so a printed `.drv` is in the store), makes the GC root,
+//! and exits when its resident memory passes `--max-memory-size`.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use super::job::classify;
+use super::options::Options;
+use super::protocol::{parse_request, Outcome, Reply};
+use super::session::Session;
+use serde_json::json;
+
+/// Test hook: a worker asked for an attribute of this name aborts, as a crash would.
+const ABORT_ON_ENV: &str = "RNIX_EVAL_JOBS_TEST_ABORT_ON";
+
+/// Resident memory of this process, KiB (0 if unknown).
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_owned()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+pub fn main(o: &Options) -> u8 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut session = match Session::open(o) {
+        Ok(s) => s,
+        Err(msg) => {
+            let _ = writeln!(out, "{}", json!({ "fatal": msg.trim_end() }));
+            return 1;
+        }
+    };
+    if writeln!(out, "{}", json!({ "ready": true })).and_then(|_| out.flush()).is_err() {
+        return 1;
+    }
+    let abort_on = std::env::var(ABORT_ON_ENV).ok();
+    let limit_kib = o.max_memory_size.saturating_mul(1024);
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let Some(path) = parse_request(&line) else {
+            eprintln!("error: eval-jobs worker: bad request '{line}'");
+            return 1;
+        };
+        if abort_on.is_some() && path.last() == abort_on.as_ref() {
+            std::process::abort();
+        }
+        let outcome = evaluate(&mut session, o, &path);
+        let rss = rss_kib();
+        let reply = Reply { outcome, rss_kib: rss, restart: rss > limit_kib };
+        if writeln!(out, "{}", reply.to_line()).and_then(|_| out.flush()).is_err() {
+            return 1;
+        }
+        if reply.restart {
+            return 0;
+        }
+    }
+    0
+}
+
+fn evaluate(s: &mut Session, o: &Options, path: &[String]) -> Outcome {
+    let show = o.show_trace;
+    let outcome = match s.select(path) {
+        Ok(v) => match classify(&mut s.ev, &v, path.len(), o.force_recurse, o.meta) {
+            Ok(x) => x,
+            Err(e) => Outcome::Error(e.render(show).trim_end().to_owned()),
+        },
+        Err(e) => Outcome::Error(e.render(show).trim_end().to_owned()),
+    };
+    let Outcome::Job(job) = &outcome else {
+        return outcome;
+    };
+    if let Err(e) = nix_builtins::store::flush_store(&mut s.ev) {
+        return Outcome::Error(format!("error: {e}"));
+    }
+    if let (Some(dir), Some(layout), Some(drv)) =
+        (&o.gc_roots_dir, &s.layout, job.get("drvPath").and_then(|d| d.as_str()))
+    {
+        let name = Path::new(drv).file_name().map(|n| dir.join(n)).unwrap_or_else(|| dir.clone());
+        let made = std::fs::create_dir_all(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|_| nix_store_core::gc_roots::add_perm_root(layout, drv, &name).map_err(|e| e.to_string()));
+        if let Err(e) = made {
+            return Outcome::Error(format!("error: cannot make the GC root '{}': {e}", name.display()));
+        }
+    }
+    outcome
+}

@@ -1,0 +1,209 @@
+//! `rnix-eval eval-jobs` through the binary: a generated fleet flake over the shared NixOS
+//! 20.09 tree (every host's drvPath equals `rnix-eval .#nixosConfigurations.HOST` run one
+//! by one; a broken host is an `error` line while the others succeed; workers replaced
+//! after every job with `--max-memory-size 1`), the shared `fleet` fixture against the
+//! reference's goldens, shards whose union is the whole, and a worker that crashes or
+//! recurses without end reported for its attribute while the run goes on.
+//! Skips without `../shared` or the release binary.
+
+mod common;
+
+use common::*;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn eval_jobs(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let conf = std::env::temp_dir().join("rnix-flake-tests-noconf");
+    let _ = std::fs::create_dir_all(&conf);
+    let mut c = Command::new(bin());
+    c.arg("eval-jobs").args(args).current_dir(dir).env("XDG_CONFIG_HOME", &conf).env("NIX_CONF_DIR", &conf);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run rnix-eval eval-jobs")
+}
+
+/// The JSON lines of a successful run, by `attr`.
+fn lines(o: &Output) -> BTreeMap<String, Json> {
+    assert!(o.status.success(), "eval-jobs failed:\n{}", stderr(o));
+    stdout(o)
+        .lines()
+        .map(|l| {
+            let j: Json = serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            (j["attr"].as_str().expect("attr").to_owned(), j)
+        })
+        .collect()
+}
+
+/// `NIX_SHOW_STATS` of a run (the last stderr line that is JSON).
+fn stats(o: &Output) -> Json {
+    stderr(o).lines().rev().find_map(|l| serde_json::from_str(l).ok()).expect("stats line")
+}
+
+const FLEET: &str = r#"{
+  inputs.nixpkgs.url = "NIXPKGS";
+  outputs = { self, nixpkgs }:
+    let
+      host = name: config: extra: nixpkgs.lib.nixosSystem {
+        system = "x86_64-linux";
+        modules = [ config { networking.hostName = nixpkgs.lib.mkForce name; } extra ];
+      };
+    in {
+      nixosConfigurations = {
+        small-a = host "small-a" ./minimal.nix { };
+        small-b = host "small-b" ./minimal.nix { services.openssh.enable = true; };
+        web = host "web" ./container.nix { };
+        broken = host "broken" ./minimal.nix { boot.kernelPackages = throw "this host is broken"; };
+      };
+    };
+}
+"#;
+
+#[test]
+fn fleet_hosts_equal_one_by_one_and_a_broken_host_is_an_error_line() {
+    let Some(shared) = shared() else { return };
+    let dir = scratch("eval-jobs-fleet");
+    let np = format!("path:{}/nixpkgs/nixos-20.09", shared.display());
+    std::fs::write(dir.join("flake.nix"), FLEET.replace("NIXPKGS", &np)).unwrap();
+    for c in ["minimal.nix", "container.nix"] {
+        std::fs::copy(shared.join("configs").join(c), dir.join(c)).unwrap();
+    }
+    let store = scratch("eval-jobs-fleet-store");
+    let store_s = store.display().to_string();
+    let roots = dir.join("gcroots");
+    let roots_s = roots.display().to_string();
+    let args = [
+        "--flake",
+        ".#nixosConfigurations",
+        "--workers",
+        "2",
+        "--max-memory-size",
+        "1",
+        "--store",
+        &store_s,
+        "--gc-roots-dir",
+        &roots_s,
+    ];
+    let o = eval_jobs(&dir, &args, &[("NIX_SHOW_STATS", "1")]);
+    let got = lines(&o);
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["broken", "small-a", "small-b", "web"], "{}", stdout(&o));
+    let err = got["broken"]["error"].as_str().expect("broken host has an error");
+    assert!(err.contains("this host is broken"), "{err}");
+    assert!(got["broken"].get("drvPath").is_none());
+    let st = stats(&o);
+    // Every job passes a 1 MiB limit, so every worker is replaced after each attribute.
+    assert!(st["restarts"].as_u64().unwrap() >= 4, "{st}");
+    assert_eq!(st["crashes"], 0, "{st}");
+    for host in ["small-a", "small-b", "web"] {
+        let j = &got[host];
+        assert_eq!(j["attrPath"], serde_json::json!([host]));
+        assert_eq!(j["system"], "x86_64-linux");
+        let drv = j["drvPath"].as_str().unwrap();
+        assert!(j["name"].as_str().unwrap().starts_with(&format!("nixos-system-{host}-20.09")), "{j}");
+        assert!(j["outputs"]["out"].as_str().unwrap().starts_with("/nix/store/"), "{j}");
+        // Written to the store, with a GC root.
+        assert!(store.join(drv.trim_start_matches('/')).is_file(), "{drv} not in the store");
+        let root = roots.join(Path::new(drv).file_name().unwrap());
+        assert_eq!(std::fs::read_link(&root).unwrap(), Path::new(drv));
+        // The same as evaluating that host alone.
+        let inst = format!(".#nixosConfigurations.{host}");
+        let alone = ok(&dir, &["--store", &store_s, "--no-write-lock-file", &inst]);
+        assert_eq!(alone.trim(), drv, "{host}");
+    }
+    // Distinct hosts, distinct systems.
+    assert_ne!(got["small-a"]["drvPath"], got["small-b"]["drvPath"]);
+    remove_with_store(&store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fleet_fixture_checks_equal_the_reference_goldens() {
+    let Some(shared) = shared() else { return };
+    let dir = scratch("eval-jobs-fixture");
+    let flake = dir.join("fleet");
+    fixture(&shared, "fleet", &flake);
+    let np = format!("path:{}/nixpkgs/nixos-20.09", shared.display());
+    let store = store().display().to_string();
+    let args = ["--flake", ".#checks.x86_64-linux", "--override-input", "nixpkgs", &np, "--store", &store, "--meta"];
+    let o = eval_jobs(&flake, &args, &[]);
+    let got = lines(&o);
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["alpha", "motd"]);
+    let golden_alpha = golden(&shared, "fleet", "nixosConfigurations.alpha.config.system.build.toplevel.drvPath");
+    assert_eq!(got["alpha"]["drvPath"], golden_alpha.as_str());
+    assert_eq!(got["motd"]["drvPath"], golden(&shared, "fleet", "checks.x86_64-linux.motd.drvPath").as_str());
+    assert!(got["motd"]["meta"].is_object(), "--meta gives an object: {}", got["motd"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Seven derivations at the top, two in a set marked `recurseForDerivations`, one in a set
+/// that is not (skipped unless `--force-recurse`), and a value that is no derivation.
+const JOBS: &str = r#"
+  let d = name: derivation { inherit name; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" name ]; };
+  in {
+    a = d "a"; b = d "b"; c = d "c"; e = d "e"; f = d "f"; g = d "g"; h = d "h";
+    nested = { recurseForDerivations = true; x = d "x"; y = d "y"; };
+    hidden = { z = d "z"; };
+    number = 3;
+  }
+"#;
+
+#[test]
+fn walk_follows_recurse_for_derivations_and_shards_cover_the_whole() {
+    let Some(_) = shared() else { return };
+    let dir = scratch("eval-jobs-shards");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--expr", JOBS, "--store", "dummy://", "--workers", "2"];
+        args.extend(extra);
+        lines(&eval_jobs(&dir, &args, &[]))
+    };
+    let whole = run(&[]);
+    let want = ["a", "b", "c", "e", "f", "g", "h", "nested.x", "nested.y"];
+    assert_eq!(whole.keys().collect::<Vec<_>>(), want);
+    assert_eq!(whole["nested.x"]["attrPath"], serde_json::json!(["nested", "x"]));
+    assert_eq!(whole["a"]["outputs"].as_object().unwrap().keys().collect::<Vec<_>>(), ["out"]);
+    let forced = run(&["--force-recurse"]);
+    assert!(forced.contains_key("hidden.z") && forced.len() == want.len() + 1);
+    let mut union = BTreeMap::new();
+    for i in 1..=3 {
+        let part = run(&["--shard", &format!("{i}/3")]);
+        assert!(!part.is_empty() && part.len() < whole.len(), "shard {i}/3: {part:?}");
+        for (k, v) in part {
+            assert!(union.insert(k.clone(), v).is_none(), "{k} in two shards");
+        }
+    }
+    assert_eq!(union, whole);
+    // `--arg` and `--argstr` reach the top-level function.
+    let f = r#"{ n ? 0, s ? "" }: { j = derivation { name = "j${toString n}${s}"; system = "x"; builder = "/b"; }; }"#;
+    let args = ["--expr", f, "--store", "dummy://", "--arg", "n", "1 + 1", "--argstr", "s", "-x"];
+    assert_eq!(lines(&eval_jobs(&dir, &args, &[]))["j"]["name"], "j2-x");
+    let bad = eval_jobs(&dir, &["--expr", "{}", "--shard", "4/3"], &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_crashed_worker_or_endless_recursion_is_one_error_line() {
+    let Some(_) = shared() else { return };
+    let dir = scratch("eval-jobs-crash");
+    let expr = r#"
+      let d = name: derivation { inherit name; system = "x86_64-linux"; builder = "/bin/sh"; };
+      in { a = d "a"; boom = d "boom"; deep = let f = x: f (x + 1) + 1; in f 0; z = d "z"; }
+    "#;
+    let args = ["--expr", expr, "--store", "dummy://", "--workers", "1"];
+    let o = eval_jobs(&dir, &args, &[("RNIX_EVAL_JOBS_TEST_ABORT_ON", "boom"), ("NIX_SHOW_STATS", "1")]);
+    let got = lines(&o);
+    assert_eq!(got.keys().collect::<Vec<_>>(), ["a", "boom", "deep", "z"]);
+    assert!(got["a"]["drvPath"].is_string() && got["z"]["drvPath"].is_string());
+    let boom = got["boom"]["error"].as_str().unwrap();
+    assert!(boom.contains("killed by signal 6"), "{boom}");
+    let deep = got["deep"]["error"].as_str().unwrap();
+    assert!(deep.contains("stack overflow") || deep.contains("recursion"), "{deep}");
+    assert_eq!(stats(&o)["crashes"], 1);
+    // A root that does not evaluate fails the run.
+    let o = eval_jobs(&dir, &["--expr", "throw \"no root\"", "--store", "dummy://"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no root"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
