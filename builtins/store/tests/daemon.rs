@@ -99,6 +99,19 @@ impl Daemon {
             assert!(Instant::now() < deadline, "nix-daemon did not listen on {} in 20 s", daemon.socket.display());
             thread::sleep(Duration::from_millis(20));
         }
+        // The daemon's first worker creates the fresh store; a client connecting while it does
+        // so is hung up on during the handshake. Wait until a reference client gets through.
+        while !Command::new("nix")
+            .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &daemon.url()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(Instant::now() < deadline, "nix store ping on {} failed for 20 s", daemon.socket.display());
+            thread::sleep(Duration::from_millis(50));
+        }
         Some(daemon)
     }
 
