@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attr_path;
 pub mod attrs;
 pub mod error;
 pub mod eval;

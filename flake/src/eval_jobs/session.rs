@@ -158,7 +158,7 @@ fn root(ev: &mut Eval, o: &Options, args: &Attrs) -> Result<Value> {
         };
         let mut v = a.get(Symbol::new("outputs")).cloned().unwrap_or(Value::Null);
         if !parsed.fragment.is_empty() {
-            for key in split_attr_path(&parsed.fragment) {
+            for key in crate::attr_path::split_attr_path(&parsed.fragment) {
                 let forced = ev.force(&v)?;
                 let Value::Attrs(a) = &forced else {
                     return Err(other(format!("flake output '{}' is not a set", parsed.fragment)));
@@ -177,20 +177,4 @@ fn root(ev: &mut Eval, o: &Options, args: &Attrs) -> Result<Value> {
         ev.import(&nix_eval::lower::canon_path(&p), Pos::NONE)?
     };
     auto_call(ev, &v, args)
-}
-
-// MERGE: Session — `a."b.c".d` -> ["a", "b.c", "d"] (run.rs `split_attr_path`).
-fn split_attr_path(p: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in p.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }

@@ -384,7 +384,7 @@ fn select(ev: &mut Eval, root: &Value, path: &[String]) -> Result<Found> {
 }
 
 fn attr_paths(cmd: Cmd, fragment: &str, system: &str) -> Vec<String> {
-    let parts = crate::run::split_attr_path(fragment);
+    let parts = nix_flake::attr_path::split_attr_path(fragment);
     if fragment.is_empty() {
         return vec![format!("packages.{system}.default"), format!("defaultPackage.{system}")];
     }
@@ -443,7 +443,7 @@ fn build_or_eval(ev: &mut Eval, opts: &FlakeOpts, installable: &str, out: &mut d
     let paths = attr_paths(opts.cmd, &fragment, &system);
     let mut found = None;
     for p in &paths {
-        if let Found::Value(v) = select(ev, &outs, &crate::run::split_attr_path(p))? {
+        if let Found::Value(v) = select(ev, &outs, &nix_flake::attr_path::split_attr_path(p))? {
             found = Some(v);
             break;
         }

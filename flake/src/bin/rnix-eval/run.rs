@@ -349,7 +349,7 @@ fn find_along_attr_path(ev: &mut Eval, root: &Value, path: &str, args: &Attrs) -
     if path.is_empty() {
         return Ok(v);
     }
-    for key in split_attr_path(path) {
+    for key in nix_flake::attr_path::split_attr_path(path) {
         v = ev.force(&v)?;
         if let Ok(i) = key.parse::<usize>() {
             if let Value::List(l) = &v {
@@ -382,22 +382,6 @@ fn find_along_attr_path(ev: &mut Eval, root: &Value, path: &str, args: &Attrs) -
         v = auto_call(ev, &x.clone(), args)?;
     }
     Ok(v)
-}
-
-/// `a.b."c.d".e` -> ["a", "b", "c.d", "e"].
-pub fn split_attr_path(p: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in p.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 /// The derivations a value denotes, as `nix-instantiate` finds them: the value itself, the
