@@ -14,10 +14,14 @@
 //! - [`eval`] is the evaluation half: reading `flake.nix`, locking, calling
 //!   `outputs`, the fetch builtins and pure-mode file access.
 //!
-//! Apart from [`eval`], nothing here prints: warnings and notices are returned to
+//! - [`cli`] is the library half of the `rnix-eval` command line: one session
+//!   (settings, search path, stores, evaluator) for every command.
+//!
+//! Apart from [`eval`] and [`cli::session`], nothing here prints: warnings and notices are returned to
 //! the caller.
 
 pub mod attrs;
+pub mod cli;
 pub mod error;
 pub mod eval;
 pub mod fetch;
