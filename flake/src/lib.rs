@@ -17,14 +17,16 @@
 //! - [`eval_cache`] keeps what installables of locked flakes resolved to, in SQLite.
 //! - [`eval_jobs`] is `rnix-eval eval-jobs`: jobs of an attribute set evaluated in worker
 //!   processes, one JSON line each (nix-eval-jobs).
+//! - [`cli`] is the library half of the `rnix-eval` command line: one session
+//!   (settings, search path, stores, evaluator) for every command.
 //!
-//! Apart from [`eval`], [`eval_jobs`] and [`progress`] (bars on a terminal, `-v` log lines),
-//! nothing here prints: warnings and notices are returned to the caller.
+//! Apart from [`eval`], [`eval_jobs`], [`cli::session`] and [`progress`] (bars on a terminal,
+//! `-v` log lines), nothing here prints: warnings and notices are returned to the caller.
 
 #![warn(missing_docs)]
 
-pub mod attr_path;
 pub mod attrs;
+pub mod cli;
 pub mod error;
 pub mod eval;
 #[allow(missing_docs)] // documented module by module; items still to do (issue 17)

@@ -10,11 +10,13 @@ use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::{CoerceOpts, Eval, Symbol, Value};
 
-use crate::flake_cmd::{drv_path_of, lock, outputs, parse_installable, FlakeOpts};
+use crate::args::FlakeOpts;
+use crate::flake_cmd::{drv_path_of, lock, outputs, parse_installable};
 
 struct Checker {
     errors: usize,
     show_trace: bool,
+    error_format: nix_flake::cli::ErrorFormat,
 }
 
 fn fail(msg: String) -> Box<EvalError> {
@@ -28,7 +30,15 @@ fn pos_str(pos: Pos) -> String {
 impl Checker {
     fn report(&mut self, e: impl std::ops::Deref<Target = EvalError>, what: &str) {
         self.errors += 1;
-        eprintln!("{}", crate::diag_opts::render_with_context(&e, self.show_trace, &format!("while checking {what}")));
+        eprintln!(
+            "{}",
+            nix_flake::cli::session::render_error_with_context(
+                &e,
+                self.show_trace,
+                self.error_format,
+                &format!("while checking {what}")
+            )
+        );
     }
 
     fn attrs(&mut self, ev: &mut Eval, v: &Value) -> Result<Vec<(String, Value, Pos)>> {
@@ -309,8 +319,12 @@ pub fn check(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> Result<u8> {
     let (r, _) = parse_installable(installable)?;
     let locked = lock(ev, opts, &r)?;
     eprintln!("evaluating flake...");
+    if !opts.no_build {
+        // 2.8 builds the checks after evaluating them; rnix-eval has no builder.
+        eprintln!("note: rnix-eval evaluates the checks without building them (as with '--no-build')");
+    }
     let outs = outputs(ev, &locked)?;
-    let mut c = Checker { errors: 0, show_trace: opts.show_trace };
+    let mut c = Checker { errors: 0, show_trace: ev.settings.show_trace, error_format: opts.error_format };
     let mut items = c.attrs(ev, &outs)?;
     items.sort_by_key(|(n, _, _)| n != "hydraJobs");
     for (name, v, _) in items {

@@ -1,18 +1,25 @@
-//! `rnix-eval`: the command line. Subcommands: `instantiate` (a drop-in for
-//! `nix-instantiate`), `eval`, and the flake commands (`rnix-eval INSTALLABLE`, `eval
-//! INSTALLABLE`, `flake metadata|show|check|lock|update`, see `flake_cmd`).
-//! Evaluation runs on a thread with a large stack; deep recursion ends in an error, never
-//! a crash.
+//! `rnix-eval`: the command line. The main command `rnix-eval INSTALLABLE` prints a flake
+//! output's .drv path; `instantiate` is a drop-in for `nix-instantiate`, `eval` for `nix
+//! eval`, `flake metadata|show|check|lock|update` for the flake commands. Arguments are
+//! parsed once (`cli`, clap), turned into a session's options (`args`), and the library's
+//! `Session` is opened once for the command. Evaluation runs on a thread with a large
+//! stack; deep recursion ends in an error, never a crash.
+//!
+//! Exit status: 0 on success, 1 on an evaluation error, 2 on a usage error.
 
 mod alloc;
 mod args;
 mod check;
-mod diag_opts;
+mod cli;
 mod flake_cmd;
+mod legacy_argv;
 mod prefault;
 mod run;
 mod show;
 
+use cli::{Command, FlakeCommand};
+use flake_cmd::Cmd;
+use nix_flake::cli::{Session, SessionOptions};
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -25,14 +32,19 @@ const STACK_MARGIN: usize = 16 << 20;
 
 fn main() -> ExitCode {
     alloc::tune();
-    prefault::start();
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    let parsed = match cli::parse(argv) {
+        Ok(p) => p,
+        // Usage errors (exit 2), `--help` and `--version` (exit 0), printed as clap does.
+        Err(e) => e.exit(),
+    };
+    prefault::start();
     let result = std::thread::Builder::new()
         .name("eval".into())
         .stack_size(EVAL_STACK)
         .spawn(move || {
             nix_eval::set_stack_budget(EVAL_STACK - STACK_MARGIN);
-            run::main(argv)
+            dispatch(parsed)
         })
         .expect("spawn evaluation thread")
         .join();
@@ -40,4 +52,105 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(_) => ExitCode::from(1),
     }
+}
+
+fn open(o: SessionOptions) -> Option<Session> {
+    match Session::open(o) {
+        Ok(s) => Some(s),
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            None
+        }
+    }
+}
+
+/// Runs the parsed command; the exit code.
+fn dispatch(parsed: cli::Parsed) -> u8 {
+    let cli::Parsed { cli, auto_args_order } = parsed;
+    let mut o = args::session_options(&cli.global);
+    let impure = cli.global.impure;
+    let usage = |msg: String| {
+        eprintln!("error: {msg}");
+        1
+    };
+    match cli.command {
+        Some(Command::Instantiate(a)) => {
+            let r = match args::instantiate(&mut o, &a, &auto_args_order) {
+                Ok(r) => r,
+                Err(msg) => return usage(msg),
+            };
+            if impure {
+                o.pure = false;
+            }
+            open(o).map_or(1, |s| run::main(s, r))
+        }
+        Some(Command::Eval(a)) if args::eval_is_files(&a) => {
+            let r = match args::eval_files(&mut o, &a, &auto_args_order, impure) {
+                Ok(r) => r,
+                Err(msg) => return usage(msg),
+            };
+            if impure {
+                o.pure = false;
+            }
+            open(o).map_or(1, |s| run::main(s, r))
+        }
+        Some(Command::Eval(a)) => {
+            let mut f = match args::flake(&mut o, impure, &a.lock) {
+                Ok(f) => f,
+                Err(msg) => return usage(msg),
+            };
+            o.eval_read_only |= a.read_only;
+            f.json = a.common.json;
+            f.raw = a.common.raw;
+            f.apply = a.apply.clone();
+            open(o).map_or(1, |s| flake_cmd::main(s, Cmd::Eval, f, a.installables.clone()))
+        }
+        Some(Command::Build(b)) => build(o, impure, b),
+        None => build(o, impure, cli.build),
+        Some(Command::Flake(sub)) => {
+            let (cmd, lock, target, json, legacy, no_build) = match sub {
+                FlakeCommand::Metadata(f) => (Cmd::Metadata, f.lock, f.flake, f.json, false, false),
+                FlakeCommand::Show { flake, legacy, .. } => {
+                    (Cmd::Show, flake.lock, flake.flake, flake.json, legacy, false)
+                }
+                FlakeCommand::Check { flake, no_build, .. } => {
+                    (Cmd::Check, flake.lock, flake.flake, flake.json, false, no_build)
+                }
+                FlakeCommand::Lock(f) => (Cmd::Lock, f.lock, f.flake, f.json, false, false),
+                FlakeCommand::Update { inputs, lock } => {
+                    let mut f = match args::flake(&mut o, impure, &lock) {
+                        Ok(f) => f,
+                        Err(msg) => return usage(msg),
+                    };
+                    f.error_format = o.error_format;
+                    return open(o).map_or(1, |s| flake_cmd::main(s, Cmd::Update, f, inputs));
+                }
+            };
+            let mut f = match args::flake(&mut o, impure, &lock) {
+                Ok(f) => f,
+                Err(msg) => return usage(msg),
+            };
+            f.json = json;
+            f.legacy = legacy;
+            f.no_build = no_build;
+            open(o).map_or(1, |s| flake_cmd::main(s, cmd, f, target.into_iter().collect()))
+        }
+        Some(Command::Completions { shell }) => {
+            cli::print_completions(shell);
+            0
+        }
+        Some(Command::EvalJobs { args }) => nix_flake::eval_jobs::main(args),
+    }
+}
+
+/// The main command (`rnix-eval INSTALLABLE`, `rnix-eval build INSTALLABLE`).
+fn build(mut o: SessionOptions, impure: bool, b: cli::BuildArgs) -> u8 {
+    let f = match args::flake(&mut o, impure, &b.lock) {
+        Ok(f) => f,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 1;
+        }
+    };
+    open(o).map_or(1, |s| flake_cmd::main(s, Cmd::Build, f, b.installable.into_iter().collect()))
 }

@@ -11,7 +11,8 @@ use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::{CoerceOpts, Eval, Symbol, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::flake_cmd::{lock, outputs, parse_installable, FlakeOpts};
+use crate::args::FlakeOpts;
+use crate::flake_cmd::{lock, outputs, parse_installable};
 
 const GREEN: &str = "\x1b[32;1m";
 const BOLD: &str = "\x1b[1m";
@@ -51,6 +52,8 @@ impl Shower<'_> {
         header: &str,
         next: &str,
     ) -> Result<Map<String, Json>> {
+        // 2.8 reports each attribute path it visits as an activity, on stderr.
+        eprintln!("evaluating '{}'...", path.join("."));
         let r = self.visit_inner(ev, v, path, header, next);
         match r {
             Err(_) if path.first().map(String::as_str) == Some("legacyPackages") => Ok(Map::new()),
