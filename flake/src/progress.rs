@@ -6,7 +6,7 @@
 //! or bar with the name and the bytes done (and the total when known). When stderr is not a
 //! terminal nothing is shown: tests and scripts capture stderr and compare it. With `-v`
 //! (verbosity ≥ 1) the lines CppNix 2.8 prints at that level are printed whatever stderr is:
-//! `copying 'PATH'...`, `downloading 'URL'...`, and the evaluator's `evaluating file 'PATH'`
+//! `copying 'PATH'...`, `downloading 'URL'...`, `fetching Git repository 'URL'...`, and the evaluator's `evaluating file 'PATH'`
 //! (see [`nix_eval::error::talk`]); `-vv` adds `copied source 'PATH' -> 'STORE PATH'`.
 //!
 //! The store crate knows nothing of this: copies report through the per-entry filter callback
@@ -71,6 +71,12 @@ impl Activity {
     /// Downloading `url`, `total` bytes if the server said (`downloading 'URL'...` at `-v`).
     pub fn downloading(url: &str, total: Option<u64>) -> Activity {
         Activity::new(format!("downloading '{url}'..."), format!("downloading '{url}'"), total)
+    }
+
+    /// Fetching the Git repository at `url` (`fetching Git repository 'URL'...` at `-v`, as
+    /// 2.8's Git fetcher logs it); a spinner, as `git fetch` reports no sizes to us.
+    pub fn fetching_git(url: &str) -> Activity {
+        Activity::new(format!("fetching Git repository '{url}'..."), format!("fetching Git repository '{url}'"), None)
     }
 
     /// Whether a bar is on screen (false when stderr is not a terminal or with `--quiet`).

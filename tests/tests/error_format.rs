@@ -139,9 +139,10 @@ fn rich_shows_a_snippet_without_colour_when_not_a_terminal() {
     let (_, traced) = run(&ours, dir.path(), &["--error-format", "rich", "--show-trace", "a.nix", "-A", "y"]);
     assert!(traced.contains("(1) while calling the 'import' builtin"), "{traced}");
 
+    // A usage error: exit 2, printed by the argument parser (README, "Exit status").
     let (code, bad) = run(&ours, dir.path(), &["--error-format", "yaml", "c.nix"]);
-    assert_eq!(code, 1, "{bad}");
-    assert!(bad.contains("invalid value 'yaml' for '--error-format'"), "{bad}");
+    assert_eq!(code, 2, "{bad}");
+    assert!(bad.contains("invalid value 'yaml' for '--error-format"), "{bad}");
 }
 
 #[test]
@@ -208,4 +209,61 @@ fn syntax_errors_name_what_was_expected() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `-v` on a Git fetch: `fetching Git repository 'URL'...` and `using revision REV of repo
+/// 'URL'`, as 2.8's Git fetcher logs a fetch (a bare repository, so it is fetched, not read
+/// in place); both evaluators with a private store and cache.
+#[test]
+fn verbose_git_fetch_lines_as_the_reference() {
+    let dir = TempDir::new("error-format-git-fetch");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.email=t@t", "-c", "user.name=t", "-c", "init.defaultBranch=master"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "src"]);
+    std::fs::write(dir.path().join("src/default.nix"), "{ }\n").unwrap();
+    git(&["-C", "src", "add", "."]);
+    git(&["-C", "src", "commit", "-qm", "x"]);
+    git(&["clone", "-q", "--bare", "src", "bare.git"]);
+    let url = format!("file://{}", dir.path().join("bare.git").display());
+    let expr = format!("(builtins.fetchGit {url}).rev");
+    let lines = |prog: &Path, side: &str| -> (i32, Vec<String>, String) {
+        let mut cmd = Command::new(prog);
+        if prog.file_name().is_some_and(|n| n == "rnix-eval") {
+            cmd.arg("instantiate");
+        }
+        let store = dir.path().join(format!("store-{side}"));
+        let out = cmd
+            .args(["-v", "--eval", "--store"])
+            .arg(&store)
+            .args(["-E", &expr])
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("XDG_CACHE_HOME", dir.path().join(format!("cache-{side}")))
+            .env_remove("NIX_PATH")
+            .output()
+            .expect("run evaluator");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let picked = err
+            .lines()
+            .filter(|l| l.starts_with("fetching Git repository") || l.starts_with("using revision"))
+            .map(String::from)
+            .collect();
+        (out.status.code().unwrap_or(-1), picked, err)
+    };
+    let (code, mine, err) = lines(&paths::rnix_eval_for_tests(), "ours");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mine.first().map(String::as_str), Some(format!("fetching Git repository '{url}'...").as_str()), "{err}");
+    assert!(mine.get(1).is_some_and(|l| l.starts_with("using revision ")), "{err}");
+    if let Some(reference) = reference_or_note("the -v Git fetch lines") {
+        let (rcode, theirs, rerr) = lines(&reference, "reference");
+        assert_eq!(rcode, 0, "{rerr}");
+        assert_eq!(mine, theirs, "the Git fetch lines");
+    }
 }

@@ -101,7 +101,13 @@ pub(crate) fn fetch(input: &Input, store: &dyn Store, opts: &FetchOptions) -> Re
     let repo = open(&repo_dir)?;
     let rev = match input.get_rev()? {
         Some(r) => r,
-        None => resolve_ref(&repo, &git_ref, is_local)?.to_string(),
+        None => {
+            let rev = resolve_ref(&repo, &git_ref, is_local)?.to_string();
+            if !is_local {
+                crate::progress::log(1, || format!("using revision {rev} of repo '{actual_url}'"));
+            }
+            rev
+        }
     };
     if repo.is_shallow().unwrap_or(false) && !shallow {
         bail!("'{actual_url}' is a shallow Git repository, but a non-shallow repository is needed");
@@ -314,6 +320,7 @@ fn fetch_remote(url: &str, git_ref: &str, rev: Option<&str>, all_refs: bool, opt
     } else {
         format!("refs/heads/{git_ref}")
     };
+    let _activity = crate::progress::Activity::fetching_git(url);
     run(&["-C", &d, "fetch", "--quiet", "--force", "--", url, &format!("{fetch_ref}:{fetch_ref}")])?;
     Ok(dir)
 }
