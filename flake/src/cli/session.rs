@@ -38,6 +38,8 @@ pub struct SessionOptions {
     pub system: Option<String>,
     /// `--store URL` / `--option store URL`; `NIX_REMOTE` otherwise.
     pub store: Option<String>,
+    /// The `commit-lockfile-summary` setting (`--commit-lock-file`'s first line).
+    pub commit_lock_file_summary: Option<String>,
     /// `--flake-registry FILE`.
     pub global_registry: Option<PathBuf>,
     /// `--accept-flake-config`: apply a flake's `nixConfig` instead of ignoring it.

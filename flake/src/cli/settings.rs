@@ -131,6 +131,7 @@ pub fn apply(o: &mut SessionOptions, name: &str, value: &str) -> bool {
         "store" => o.store = Some(value.to_owned()),
         "system" => o.system = Some(value.to_owned()),
         "flake-registry" => o.global_registry = Some(value.into()),
+        "commit-lockfile-summary" => o.commit_lock_file_summary = Some(value.to_owned()),
         "nix-path" => o.nix_path_setting = Some(value.to_owned()),
         "experimental-features" | "extra-experimental-features" => o.experimental.extend(words()),
         "accept-flake-config" => o.accept_flake_config = truth(value),

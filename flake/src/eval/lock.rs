@@ -38,6 +38,11 @@ pub struct LockFlags {
     pub input_overrides: BTreeMap<InputPath, FlakeRef>,
     /// `--update-input PATH` (and `flake update INPUT`).
     pub input_updates: BTreeSet<InputPath>,
+    /// `--commit-lock-file`: commit a written lock file of a local Git flake.
+    pub commit_lock_file: bool,
+    /// The `commit-lockfile-summary` setting: the commit's first line (empty: `flake.lock:
+    /// Add` or `flake.lock: Update`).
+    pub commit_lock_file_summary: String,
 }
 
 impl Default for LockFlags {
@@ -50,6 +55,8 @@ impl Default for LockFlags {
             allow_mutable: true,
             input_overrides: BTreeMap::new(),
             input_updates: BTreeSet::new(),
+            commit_lock_file: false,
+            commit_lock_file_summary: String::new(),
         }
     }
 }
@@ -259,6 +266,33 @@ pub(crate) fn fetch_ref(ev: &mut Eval, r: &FlakeRef, allow_lookup: bool) -> Resu
     Ok((resolved, locked))
 }
 
+/// The message 2.8 commits a lock file with: the summary (`flake.lock: Add`/`Update` unless
+/// `commit-lockfile-summary` is set), then the changes without colour.
+fn commit_message(flags: &LockFlags, rel: &str, lock_file_existed: bool, diff: &str) -> String {
+    let mut m = if flags.commit_lock_file_summary.is_empty() {
+        format!("{rel}: {}", if lock_file_existed { "Update" } else { "Add" })
+    } else {
+        flags.commit_lock_file_summary.clone()
+    };
+    m.push_str("\n\nFlake lock file updates:\n\n");
+    m.push_str(diff);
+    m
+}
+
+/// Runs `git ARGS`, failing as 2.8's `runProgram` does.
+fn run_git(args: &[&str]) -> Result<()> {
+    let status = std::process::Command::new("git")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| err(format!("cannot run git: {e}")))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(c) => Err(err(format!("program 'git' failed with exit code {c}"))),
+        None => Err(err("program 'git' was killed by a signal".to_owned())),
+    }
+}
+
 /// The local directory a reference's lock file can be written to (2.8 `getSourcePath`).
 fn source_path(r: &FlakeRef) -> Option<String> {
     let a = r.input.attrs();
@@ -336,7 +370,8 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
                     format!("{}/flake.lock", top_ref.subdir)
                 };
                 let path = format!("{src}/{rel}");
-                if std::path::Path::new(&path).exists() {
+                let lock_file_exists = std::path::Path::new(&path).exists();
+                if lock_file_exists {
                     if diff.is_empty() {
                         warn(&format!("updating lock file '{path}'"));
                     } else {
@@ -350,9 +385,20 @@ pub fn lock_flake(ev: &mut Eval, top_ref: &FlakeRef, flags: &LockFlags) -> Resul
                     let _ = std::process::Command::new("git")
                         .args(["-C", &src, "add", "--force", "--intent-to-add", "--", &rel])
                         .status();
+                    if flags.commit_lock_file {
+                        let message = commit_message(flags, &rel, lock_file_exists, &LockFile::diff(&old, &new, false));
+                        run_git(&["-C", &src, "commit", &rel, "-m", &message])?;
+                    }
                 }
+                let prev_rev = flake.locked_ref.input.get_rev().ok().flatten();
                 forget(ev, &flake.resolved_ref.input);
                 flake = get_flake(ev, top_ref, flags.use_registries, &[])?;
+                let rev = flake.locked_ref.input.get_rev().ok().flatten();
+                if let (true, Some(rev)) = (flags.commit_lock_file, &rev) {
+                    if prev_rev.as_ref() != Some(rev) {
+                        warn(&format!("committed new revision '{rev}'"));
+                    }
+                }
             }
         } else {
             warn(&format!("not writing modified lock file of flake '{top_ref}':\n{diff}"));

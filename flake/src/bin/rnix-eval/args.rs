@@ -48,8 +48,6 @@ pub struct FlakeOpts {
     pub no_build: bool,
     pub apply: Option<String>,
     pub lock: LockFlags,
-    /// `--commit-lock-file`.
-    pub commit_lock_file: bool,
     /// `--no-eval-cache`: evaluate even when the evaluation cache has the answer.
     pub no_eval_cache: bool,
     pub error_format: ErrorFormat,
@@ -234,6 +232,8 @@ pub fn flake(o: &mut SessionOptions, impure: bool, l: &LockArgs) -> Result<Flake
         lock.update_lock_file = false;
     }
     lock.recreate_lock_file |= l.recreate_lock_file;
+    lock.commit_lock_file = l.commit_lock_file;
+    lock.commit_lock_file_summary = o.commit_lock_file_summary.clone().unwrap_or_default();
     if l.no_registries {
         lock.use_registries = false;
     }
@@ -248,13 +248,7 @@ pub fn flake(o: &mut SessionOptions, impure: bool, l: &LockArgs) -> Result<Flake
     for u in &l.update_input {
         lock.input_updates.insert(input_path(u));
     }
-    Ok(FlakeOpts {
-        lock,
-        commit_lock_file: l.commit_lock_file,
-        no_eval_cache: l.no_eval_cache,
-        error_format: o.error_format,
-        ..FlakeOpts::default()
-    })
+    Ok(FlakeOpts { lock, no_eval_cache: l.no_eval_cache, error_format: o.error_format, ..FlakeOpts::default() })
 }
 
 /// Whether `eval`'s command line names files rather than a flake installable.

@@ -98,7 +98,6 @@ fn run(session: &mut Session, cmd: Cmd, opts: &FlakeOpts, target: &[String]) -> 
             let mut flags = opts.lock.clone();
             flags.write_lock_file = true;
             lock_flake(ev, &r, &flags)?;
-            commit_lock_file(opts, &r)?;
             Ok(0)
         }
         Cmd::Update => {
@@ -112,7 +111,6 @@ fn run(session: &mut Session, cmd: Cmd, opts: &FlakeOpts, target: &[String]) -> 
                 flags.input_updates.insert(installable::input_path(p));
             }
             lock_flake(ev, &r, &flags)?;
-            commit_lock_file(opts, &r)?;
             Ok(0)
         }
     }
@@ -159,32 +157,6 @@ fn with_eval_cache(
         c.put(key, &Answer { paths: drv_paths_in(&buf), output: buf });
     }
     result
-}
-
-/// `--commit-lock-file`: commits a changed `flake.lock` of a local git flake, with 2.8's
-/// message (`flake.lock: Update`).
-fn commit_lock_file(opts: &FlakeOpts, r: &FlakeRef) -> Result<()> {
-    if !opts.commit_lock_file {
-        return Ok(());
-    }
-    let a = r.input.attrs();
-    let url = match r.input.input_type() {
-        "git" => nix_flake::attrs::maybe_get_str(a, "url").ok().flatten().and_then(|u| u.strip_prefix("file://")),
-        "path" => nix_flake::attrs::maybe_get_str(a, "path").ok().flatten(),
-        _ => None,
-    };
-    let Some(dir) = url.map(std::path::PathBuf::from) else { return Ok(()) };
-    let git = |args: &[&str]| std::process::Command::new("git").arg("-C").arg(&dir).args(args).output();
-    let changed = git(&["status", "--porcelain", "flake.lock"]).map(|o| !o.stdout.is_empty()).unwrap_or(false);
-    if !changed {
-        return Ok(());
-    }
-    let ok = git(&["add", "flake.lock"]).is_ok_and(|o| o.status.success())
-        && git(&["commit", "-m", "flake.lock: Update", "--", "flake.lock"]).is_ok_and(|o| o.status.success());
-    if !ok {
-        return Err(other(format!("cannot commit 'flake.lock' in '{}'", dir.display())));
-    }
-    Ok(())
 }
 
 /// A flake's `nixConfig`, as 2.8 treats it without a terminal: the prompt settings apply,
