@@ -171,6 +171,13 @@ fn every_command_has_help_listing_its_options() {
     assert!(help(&["flake", "show", "--help"]).contains("--legacy"));
     // `help COMMAND` is the same text as `COMMAND --help`.
     assert_eq!(help(&["help", "eval"]), eval);
+    // eval-jobs parses its own options (nix-eval-jobs'): both forms of help list them.
+    for args in [&["eval-jobs", "--help"][..], &["help", "eval-jobs"]] {
+        let text = help(args);
+        for opt in ["--flake", "--expr", "--workers", "--max-memory-size", "--gc-roots-dir", "--shard", "--meta"] {
+            assert!(text.contains(opt), "{args:?} lacks {opt}:\n{text}");
+        }
+    }
 }
 
 #[test]

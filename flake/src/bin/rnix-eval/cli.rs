@@ -369,7 +369,7 @@ pub struct Parsed {
 /// Parses `argv` (without the program name); usage errors are clap's.
 pub fn parse(argv: Vec<String>) -> Result<Parsed, clap::Error> {
     let argv = crate::legacy_argv::rewrite(argv);
-    let matches = Cli::command().try_get_matches_from(std::iter::once("rnix-eval".to_owned()).chain(argv))?;
+    let matches = command().try_get_matches_from(std::iter::once("rnix-eval".to_owned()).chain(argv))?;
     let cli = Cli::from_arg_matches(&matches)?;
     let mut auto_args_order = Vec::new();
     if let Some((_, sub)) = matches.subcommand() {
@@ -386,9 +386,18 @@ pub fn parse(argv: Vec<String>) -> Result<Parsed, clap::Error> {
     Ok(Parsed { cli, auto_args_order })
 }
 
+/// The whole command line. `eval-jobs` parses its own options (`nix_flake::eval_jobs`, whose
+/// workers get them again): its `--help` goes through to that parser, and `help eval-jobs`
+/// lists them after the subcommand's usage.
+fn command() -> clap::Command {
+    let jobs_help = nix_flake::eval_jobs::options::Options::command().render_long_help();
+    Cli::command()
+        .mut_subcommand("eval-jobs", |c| c.disable_help_flag(true).after_long_help(jobs_help.ansi().to_string()))
+}
+
 /// The completion script for `shell` on stdout.
 pub fn print_completions(shell: Shell) {
-    let mut cmd = Cli::command();
+    let mut cmd = command();
     let mut out = std::io::stdout();
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,

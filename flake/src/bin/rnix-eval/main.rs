@@ -139,7 +139,21 @@ fn dispatch(parsed: cli::Parsed) -> u8 {
             cli::print_completions(shell);
             0
         }
-        Some(Command::EvalJobs { args }) => nix_flake::eval_jobs::main(args),
+        Some(Command::EvalJobs { args }) => {
+            // Global options given before `eval-jobs` that it has too.
+            let mut all = Vec::new();
+            if let Some(store) = &cli.global.store {
+                all.extend(["--store".to_owned(), store.clone()]);
+            }
+            if cli.global.show_trace && !cli.global.no_show_trace {
+                all.push("--show-trace".to_owned());
+            }
+            if impure {
+                all.push("--impure".to_owned());
+            }
+            all.extend(args);
+            nix_flake::eval_jobs::main(all)
+        }
     }
 }
 
