@@ -59,7 +59,7 @@ fn print_trace(ev: &mut Eval, v: &Value) -> Result<()> {
     let v = ev.force(v)?;
     let text = match &v {
         Value::String(s) => s.to_str_lossy().into_owned(),
-        v => print::to_string(v),
+        v => print::to_trace_string(v),
     };
     eprintln!("trace: {}", text);
     Ok(())

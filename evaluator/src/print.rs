@@ -1,7 +1,8 @@
 //! Printing values as `nix-instantiate --eval` does.
 //!
 //! Printing never forces: the caller forces first (`--strict` deep-forces), anything still
-//! unevaluated shows as `«thunk»`. A set or list met a second time in one printout shows as
+//! unevaluated shows as `<CODE>` in `nix-instantiate --eval` output and as `«thunk»` in
+//! `trace` and error messages. A set or list met a second time in one printout shows as
 //! `«repeated»`. As in the reference, a list of at most two elements is stored inside the value
 //! that holds it, so its identity is that of the thunk it was reached through.
 
@@ -113,7 +114,10 @@ impl Printer {
                     let id = t.cell() as *const _ as usize;
                     self.value(out, &x, Some(id), depth)
                 }
-                None => out.push_str("«thunk»"),
+                // `nix-instantiate --eval` prints through 2.36's `printAmbiguous` (`<CODE>`);
+                // `trace` and error messages through `printValue` (`«thunk»`).
+                None if self.max_items.is_some() => out.push_str("«thunk»"),
+                None => out.push_str("<CODE>"),
             },
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -212,6 +216,14 @@ impl Printer {
 pub fn to_string(v: &Value) -> String {
     let mut out = String::new();
     Printer::default().print(&mut out, v);
+    out
+}
+
+/// `v` as 2.36's `trace` prints it (`printValue` with default options): like [`to_string`],
+/// but unevaluated values are `«thunk»` and functions `«lambda NAME @ POS»` / `«primop NAME»`.
+pub fn to_trace_string(v: &Value) -> String {
+    let mut out = String::new();
+    Printer { max_items: Some(usize::MAX), ..Default::default() }.print(&mut out, v);
     out
 }
 

@@ -244,6 +244,16 @@ fn instantiate_odd_forms_as_nix_instantiate() {
         (&["--eval", "-E", "import <p/x.nix> { a = 1; }", "-I", "p=sp"], "1\n"),
         (&["--eval", "-E", "import <x.nix> { a = 2; b = 1; }", "-I", "sp"], "3\n"),
         (&["--eval", "-E", "[ 1 2 3 ]", "-A", "1"], "2\n"),
+        // Without `--strict`, what is not evaluated prints as 2.8's (and 2.36's
+        // `printAmbiguous`) placeholders. (A lambda literal in a list is not delayed here, so
+        // it prints `<LAMBDA>` where the reference, which delays it, prints `<CODE>`.)
+        (
+            &["--eval", "-E", "[ (1 + 1) { a = 1 + 1; } builtins.add (builtins.add 1) ]"],
+            "[ <CODE> <CODE> <CODE> <CODE> ]\n",
+        ),
+        (&["--eval", "-E", "{ a = 1 + 1; f = x: x; }", "-A", "f"], "<LAMBDA>\n"),
+        (&["--eval", "-E", "builtins.add 1"], "<PRIMOP-APP>\n"),
+        (&["--eval", "-E", "let x = { a = 1 + 1; }; in builtins.seq x.a x"], "{ a = 2; }\n"),
     ];
     for (args, want) in cases {
         let o = run_in(&dir.0, &[&["instantiate"][..], args].concat(), &[]);

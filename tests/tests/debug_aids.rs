@@ -89,3 +89,28 @@ fn show_stats_reports_counts_phases_and_memory() {
     let expected = json_int(&text, "nrFunctionCalls").unwrap() + json_int(&text, "nrPrimOpCalls").unwrap();
     assert_eq!(calls, expected, "ours: {err}\nreference: {text}");
 }
+
+/// `builtins.trace` prints a value as 2.36's `printValue` does (the corpus' `eval-okay-print`
+/// shows `«thunk»`; 2.8 printed `<CODE>`): functions with their name and position, primops
+/// by name — while `nix-instantiate --eval` output keeps `<LAMBDA>`/`<PRIMOP>`.
+#[test]
+fn trace_prints_values_as_2_36() {
+    let dir = TempDir::new("trace-print");
+    let file = dir.path().join("t.nix");
+    std::fs::write(
+        &file,
+        "let s = { f = x: x; p = builtins.add; q = builtins.add 1; l = [ (1 + 1) ]; };\n\
+         in builtins.trace (builtins.seq s.f (builtins.seq s.p (builtins.seq s.q s))) s\n",
+    )
+    .unwrap();
+    let ours = paths::rnix_eval_for_tests();
+    let mut cmd = Command::new(&ours);
+    let out = cmd.args(["instantiate", "--eval"]).arg(&file).output().expect("run rnix-eval");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "trace: {{ f = «lambda f @ {0}:1:15»; l = «thunk»; p = «primop add»; q = «partially applied primop add»; }}\n",
+        file.display()
+    );
+    assert_eq!(err, want);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{ f = <LAMBDA>; l = <CODE>; p = <PRIMOP>; q = <PRIMOP-APP>; }\n");
+}
