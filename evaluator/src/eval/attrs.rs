@@ -174,7 +174,11 @@ impl Eval {
                     return Err(EvalError::at(
                         ErrorKind::Type,
                         pos,
-                        format!("expected a set but found {}: {}", other.ty().describe(), print::short(other)),
+                        format!(
+                            "expected a set but found {}: {}",
+                            super::explain::show_type(other),
+                            print::short(other)
+                        ),
                     ))
                     .trace(pos, || "while selecting an attribute".to_string());
                 }

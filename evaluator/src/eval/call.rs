@@ -91,7 +91,11 @@ impl Eval {
         EvalError::at(
             ErrorKind::Type,
             pos,
-            format!("attempt to call something which is not a function but {}: {}", f.ty().describe(), print::short(f)),
+            format!(
+                "attempt to call something which is not a function but {}: {}",
+                super::explain::show_type(f),
+                print::short(f)
+            ),
         )
     }
 

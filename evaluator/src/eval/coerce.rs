@@ -128,7 +128,7 @@ impl Eval {
         EvalError::at(
             ErrorKind::Type,
             pos,
-            format!("cannot coerce {} to a string: {}", v.ty().describe(), print::short(v)),
+            format!("cannot coerce {} to a string: {}", super::explain::show_type(v), print::short(v)),
         )
     }
 

@@ -297,8 +297,10 @@ pub(crate) fn eq_operator_pos(pos: Pos) -> Pos {
     pos
 }
 
-/// The reference's `showType` of a value, as assertion explanations use it.
-fn show_type(v: &Value) -> String {
+/// The reference's `showType` of a value (2.36): `a string with context`, `the built-in
+/// function 'NAME'`, `the partially applied built-in function 'NAME'`, else the type's
+/// description — as type errors, coercion errors and assertion explanations use it.
+pub(crate) fn show_type(v: &Value) -> String {
     match v {
         Value::String(s) if s.has_context() => "a string with context".into(),
         Value::Builtin(b) if b.args.is_empty() => format!("the built-in function '{}'", b.def.name),

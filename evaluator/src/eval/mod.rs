@@ -604,7 +604,7 @@ impl Eval {
         EvalError::at(
             ErrorKind::Type,
             pos,
-            format!("expected {} but found {}: {}", expected, v.ty().describe(), print::short(v)),
+            format!("expected {} but found {}: {}", expected, explain::show_type(v), print::short(v)),
         )
     }
 

@@ -1,6 +1,6 @@
 //! Arithmetic, equality and ordering.
 
-use super::Eval;
+use super::{explain, Eval};
 use crate::ast::BinOp;
 use crate::error::{ErrorKind, EvalError, Result};
 use crate::print;
@@ -69,7 +69,7 @@ impl Eval {
                     Err(EvalError::at(
                         ErrorKind::Type,
                         pos,
-                        format!("cannot add {} to {}", r.ty().describe(), l.ty().describe()),
+                        format!("cannot add {} to {}", explain::show_type(r), l.ty().describe()),
                     ))
                 } else {
                     Err(self.type_error(if matches!(l, Value::Int(_)) { "an integer" } else { "a float" }, r, pos))
@@ -191,16 +191,16 @@ impl Eval {
                 let msg = if a.ty() == b.ty() {
                     format!(
                         "cannot compare {} with {}; values of that type are incomparable (values are {} and {})",
-                        a.ty().describe(),
-                        b.ty().describe(),
+                        explain::show_type(&a),
+                        explain::show_type(&b),
                         print::short(&a),
                         print::short(&b)
                     )
                 } else {
                     format!(
                         "cannot compare {} with {}; values are {} and {}",
-                        a.ty().describe(),
-                        b.ty().describe(),
+                        explain::show_type(&a),
+                        explain::show_type(&b),
                         print::short(&a),
                         print::short(&b)
                     )

@@ -1,0 +1,1 @@
+builtins.attrNames "${derivation { name = "a"; system = "x"; builder = "/bin/sh"; }}"
