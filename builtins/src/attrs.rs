@@ -310,6 +310,9 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         total += a.len();
         sets.push(a);
     }
+    if let [a, b] = sets.as_slice() {
+        return Ok(Value::Attrs(zip_two_with(&f, a, b)));
+    }
     let mut seen: Vec<(Symbol, Value)> = Vec::with_capacity(total);
     for a in &sets {
         for at in a.iter() {
@@ -332,6 +335,41 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         i = j;
     }
     Ok(Value::Attrs(Attrs::from_sorted(out)))
+}
+
+/// `zipAttrsWith f [ a b ]` (`recursiveUpdate` zips two sets at every level): one merge of
+/// the two sorted attribute arrays instead of collecting and sorting every pair; the same
+/// attributes, each value list in list order.
+fn zip_two_with(f: &Value, a: &Attrs, b: &Attrs) -> Attrs {
+    let (a, b) = (a.as_slice(), b.as_slice());
+    let mut out: Vec<Attr> = Vec::with_capacity(a.len() + b.len());
+    let mut put = |name: Symbol, values: Vec<Value>| {
+        let value = Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(name)), Value::list(values));
+        out.push(Attr { name, pos: Pos::NONE, value });
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (&a[i], &b[j]);
+        match x.name.cmp(&y.name) {
+            std::cmp::Ordering::Less => {
+                put(x.name, vec![x.value.clone()]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                put(y.name, vec![y.value.clone()]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                put(x.name, vec![x.value.clone(), y.value.clone()]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    for x in a[i..].iter().chain(b[j..].iter()) {
+        put(x.name, vec![x.value.clone()]);
+    }
+    Attrs::from_sorted(out)
 }
 
 fn group_by(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {

@@ -233,7 +233,7 @@ impl Eval {
 
     /// [`Eval::apply_args`] for `n` arguments, the `i`th made by `arg(i)` when it is needed.
     #[inline]
-    fn apply_n(
+    pub(super) fn apply_n(
         &mut self,
         mut f: Value,
         n: usize,

@@ -181,17 +181,16 @@ impl Eval {
         let state = t.take();
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(fa) => {
-                let (f, a) = (fa.0.clone(), fa.1.clone());
-                self.call(&f, a, Pos::NONE)
-            }
+            // The state stays whole (it is put back if the call fails): the function and
+            // arguments are cloned once, as the call consumes them.
+            ThunkState::Apply(fa) => self.call(&fa.0, fa.1.clone(), Pos::NONE),
             ThunkState::Apply2(fab) => {
-                let (f, a, b) = (fab.0.clone(), fab.1.clone(), fab.2.clone());
                 if self.settings.trace_function_calls {
                     // The two calls, each traced, as for the nested thunks.
-                    self.call(&Thunk::apply(f, a), b, Pos::NONE)
+                    self.call(&Thunk::apply(fab.0.clone(), fab.1.clone()), fab.2.clone(), Pos::NONE)
                 } else {
-                    self.call_n(&f, &[a, b], Pos::NONE)
+                    let args = [&fab.1, &fab.2];
+                    self.apply_n(fab.0.clone(), 2, |_, i| args[i].clone(), Pos::NONE)
                 }
             }
             ThunkState::Native(_) => {

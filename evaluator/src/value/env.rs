@@ -166,28 +166,41 @@ impl Clone for Env {
 }
 
 impl Drop for Env {
+    /// Inlined: most drops only decrement (a call's environment is shared by its thunks).
+    #[inline]
     fn drop(&mut self) {
-        // Iterative over the chain of enclosing environments, so that freeing a very deep
-        // chain does not recurse.
-        let mut cur = Some(Env { ptr: self.ptr, _marker: PhantomData });
-        while let Some(e) = cur.take() {
-            let h = e.header();
-            if !h.rc.dec() {
-                std::mem::forget(e);
-                break;
-            }
-            let n = h.len as usize;
-            // SAFETY: the count reached zero: this is the last handle. Drop the slots and
-            // take `up` out before freeing the block.
-            unsafe {
+        if self.header().rc.dec() {
+            self.free_chain();
+        }
+    }
+}
+
+impl Env {
+    /// Frees this environment, whose count reached zero, and every enclosing one whose
+    /// count drops to zero with it: iterative, so that freeing a very deep chain does not
+    /// recurse.
+    #[inline(never)]
+    fn free_chain(&mut self) {
+        let mut cur = self.ptr;
+        loop {
+            // SAFETY: `cur`'s count reached zero: no handle to it remains. Drop the slots
+            // and take `up` out before freeing the block.
+            let up = unsafe {
+                let e = std::mem::ManuallyDrop::new(Env { ptr: cur, _marker: PhantomData });
+                let n = e.header().len as usize;
                 for i in 0..n {
                     std::ptr::drop_in_place(e.slot_ptr(i));
                 }
-                let up = std::ptr::read(&(*e.ptr.as_ptr()).up);
-                dealloc(e.ptr.as_ptr() as *mut u8, layout(n));
-                std::mem::forget(e);
-                cur = up;
+                let up = std::ptr::read(&(*cur.as_ptr()).up);
+                dealloc(cur.as_ptr() as *mut u8, layout(n));
+                up
+            };
+            let Some(up) = up else { break };
+            let up = std::mem::ManuallyDrop::new(up);
+            if !up.header().rc.dec() {
+                break;
             }
+            cur = up.ptr;
         }
     }
 }
