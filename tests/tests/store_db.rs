@@ -634,6 +634,66 @@ fn auto_prefers_a_listening_daemon() {
     assert!(all_valid.iter().all(|v| *v), "the drv is not valid in the daemon's store: {all_valid:?}");
 }
 
+/// `auto` for a user who cannot write `/nix` and has no daemon: a complete local store of
+/// their own at `$XDG_DATA_HOME/rnix-eval`, named by a one-line notice on stderr (not with
+/// `--quiet`, not when nothing is written), holding what `--store DIR` would hold and
+/// accepted by Nix's tools. Run as `nobody` (`setpriv`), so it needs root.
+#[test]
+fn auto_falls_back_to_a_store_of_your_own() {
+    // `/proc/self` belongs to the process's effective user.
+    let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let Some(setpriv) = find_program("setpriv").filter(|_| root) else {
+        assert!(std::env::var_os("CI").is_none(), "setpriv or root is missing, and CI is set");
+        eprintln!("NOTE: not root or no setpriv: test skipped");
+        return;
+    };
+    let tmp = TempDir::new("sdb-fallback");
+    let f = write_small(tmp.path());
+    let open = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(p, fs::Permissions::from_mode(0o777)).unwrap();
+    };
+    open(tmp.path());
+    let want =
+        ok(run(&rnix(), &["instantiate", "--store", &s(&tmp.path().join("explicit")), &s(&f)], tmp.path()), "DIR");
+    let data = tmp.path().join("data");
+    let as_nobody = |args: &[&str]| {
+        let out = Command::new(&setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(rnix())
+            .args(args)
+            .current_dir(tmp.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", tmp.path())
+            .env("XDG_DATA_HOME", &data)
+            .env("NIX_DAEMON_SOCKET_PATH", tmp.path().join("no-daemon"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let store = data.join("rnix-eval");
+    let notice = format!("note: '/nix' is not writable, so rnix-eval uses the local store at '{}'\n", store.display());
+    let warning = "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n";
+    let file = s(&f);
+    assert_eq!(as_nobody(&["instantiate", &file]), (Some(0), want.clone(), format!("{notice}{warning}")));
+    assert_eq!(db_rows(&store), db_rows(&tmp.path().join("explicit")), "the store of one's own");
+    assert_eq!(as_nobody(&["--quiet", "instantiate", &file]), (Some(0), want.clone(), warning.to_owned()));
+    let eval = as_nobody(&["instantiate", "--eval", "-E", "1"]);
+    assert_eq!(eval, (Some(0), "1\n".to_owned(), String::new()), "nothing written, no notice");
+    if let Some(nix) = reference("the fallback store") {
+        let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+        assert_eq!(ok(verify, "verify"), "");
+        let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", want.trim()], tmp.path()), "-qR");
+        assert!(closure.lines().any(|l| l == want.trim()), "{closure}");
+    }
+}
+
 /// `--readonly-mode`, `--dry-run`, `dummy://` and `eval` compute the same drv path and
 /// write nothing: no store directory, no database.
 #[test]
