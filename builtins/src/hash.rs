@@ -79,6 +79,9 @@ fn hash_string(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 fn hash_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let algo = force_string_no_ctx(ev, &args[0], pos, || crate::arg_ctx("hashFile", 0))?;
     let algo = parse_algo(ev, &algo.to_str_lossy(), pos)?;
+    // 2.8's realisePath: derivation outputs in the path's context are built first.
+    let v = ev.force(&args[1])?;
+    crate::store::realise_value_context(ev, &v, pos)?;
     let p = ev.coerce_to_path(&args[1], pos).trace(pos, || "while realising the context of a path".into())?;
     if let Err(msg) = ev.io.check_access(Path::new(&p)) {
         return Err(EvalError::at(ErrorKind::Restricted, pos, msg));

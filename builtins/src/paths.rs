@@ -54,14 +54,7 @@ fn real_path(ev: &mut Eval, a: &Args, i: usize) -> Result<String> {
 /// coercion errors are left to the caller's own coercion.
 fn realise_context_of(ev: &mut Eval, a: &Args, i: usize) -> Result<()> {
     let v = a.value(ev, i)?;
-    if matches!(v, Value::Path(_)) {
-        return Ok(());
-    }
-    let Ok(s) = ev.coerce_to_string(&v, a.pos, CoerceOpts::NO_COPY) else { return Ok(()) };
-    match s.context() {
-        Some(ctx) if ctx.iter().any(|c| c.starts_with('!')) => crate::store::realise_context(ev, ctx, a.pos),
-        _ => Ok(()),
-    }
+    crate::store::realise_value_context(ev, &v, a.pos)
 }
 
 fn import(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -192,6 +185,9 @@ fn find_file(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         let Some(path) = item.get(Symbol::new("path")).cloned() else {
             return Err(EvalError::at(ErrorKind::MissingAttr, pos, "attribute 'path' missing"));
         };
+        // 2.8 builds the derivation outputs an entry refers to before looking in it.
+        let path = ev.force(&path)?;
+        crate::store::realise_value_context(ev, &path, pos)?;
         let path = ev.coerce_to_string(&path, pos, CoerceOpts::NO_COPY)?.to_str_lossy().into_owned();
         let rest = if prefix.is_empty() {
             Some(wanted.as_str())

@@ -104,6 +104,21 @@ pub(crate) fn realise_context(ev: &mut Eval, ctx: &Context, pos: Pos) -> Result<
     Ok(())
 }
 
+/// [`realise_context`] for a (forced) value about to be used as a path: a string (or a set
+/// with `outPath`, such as a derivation) whose context has derivation outputs has them
+/// built first. A path literal has no context; a value that does not coerce is left to
+/// the caller's own coercion and its errors.
+pub(crate) fn realise_value_context(ev: &mut Eval, v: &Value, pos: Pos) -> Result<()> {
+    if matches!(v, Value::Path(_)) {
+        return Ok(());
+    }
+    let Ok(s) = ev.coerce_to_string(v, pos, CoerceOpts::NO_COPY) else { return Ok(()) };
+    match s.context() {
+        Some(ctx) if ctx.iter().any(|c| c.starts_with('!')) => realise_context(ev, ctx, pos),
+        _ => Ok(()),
+    }
+}
+
 /// Use `store` for everything this evaluator writes, and let file access see the store
 /// paths this evaluation creates.
 pub fn set_store(ev: &mut Eval, store: Rc<dyn Store>) {
@@ -230,13 +245,17 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a = Args::new("path", args, pos);
     let attrs = a.attrs(ev, 0)?;
     let mut src = None;
+    let mut src_value = None;
     let mut name = None;
     let mut filter = None;
     let mut recursive = true;
     let mut expected: Option<String> = None;
     for attr in attrs.sorted() {
         match attr.name.as_str() {
-            "path" => src = Some(ev.coerce_to_path(&attr.value, pos)?),
+            "path" => {
+                src = Some(ev.coerce_to_path(&attr.value, pos)?);
+                src_value = Some(ev.force(&attr.value)?);
+            }
             "name" => {
                 let n = crate::strings::force_string_no_ctx(ev, &attr.value, pos, || {
                     "while evaluating the `name` attribute passed to builtins.path".into()
@@ -258,6 +277,10 @@ fn path(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let Some(src) = src else {
         return Err(EvalError::at(ErrorKind::Other, pos, "'path' required"));
     };
+    // 2.8's addPath: the outputs the path refers to are built before it is read.
+    if let Some(v) = &src_value {
+        realise_value_context(ev, v, pos)?;
+    }
     let name = name.unwrap_or_else(|| src.rsplit('/').next().unwrap_or("").to_string());
     let method = if recursive { FileIngestionMethod::Recursive } else { FileIngestionMethod::Flat };
     let (p, _) = add_filtered(ev, &name, &src, filter, method, pos)?;
@@ -284,6 +307,8 @@ fn filter_source(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         "while evaluating the second argument (the path to filter) passed to 'builtins.filterSource'".into()
     })?;
     let filter = a.function(ev, 0)?;
+    let src_value = ev.force(&args[1])?;
+    realise_value_context(ev, &src_value, pos)?;
     let name = src.rsplit('/').next().unwrap_or("").to_string();
     let (p, _) = add_filtered(ev, &name, &src, Some(filter), FileIngestionMethod::Recursive, pos)?;
     Ok(string_with_path_context(p))

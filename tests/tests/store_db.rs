@@ -329,56 +329,88 @@ fn many_paths(dir: &Path, n: usize, tag: &str) -> PathBuf {
     f
 }
 
+/// Rows of the store database under `store` (0 while it does not exist or is locked), read
+/// without writing to it.
+fn valid_rows(store: &Path) -> usize {
+    let db = store.join("nix/var/nix/db/db.sqlite");
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    rusqlite::Connection::open_with_flags(db, flags)
+        .and_then(|c| c.query_row("select count(*) from ValidPaths", [], |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| n as usize)
+}
+
+/// Entries of `store/nix/store` (0 before it exists).
+fn store_entries(store: &Path) -> usize {
+    fs::read_dir(store.join("nix/store")).map_or(0, |d| d.count())
+}
+
 /// A writer killed (SIGKILL) in the middle leaves files without rows at worst, which
-/// `nix-store --verify` accepts; running again completes the store.
+/// `nix-store --verify` accepts; running again completes the store. Killed at two moments,
+/// each checked to be in the middle: while the first files are written (few or no rows),
+/// and once part of the paths are registered (some rows, not all).
 #[test]
 fn killed_writer_leaves_a_valid_store() {
     let Some(nix) = reference("the killed writer's store") else { return };
     let tmp = TempDir::new("sdb-kill");
     let f = many_paths(tmp.path(), 6000, "kill");
-    let store = tmp.path().join("store");
-    let mut child = Command::new(rnix())
-        .args(["instantiate", "--store", &s(&store), &s(&f)])
-        .current_dir(tmp.path())
-        .env("HOME", tmp.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    let db = store.join("nix/var/nix/db/db.sqlite");
-    let mut killed_mid_write = false;
-    while t0.elapsed() < Duration::from_secs(120) {
-        if child.try_wait().unwrap().is_some() {
-            break;
+    let total = 6000 + 6000 + 1 + 1; // texts, chain links, c0 and the drv
+    type Moment = (&'static str, fn(usize, usize) -> bool);
+    let moments: [Moment; 2] = [
+        ("writing the first files", |files, _rows| files > 200),
+        ("part of the paths registered", |_files, rows| rows > 1000),
+    ];
+    for (i, (moment, ready)) in moments.into_iter().enumerate() {
+        let store = tmp.path().join(format!("store-{i}"));
+        let mut child = Command::new(rnix())
+            .args(["instantiate", "--store", &s(&store), &s(&f)])
+            .current_dir(tmp.path())
+            .env("HOME", tmp.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        let mut killed = false;
+        while t0.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if ready(store_entries(&store), valid_rows(&store)) {
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
-        let files = fs::read_dir(store.join("nix/store")).map_or(0, |d| d.count());
-        if files > 200 && db.exists() {
-            child.kill().unwrap();
-            killed_mid_write = true;
-            break;
+        let _ = child.wait();
+        assert!(killed, "{moment}: the writer finished before it could be killed: make the workload larger");
+        let rows = valid_rows(&store);
+        eprintln!("killed while {moment}: {} store entries, {rows} of {total} paths registered", store_entries(&store));
+        assert!(rows < total, "{moment}: all {total} paths were registered: the kill came too late");
+        if i == 1 {
+            assert!(rows > 0, "{moment}: nothing registered");
         }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let _ = child.wait();
-    assert!(killed_mid_write, "the writer finished before it could be killed: make the workload larger");
-    let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
-    assert_eq!(ok(verify, "verify after kill"), "");
+        let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+        assert_eq!(ok(verify, &format!("verify after the kill ({moment}, {rows} rows)")), "");
 
-    let drv = ok(run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f)], tmp.path()), "rnix-eval again");
-    let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
-    assert_eq!(ok(verify, "verify after the rerun"), "");
-    let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", drv.trim()], tmp.path()), "-qR");
-    assert_eq!(closure.lines().count(), 6000 + 6000 + 1 + 1, "texts, chain links, c0 and the drv");
+        let drv = ok(run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f)], tmp.path()), "rnix-eval again");
+        let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+        assert_eq!(ok(verify, "verify after the rerun"), "");
+        let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", drv.trim()], tmp.path()), "-qR");
+        assert_eq!(closure.lines().count(), total, "{moment}");
+    }
 }
 
 /// `rnix-eval` and `nix-instantiate` writing the same paths into one store at the same
-/// time both succeed and agree.
+/// time both succeed and agree; the test checks that their writes did overlap (both still
+/// running while the database had some, not all, paths).
 #[test]
 fn concurrent_rnix_eval_and_nix_instantiate_share_a_store() {
     let Some(nix) = reference("concurrent writers") else { return };
     let tmp = TempDir::new("sdb-conc");
-    let f = many_paths(tmp.path(), 1500, "conc");
+    let n = 3000;
+    let total = n + n + 2;
+    let f = many_paths(tmp.path(), n, "conc");
     let store = tmp.path().join("store");
     let spawn = |prog: &Path, args: Vec<String>| {
         Command::new(prog)
@@ -392,15 +424,27 @@ fn concurrent_rnix_eval_and_nix_instantiate_share_a_store() {
             .spawn()
             .unwrap()
     };
-    let ours = spawn(&rnix(), vec!["instantiate".into(), "--store".into(), s(&store), s(&f)]);
-    let theirs = spawn(&nix.instantiate, vec!["--store".into(), s(&store), s(&f)]);
+    let mut ours = spawn(&rnix(), vec!["instantiate".into(), "--store".into(), s(&store), s(&f)]);
+    let mut theirs = spawn(&nix.instantiate, vec!["--store".into(), s(&store), s(&f)]);
+    let mut overlapped = false;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(300) {
+        let done = (ours.try_wait().unwrap().is_some(), theirs.try_wait().unwrap().is_some());
+        if done.0 || done.1 {
+            break;
+        }
+        let rows = valid_rows(&store);
+        overlapped |= rows > 0 && rows < total;
+        std::thread::sleep(Duration::from_millis(2));
+    }
     let (a, b) = (ours.wait_with_output().unwrap(), theirs.wait_with_output().unwrap());
     let a = ok(a, "rnix-eval (concurrent)");
     assert_eq!(a, ok(b, "nix-instantiate (concurrent)"));
+    assert!(overlapped, "the two writers did not write at the same time: make the workload larger");
     let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
     assert_eq!(ok(verify, "verify"), "");
     let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", a.trim()], tmp.path()), "-qR");
-    assert_eq!(closure.lines().count(), 1500 + 1500 + 2);
+    assert_eq!(closure.lines().count(), total);
 }
 
 /// A store Nix made is reused: valid paths are neither rewritten nor registered again.
@@ -461,17 +505,42 @@ fn store_urls() {
         let got: Vec<String> = db_rows(&tmp.path().join(dir));
         assert_eq!(got, rows, "{a:?}");
     }
-    for (bad, says) in [
-        ("ssh://host", "'ssh://'"),
-        ("https://cache.nixos.org", "'https://'"),
-        ("nonsense", "don't know how to open Nix store 'nonsense'"),
-        ("local?frobnicate=1", "'frobnicate'"),
+    // Each bad URL through every way of naming a store and every kind of command: exit 1,
+    // one clear error naming what is supported, nothing written, no panic.
+    let flake = tmp.path().join("flake");
+    fs::create_dir_all(&flake).unwrap();
+    fs::write(flake.join("flake.nix"), "{ outputs = _: { x = 1; }; }").unwrap();
+    let flake_ref = format!("path:{}#x", flake.display());
+    for (bad, says, says_supported) in [
+        ("ssh://host", "'ssh://'", "dummy://"),
+        ("https://cache.nixos.org", "'https://'", "dummy://"),
+        ("s3://bucket", "'s3://'", "unix://PATH"),
+        ("nonsense", "don't know how to open Nix store 'nonsense'", "local?root=DIR"),
+        ("local?frobnicate=1", "'frobnicate'", "supported: root"),
+        ("daemon?x=1", "parameter 'x'", "takes none"),
+        ("unix:///tmp/socket?y=1", "parameter 'y'", "takes none"),
+        ("dummy://?z=1", "parameter 'z'", "takes none"),
+        ("local?store=/gnu/store", "'/gnu/store'", "only the store directory '/nix/store' is supported"),
+        ("local?root=%zz", "invalid percent-encoding", "local?root=%zz"),
     ] {
-        let says_supported = if bad.contains('?') { "supported: root" } else { "dummy://" };
-        let out = run(&rnix(), &["instantiate", "--store", bad, &s(&f)], tmp.path());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(says) && err.contains(says_supported), "{bad}: {err}");
+        let file = s(&f);
+        // (arguments, environment)
+        type Way<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+        let ways: Vec<Way> = vec![
+            (vec!["instantiate", "--store", bad, &file], vec![]),
+            (vec!["--option", "store", bad, "instantiate", &file], vec![]),
+            (vec!["instantiate", &file], vec![("NIX_REMOTE", bad)]),
+            (vec!["eval", "--store", bad, "--expr", "1"], vec![]),
+            (vec!["--store", bad, &flake_ref, "--no-write-lock-file"], vec![]),
+        ];
+        for (args, env) in ways {
+            let out = run_env(&rnix(), &args, tmp.path(), &env);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}: {err}");
+            assert!(err.starts_with("error: ") && err.lines().count() == 1, "{args:?} {env:?}: {err}");
+            assert!(err.contains(says) && err.contains(says_supported), "{args:?} {env:?}: {err}");
+            assert!(out.stdout.is_empty(), "{args:?} {env:?}");
+        }
     }
 }
 
@@ -563,6 +632,66 @@ fn auto_prefers_a_listening_daemon() {
         assert_eq!(drv, &first, "{args:?}");
     }
     assert!(all_valid.iter().all(|v| *v), "the drv is not valid in the daemon's store: {all_valid:?}");
+}
+
+/// `auto` for a user who cannot write `/nix` and has no daemon: a complete local store of
+/// their own at `$XDG_DATA_HOME/rnix-eval`, named by a one-line notice on stderr (not with
+/// `--quiet`, not when nothing is written), holding what `--store DIR` would hold and
+/// accepted by Nix's tools. Run as `nobody` (`setpriv`), so it needs root.
+#[test]
+fn auto_falls_back_to_a_store_of_your_own() {
+    // `/proc/self` belongs to the process's effective user.
+    let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let Some(setpriv) = find_program("setpriv").filter(|_| root) else {
+        assert!(std::env::var_os("CI").is_none(), "setpriv or root is missing, and CI is set");
+        eprintln!("NOTE: not root or no setpriv: test skipped");
+        return;
+    };
+    let tmp = TempDir::new("sdb-fallback");
+    let f = write_small(tmp.path());
+    let open = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(p, fs::Permissions::from_mode(0o777)).unwrap();
+    };
+    open(tmp.path());
+    let want =
+        ok(run(&rnix(), &["instantiate", "--store", &s(&tmp.path().join("explicit")), &s(&f)], tmp.path()), "DIR");
+    let data = tmp.path().join("data");
+    let as_nobody = |args: &[&str]| {
+        let out = Command::new(&setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(rnix())
+            .args(args)
+            .current_dir(tmp.path())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", tmp.path())
+            .env("XDG_DATA_HOME", &data)
+            .env("NIX_DAEMON_SOCKET_PATH", tmp.path().join("no-daemon"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let store = data.join("rnix-eval");
+    let notice = format!("note: '/nix' is not writable, so rnix-eval uses the local store at '{}'\n", store.display());
+    let warning = "warning: you did not specify '--add-root'; the result might be removed by the garbage collector\n";
+    let file = s(&f);
+    assert_eq!(as_nobody(&["instantiate", &file]), (Some(0), want.clone(), format!("{notice}{warning}")));
+    assert_eq!(db_rows(&store), db_rows(&tmp.path().join("explicit")), "the store of one's own");
+    assert_eq!(as_nobody(&["--quiet", "instantiate", &file]), (Some(0), want.clone(), warning.to_owned()));
+    let eval = as_nobody(&["instantiate", "--eval", "-E", "1"]);
+    assert_eq!(eval, (Some(0), "1\n".to_owned(), String::new()), "nothing written, no notice");
+    if let Some(nix) = reference("the fallback store") {
+        let verify = run(&nix.store, &["--store", &s(&store), "--verify", "--check-contents"], tmp.path());
+        assert_eq!(ok(verify, "verify"), "");
+        let closure = ok(run(&nix.store, &["--store", &s(&store), "-qR", want.trim()], tmp.path()), "-qR");
+        assert!(closure.lines().any(|l| l == want.trim()), "{closure}");
+    }
 }
 
 /// `--readonly-mode`, `--dry-run`, `dummy://` and `eval` compute the same drv path and

@@ -2,7 +2,8 @@
 //! `addPermRoot`): a symlink `ROOT-LINK -> /nix/store/...`, and an indirect root
 //! `STATE/gcroots/auto/<nix32 sha1 of ROOT-LINK> -> ROOT-LINK` so the collector finds
 //! it. `--indirect` is implied (2.8 ignores it). Both links replace an older one
-//! atomically (a temp link renamed over it).
+//! atomically (a temp link renamed over it). A daemon store makes the indirect link
+//! itself (`AddIndirectRoot`); [`crate::Store::add_perm_root`] picks the way per store.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,15 @@ use crate::STORE_DIR;
 
 /// Makes `gc_root` (absolute, canonical) a GC root of `store_path` in the store at `layout`.
 pub fn add_perm_root(layout: &LocalLayout, store_path: &str, gc_root: &Path) -> Result<PathBuf, StoreError> {
+    make_root_link(store_path, gc_root)?;
+    add_indirect_root(layout, gc_root)?;
+    Ok(gc_root.to_path_buf())
+}
+
+/// The first half of 2.8's `addPermRoot`, the same for every store kind: refuses a root
+/// inside the store or over a file that is not a link into the store, then points
+/// `gc_root` at `store_path`. The store then records it as an indirect root.
+pub fn make_root_link(store_path: &str, gc_root: &Path) -> Result<(), StoreError> {
     let in_store = |p: &Path| p.starts_with(STORE_DIR) && p != Path::new(STORE_DIR);
     if in_store(gc_root) {
         return Err(StoreError::Db(format!(
@@ -29,11 +39,14 @@ pub fn add_perm_root(layout: &LocalLayout, store_path: &str, gc_root: &Path) -> 
             return Err(StoreError::Db(format!("cannot create symlink '{}'; already exists", gc_root.display())));
         }
     }
-    make_symlink(gc_root, Path::new(store_path))?;
-    let name = gc_root.to_string_lossy();
+    make_symlink(gc_root, Path::new(store_path))
+}
+
+/// A local store's `addIndirectRoot`: `STATE/gcroots/auto/<nix32 sha1 of LINK> -> LINK`.
+pub fn add_indirect_root(layout: &LocalLayout, link: &Path) -> Result<(), StoreError> {
+    let name = link.to_string_lossy();
     let hash = Hash::digest(HashAlgo::Sha1, name.as_bytes()).to_nix32();
-    make_symlink(&layout.state_dir.join("gcroots/auto").join(hash), gc_root)?;
-    Ok(gc_root.to_path_buf())
+    make_symlink(&layout.state_dir.join("gcroots/auto").join(hash), link)
 }
 
 /// Points `link` at `target`, creating its directory and replacing an old link atomically.

@@ -14,8 +14,9 @@
 //! - [`nar`]: the NAR archive format, streamed into any writer or hash; [`nar_restore`]
 //!   unpacks one (what a daemon sends for a path this machine cannot read directly);
 //! - [`derivation`]: the `.drv` ATerm format and `hashDerivationModulo`;
-//! - [`store`]: the narrow [`Store`] trait with a local (directory) and a
-//!   read-only implementation; `writer` is the local store's background
+//! - [`store`]: the narrow [`Store`] trait with a local (directory)
+//!   implementation, and [`ReadOnlyStore`] (`read_only.rs`) for read-only evaluation
+//!   over a local store, a daemon or nothing (`dummy://`); `writer` is the local store's background
 //!   writer thread, `local_db` its state and SQLite database as Nix keeps them,
 //!   `path_lock` Nix's per-path locks, `realise` import from derivation's builds
 //!   (by the installed `nix-store`);
@@ -39,6 +40,7 @@ pub mod nar;
 pub mod nar_restore;
 pub mod nixbase32;
 mod path_lock;
+mod read_only;
 mod realise;
 pub mod store;
 pub mod store_path;
@@ -52,6 +54,7 @@ pub use derivation::{Derivation, DerivationError, DerivationOutput};
 pub use hash::{Hash, HashAlgo, HashError, HashFormat, Hasher};
 pub use local_db::LocalLayout;
 pub use nar::FileType;
-pub use store::{DirStore, ReadOnlyStore, Store, StoreError};
+pub use read_only::ReadOnlyStore;
+pub use store::{DirStore, Store, StoreError};
 pub use store_path::{FileIngestionMethod, StorePath, StorePathError, STORE_DIR};
 pub use store_url::{ResolvedStore, StoreUrl, StoreUrlError};

@@ -6,9 +6,9 @@
 //! `ROOT/nix/store/<hash>-<name>` the way CppNix 2.8 lays one out (atomic
 //! rename into place, read-only modes, mtime 1) and registers each path in the
 //! store database under `ROOT/nix/var/nix` (`local_db.rs`), hashing on the
-//! caller's thread and writing on a background one. [`ReadOnlyStore`] computes
-//! the same paths and writes nothing (and opens no database), for
-//! `--readonly-mode` / `--eval` / `dummy://`.
+//! caller's thread and writing on a background one. [`ReadOnlyStore`](crate::ReadOnlyStore)
+//! (`read_only.rs`) computes the same paths and writes nothing, for `--readonly-mode` /
+//! `--eval` / `dummy://`.
 //! Paths handed out are always logical `/nix/store/...` strings.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -92,6 +92,12 @@ pub trait Store {
         }
         Err(StoreError::Build(format!("path '{drv}' is not valid")))
     }
+
+    /// `nix-instantiate --add-root`: makes `gc_root` (absolute) a symlink to `store_path`
+    /// and registers it as an indirect GC root of this store, as 2.8's `addPermRoot`.
+    /// `None` for a store without GC roots (`dummy://`): nothing is made. (No default: a
+    /// wrapping store must pass it on, or roots would silently not be made.)
+    fn add_perm_root(&self, store_path: &str, gc_root: &Path) -> Result<Option<PathBuf>, StoreError>;
 }
 
 /// A local store rooted at a directory: files live in `ROOT/nix/store` and are registered
@@ -289,62 +295,9 @@ impl Store for DirStore {
         let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
         crate::realise::nix_store_realise(&self.root, drv, &names)
     }
-}
 
-/// Computes every path a [`DirStore`] would, and writes nothing. With a root, it
-/// answers `exists` and `real_path` from that (read-only) directory store.
-#[derive(Clone, Debug, Default)]
-pub struct ReadOnlyStore {
-    root: Option<PathBuf>,
-}
-
-impl ReadOnlyStore {
-    /// A store with nothing in it.
-    pub fn new() -> ReadOnlyStore {
-        ReadOnlyStore { root: None }
-    }
-
-    /// Reads (never writes) the directory store at `root`.
-    pub fn over(root: impl Into<PathBuf>) -> ReadOnlyStore {
-        ReadOnlyStore { root: Some(root.into()) }
-    }
-}
-
-impl Store for ReadOnlyStore {
-    fn add_text(&self, name: &str, contents: &[u8], references: &BTreeSet<String>) -> Result<String, StoreError> {
-        Ok(make_text_path(name, &Hash::digest(HashAlgo::Sha256, contents), references)?.to_absolute())
-    }
-
-    fn add_path(
-        &self,
-        name: &str,
-        src: &Path,
-        method: FileIngestionMethod,
-        filter: &mut PathFilter<'_>,
-    ) -> Result<(String, Hash), StoreError> {
-        let (sp, hash) = source_path(name, src, method, filter)?;
-        Ok((sp.to_absolute(), hash))
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.real_path(path).is_some_and(|p| fs::symlink_metadata(p).is_ok())
-    }
-
-    fn real_path(&self, path: &str) -> Option<PathBuf> {
-        let root = self.root.as_ref()?;
-        in_store(path).then(|| physical(root, path))
-    }
-
-    /// Outputs already there are read; anything else needs a build, which a read-only
-    /// store cannot start. The reference (`--readonly-mode`) says the `.drv` is not valid.
-    fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
-        if self.exists(drv) && !outputs.is_empty() && outputs.iter().all(|(_, p)| self.exists(p)) {
-            return Ok(());
-        }
-        Err(StoreError::Build(format!(
-            "path '{drv}' is not valid (import from derivation needs a build, which a read-only store \
-             cannot do: not with --readonly-mode, --dry-run, --eval without --read-write-mode or dummy://)"
-        )))
+    fn add_perm_root(&self, store_path: &str, gc_root: &Path) -> Result<Option<PathBuf>, StoreError> {
+        crate::gc_roots::add_perm_root(&self.layout, store_path, gc_root).map(Some)
     }
 }
 
@@ -357,12 +310,12 @@ fn content_address(prefix: &str, hash: &Hash) -> String {
 }
 
 /// True if `path` is a valid store path or lies below one.
-fn in_store(path: &str) -> bool {
+pub(crate) fn in_store(path: &str) -> bool {
     StorePath::parse_prefix(path).is_ok()
 }
 
 /// `ROOT` + the absolute logical path.
-fn physical(root: &Path, logical: &str) -> PathBuf {
+pub(crate) fn physical(root: &Path, logical: &str) -> PathBuf {
     root.join(logical.trim_start_matches('/'))
 }
 
@@ -370,7 +323,7 @@ fn physical(root: &Path, logical: &str) -> PathBuf {
 /// of the tree as `filter` lets it through for `Recursive`, the file's bytes otherwise
 /// (`filter` is not asked then). Every store names a source this one way, whether or not
 /// it goes on to copy it.
-fn source_path(
+pub(crate) fn source_path(
     name: &str,
     src: &Path,
     method: FileIngestionMethod,

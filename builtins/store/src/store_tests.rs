@@ -8,6 +8,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::*;
 use crate::test_support::{drop_sub_and_symlinks, drop_symlinks_and_e_acute, make_fixture, TempDir};
+use crate::ReadOnlyStore;
 
 fn all(_: &Path, _: FileType) -> bool {
     true
@@ -190,6 +191,35 @@ fn read_only_store_computes_and_writes_nothing() {
     assert!(!over.exists("/nix/store/l82nr4gna33sc2g8m4hkkr6r983dlbd6-a.txt"));
     assert!(!over.exists("/etc/passwd"));
     assert_eq!(fs::read_dir(&fix).unwrap().count(), 10); // the source is untouched
+}
+
+/// Import from derivation in a read-only evaluation of a local store, as 2.8 answers it:
+/// a `.drv` the database lacks is "not valid"; with the `.drv` valid, an output the
+/// database lacks cannot be built ("cannot substitute … no write access"); valid outputs
+/// are fine. (A file without a database row is not valid.) `dummy://` has nothing valid.
+#[test]
+fn read_only_store_builds_nothing_and_says_why() {
+    let tmp = TempDir::new();
+    let root = tmp.path().join("root");
+    let dir = DirStore::new(&root);
+    let drv = dir.add_text("x.drv", b"Derive()", &BTreeSet::new()).unwrap();
+    let built = dir.add_text("built", b"out", &BTreeSet::new()).unwrap();
+    dir.flush().unwrap();
+    drop(dir);
+    let missing = "/nix/store/l82nr4gna33sc2g8m4hkkr6r983dlbd6-missing";
+    let stray = "/nix/store/fdwm55r4skpypx1gwzb7x69ckav1rv09-stray";
+    fs::write(physical(&root, stray), "no row").unwrap();
+    let ro = ReadOnlyStore::over(&root);
+    let out = |p: &str| vec![("out".to_owned(), p.to_owned())];
+    assert!(ro.build(&drv, &out(&built)).is_ok());
+    for absent in [missing, stray] {
+        let e = ro.build(&drv, &out(absent)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("cannot substitute path '{absent}' - no write access to the Nix store")), "{e}");
+        let e = ro.build(absent, &out(&built)).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("path '{absent}' is not valid")), "{e}");
+    }
+    let e = ReadOnlyStore::new().build(&drv, &out(&built)).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("path '{drv}' is not valid")), "{e}");
 }
 
 /// Provenance: `nix-instantiate --eval --readonly-mode -E 'builtins.path { path = /tmp/ref/fix;

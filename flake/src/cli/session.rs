@@ -109,9 +109,11 @@ pub fn open_store_url(spec: Option<&str>, read_only: bool) -> Result<(OpenedStor
             let layout = Some(store.layout().clone());
             OpenedStore { store: Rc::new(store), layout }
         }
-        ResolvedStore::Daemon { .. } if read_only => {
-            OpenedStore { store: Rc::new(ReadOnlyStore::over("/")), layout: None }
-        }
+        // Connected only if import from derivation needs a build (or `--add-root` a root).
+        ResolvedStore::Daemon { socket } if read_only => OpenedStore {
+            store: Rc::new(ReadOnlyStore::over_daemon(StoreUrl::socket_path(socket.as_deref()))),
+            layout: None,
+        },
         ResolvedStore::Daemon { socket } => {
             let path = StoreUrl::socket_path(socket.as_deref());
             match nix_store_core::daemon::DaemonStore::connect(&path) {

@@ -238,6 +238,9 @@ impl Store for RecordingStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.inner.flush()
     }
+    fn add_perm_root(&self, store_path: &str, gc_root: &Path) -> Result<Option<PathBuf>, StoreError> {
+        self.inner.add_perm_root(store_path, gc_root)
+    }
     /// Built outputs (import from derivation) are readable, as 2.8 allows them.
     fn build(&self, drv: &str, outputs: &[(String, String)]) -> Result<(), StoreError> {
         self.inner.build(drv, outputs)?;

@@ -193,6 +193,11 @@ impl DaemonStore {
         self.conn().add_temp_root(path)
     }
 
+    /// Makes `link` (a symlink into the store) an indirect GC root of the daemon's store.
+    pub fn add_indirect_root(&self, link: &Path) -> Result<(), DaemonError> {
+        self.conn().add_indirect_root(link)
+    }
+
     /// Builds (or substitutes) `paths`, after every queued upload; the daemon's log goes
     /// where [`ConnectOptions::log`] says. A failed build is a [`DaemonError::Remote`].
     pub fn build_paths(&self, paths: &[DerivedPath], mode: BuildMode) -> Result<(), DaemonError> {
@@ -416,6 +421,14 @@ impl Store for DaemonStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.wait_all();
         self.take_error(None)
+    }
+
+    /// The symlink here, the indirect root in the daemon's state directory (2.8's
+    /// `LocalFSStore::addPermRoot` through `AddIndirectRoot`).
+    fn add_perm_root(&self, store_path: &str, gc_root: &Path) -> Result<Option<PathBuf>, StoreError> {
+        crate::gc_roots::make_root_link(store_path, gc_root)?;
+        self.add_indirect_root(gc_root).map_err(|e| StoreError::Db(e.to_string()))?;
+        Ok(Some(gc_root.to_path_buf()))
     }
 
     /// `BuildPaths` for the outputs not valid yet; the daemon's log goes to stderr.

@@ -1,7 +1,7 @@
 //! The worker operations this client uses, in the form each protocol minor expects.
 //!
 //! Queries (`IsValidPath`, `QueryPathInfo`, `QueryValidPaths`), GC protection
-//! (`AddTempRoot`), adding content (`AddToStore` with a content-address method
+//! (`AddTempRoot`, `AddIndirectRoot`), adding content (`AddToStore` with a content-address method
 //! and a framed body from 1.25; before that `AddTextToStore` for texts and
 //! the old `AddToStore` with a bare NAR) and `BuildPaths`. Requests that are
 //! pipelined have a `send_*` half (buffered, not flushed) and a `recv_*` half.
@@ -228,6 +228,21 @@ impl Connection {
     pub(crate) fn add_temp_root(&mut self, path: &StorePath) -> Result<(), DaemonError> {
         let doing = format!("adding a temporary root for '{}'", path.to_absolute());
         self.call(&doing, |c| c.send_add_temp_root(path), |c| Ok(wire::read_u64(&mut c.reader).map(drop)?))
+    }
+
+    /// `AddIndirectRoot`: the daemon links `STATE/gcroots/auto/<hash>` to `link` (a symlink
+    /// into the store, outside it), so the collector treats what `link` points at as a root.
+    pub(crate) fn add_indirect_root(&mut self, link: &Path) -> Result<(), DaemonError> {
+        let doing = format!("adding the indirect root '{}'", link.display());
+        let text = link.to_string_lossy().into_owned();
+        self.call(
+            &doing,
+            |c| {
+                wire::write_u64(&mut c.writer, Op::AddIndirectRoot as u64)?;
+                wire::write_bytes(&mut c.writer, text.as_bytes())
+            },
+            |c| Ok(wire::read_u64(&mut c.reader).map(drop)?),
+        )
     }
 
     /// `BuildPaths`, waiting as long as the builds take.

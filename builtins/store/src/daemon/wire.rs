@@ -39,6 +39,8 @@ pub enum Op {
     BuildPaths = 9,
     /// `wopAddTempRoot`.
     AddTempRoot = 11,
+    /// `wopAddIndirectRoot`.
+    AddIndirectRoot = 12,
     /// `wopSetOptions`.
     SetOptions = 19,
     /// `wopQueryPathInfo`.

@@ -9,14 +9,13 @@ use nix_flake::cli::attr_path::{auto_args, find_along_attr_path};
 use nix_flake::cli::derivations::collect_derivations;
 use nix_flake::cli::session::{absolute, cwd, parent_dir};
 use nix_flake::cli::Session;
-use nix_store_core::LocalLayout;
 use std::io::{Read, Write};
 use std::path::Path;
 
 /// Runs the command on an opened session; the exit code.
 pub fn main(mut session: Session, opts: RunOptions) -> u8 {
     let started = std::time::Instant::now();
-    let mut code = match run(&mut session.ev, &opts, session.layout.as_ref()) {
+    let mut code = match run(&mut session.ev, &opts) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", session.render_error(&e));
@@ -79,7 +78,7 @@ fn file_arg(ev: &mut Eval, f: &str) -> Result<String> {
     }
 }
 
-fn run(ev: &mut Eval, opts: &RunOptions, layout: Option<&LocalLayout>) -> Result<()> {
+fn run(ev: &mut Eval, opts: &RunOptions) -> Result<()> {
     match opts.mode {
         Mode::Parse => return parse_only(ev, opts),
         Mode::FindFile => {
@@ -132,7 +131,7 @@ fn run(ev: &mut Eval, opts: &RunOptions, layout: Option<&LocalLayout>) -> Result
                     let mut drvs = Vec::new();
                     collect_derivations(ev, &v, &auto_args, &mut drvs)?;
                     for d in drvs {
-                        let shown = gc_root(opts, layout, &d.drv_path, &mut root_nr)?;
+                        let shown = gc_root(ev, opts, &d.drv_path, &mut root_nr)?;
                         let _ = match d.output {
                             Some(o) => writeln!(out, "{shown}!{o}"),
                             None => writeln!(out, "{shown}"),
@@ -184,9 +183,10 @@ pub fn print_eval(ev: &mut Eval, opts: &RunOptions, v: &Value, out: &mut dyn Wri
 }
 
 /// What `instantiate` prints for a derivation, as `nix-instantiate`: with `--add-root
-/// PATH`, a GC root `PATH` (`PATH-2`, … for later ones) in a local store, printed instead
-/// of the drv path; without it, the warning that the result may be collected (once).
-fn gc_root(opts: &RunOptions, layout: Option<&LocalLayout>, drv_path: &str, root_nr: &mut usize) -> Result<String> {
+/// PATH`, a GC root `PATH` (`PATH-2`, … for later ones) of the store (a local one or the
+/// daemon's, also in read-only mode; none in `dummy://`), printed instead of the drv path;
+/// without it, the warning that the result may be collected (once).
+fn gc_root(ev: &mut Eval, opts: &RunOptions, drv_path: &str, root_nr: &mut usize) -> Result<String> {
     let Some(root) = &opts.add_root else {
         if *root_nr == 0 {
             eprintln!(
@@ -197,16 +197,16 @@ fn gc_root(opts: &RunOptions, layout: Option<&LocalLayout>, drv_path: &str, root
         return Ok(drv_path.to_owned());
     };
     *root_nr += 1;
-    let Some(layout) = layout else {
-        return Ok(drv_path.to_owned());
-    };
     let mut name = absolute(root);
     if *root_nr > 1 {
         name = format!("{name}-{root_nr}");
     }
-    nix_store_core::gc_roots::add_perm_root(layout, drv_path, Path::new(&name))
-        .map(|p| p.display().to_string())
-        .map_err(|e| EvalError::new(ErrorKind::Other, e.to_string()))
+    let store = ev.ext::<nix_builtins::store::StoreState>().store.clone();
+    match store.add_perm_root(drv_path, Path::new(&name)) {
+        Ok(Some(root)) => Ok(root.display().to_string()),
+        Ok(None) => Ok(drv_path.to_owned()),
+        Err(e) => Err(EvalError::new(ErrorKind::Other, e.to_string())),
+    }
 }
 
 fn parse_only(ev: &mut Eval, opts: &RunOptions) -> Result<()> {
