@@ -471,14 +471,17 @@ fn run_segments(ev: &mut Eval, c: &mut Checker, opts: &FlakeOpts, segments: Vec<
         }
         return;
     }
-    let units: Vec<usize> = (0..segments.len()).filter(|i| owned[*i]).collect();
-    let requests: Vec<String> = units
+    // (segment index, unit) of the units this shard checks.
+    let units: Vec<(usize, &Unit)> = segments
         .iter()
-        .map(|i| match &segments[*i] {
-            Segment::Unit(u) => json!({ "kind": u.kind.name(), "path": u.path }).to_string(),
-            Segment::Text(_) => unreachable!("units are unit segments"),
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            Segment::Unit(u) if owned[i] => Some((i, u)),
+            _ => None,
         })
         .collect();
+    let requests: Vec<String> =
+        units.iter().map(|(_, u)| json!({ "kind": u.kind.name(), "path": u.path }).to_string()).collect();
     let spec = WorkerSpec { args: pool::worker_args(), capture_stderr: true };
     let mut printed = 0;
     let print_text_before = |end: usize, printed: &mut usize| {
@@ -490,7 +493,8 @@ fn run_segments(ev: &mut Eval, c: &mut Checker, opts: &FlakeOpts, segments: Vec<
         *printed = end;
     };
     pool::map_ordered(&spec, opts.pool.jobs, &requests, |k, answer| {
-        print_text_before(units[k], &mut printed);
+        let (at, unit) = units[k];
+        print_text_before(at, &mut printed);
         printed += 1;
         match answer {
             Answer::Reply(reply, err) => {
@@ -499,10 +503,8 @@ fn run_segments(ev: &mut Eval, c: &mut Checker, opts: &FlakeOpts, segments: Vec<
             }
             Answer::Died(msg, err) => {
                 eprint!("{err}");
-                if let Segment::Unit(u) = &segments[units[k]] {
-                    let e = EvalError::new(ErrorKind::Other, msg.trim_start_matches("error: ").to_owned());
-                    c.report(e, &format!("flake output '{}'", u.path.join(".")));
-                }
+                let e = EvalError::new(ErrorKind::Other, msg.trim_start_matches("error: ").to_owned());
+                c.report(e, &format!("flake output '{}'", unit.path.join(".")));
             }
         }
     });

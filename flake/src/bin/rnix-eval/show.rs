@@ -311,16 +311,14 @@ pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn
 /// Prints a collecting walk's text with each derivation shown by a worker in its place;
 /// the derivations' JSON, or `None` after printing the first error (which ends the run).
 fn run_segments(opts: &FlakeOpts, segments: Vec<Segment>, stdout: &mut dyn Write) -> Option<Vec<Json>> {
-    let units: Vec<usize> = (0..segments.len()).filter(|i| matches!(segments[*i], Segment::Unit { .. })).collect();
-    let requests: Vec<String> = units
-        .iter()
-        .map(|i| match &segments[*i] {
-            Segment::Unit { path, header, next, .. } => {
-                json!({ "path": path, "header": header, "next": next }).to_string()
-            }
-            _ => unreachable!("units are unit segments"),
-        })
-        .collect();
+    let mut units = Vec::new();
+    let mut requests = Vec::new();
+    for (i, s) in segments.iter().enumerate() {
+        if let Segment::Unit { path, header, next } = s {
+            units.push(i);
+            requests.push(json!({ "path": path, "header": header, "next": next }).to_string());
+        }
+    }
     let spec = WorkerSpec { args: pool::worker_args(), capture_stderr: true };
     let mut printed = 0;
     let mut failed = false;
