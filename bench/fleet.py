@@ -172,8 +172,11 @@ def main():
                 errors = sum(1 for v in jobs.values() if v.startswith("error"))
                 results[f"workers{w}"] = {"s": round(t, 2), "cpu_s": round(p.cpu, 2), "jobs": len(jobs),
                                           "errors": errors, "stats": stats_of(p.stderr)}
+                st = results[f"workers{w}"]["stats"]
                 print(f"--workers {w}: {t:.2f} s wall, {p.cpu:.2f} s CPU (all processes), {len(jobs)} jobs, "
-                      f"{errors} errors, load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"{errors} errors, load {os.getloadavg()[0]:.1f}; slots: start-up {st.get('startupS')} s, "
+                      f"jobs {st.get('busyS')} s, idle {st.get('idleS')} s, {st.get('workersStarted')} workers "
+                      f"started, {st.get('restarts')} restarts", flush=True)
                 if whole is None:
                     whole = jobs
                 elif jobs != whole:

@@ -197,7 +197,7 @@ struct Runner {
 impl Runner {
     fn ours(&self, cwd: &Path, args: &[&str]) -> Output {
         let registry = self.root.join("registry.json").display().to_string();
-        Command::new(bin())
+        isolate(&mut Command::new(bin()))
             .args(args)
             .args(["--store", &self.store, "--flake-registry", &registry])
             .current_dir(cwd)

@@ -124,6 +124,8 @@ fn exec(dir: &Path, prog: &Path, args: &[&str]) -> Output {
         .env("NIX_CONF_DIR", &conf)
         .env("NIX_CONFIG", NIX_CONFIG)
         .env("HOME", dir)
+        .env("XDG_CACHE_HOME", dir.join(".cache"))
+        .env("XDG_DATA_HOME", dir.join(".local/share"))
         .env_remove("NIX_REMOTE")
         .stdin(Stdio::null())
         .output()

@@ -75,14 +75,11 @@ impl Fixture {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let conf = std::env::temp_dir().join("rnix-flake-tests-noconf");
-        let _ = std::fs::create_dir_all(&conf);
         let mut c = Command::new(bin());
-        c.args(args)
+        isolate(&mut c)
+            .args(args)
             .args(["--store", &self.store])
             .current_dir(&self.dir)
-            .env("XDG_CONFIG_HOME", &conf)
-            .env("NIX_CONF_DIR", &conf)
             .env("XDG_CACHE_HOME", &self.cache);
         c
     }

@@ -15,10 +15,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn eval_jobs(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let conf = std::env::temp_dir().join("rnix-flake-tests-noconf");
-    let _ = std::fs::create_dir_all(&conf);
     let mut c = Command::new(bin());
-    c.arg("eval-jobs").args(args).current_dir(dir).env("XDG_CONFIG_HOME", &conf).env("NIX_CONF_DIR", &conf);
+    isolate(&mut c).arg("eval-jobs").args(args).current_dir(dir);
     for (k, v) in env {
         c.env(k, v);
     }
@@ -72,7 +70,9 @@ fn fleet_hosts_equal_one_by_one_and_a_broken_host_is_an_error_line() {
     }
     let store = scratch("eval-jobs-fleet-store");
     let store_s = store.display().to_string();
-    let roots = dir.join("gcroots");
+    // Outside the flake: a `path:` flake is copied whole by every worker that starts, so
+    // roots written into it while another worker copies it would change it under the copy.
+    let roots = scratch("eval-jobs-fleet-gcroots");
     let roots_s = roots.display().to_string();
     let args = [
         "--flake",
@@ -116,6 +116,7 @@ fn fleet_hosts_equal_one_by_one_and_a_broken_host_is_an_error_line() {
     assert_ne!(got["small-a"]["drvPath"], got["small-b"]["drvPath"]);
     remove_with_store(&store);
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&roots);
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn lock_and_update_against_the_reference() {
     let run_reg = |args: &[&str]| {
         let mut a = args.to_vec();
         a.extend(["--store", store.as_str()]);
-        Command::new(bin())
+        isolate(&mut Command::new(bin()))
             .args(&a)
             .current_dir(&top)
             .env("RNIX_FLAKE_REGISTRY", &reg)
@@ -104,7 +104,7 @@ fn github_input_fetched_locked_and_verified() {
     let run_gh = |cache: &str, store: &str, args: &[&str]| {
         let mut a = args.to_vec();
         a.extend(["--store", store]);
-        Command::new(bin())
+        isolate(&mut Command::new(bin()))
             .args(&a)
             .current_dir(&top)
             .env("RNIX_GITHUB_API", &base)

@@ -12,6 +12,8 @@ use std::process::{Command, Output};
 fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(rnix_eval_for_tests());
     c.args(args).current_dir(dir).env_remove("NIX_PATH").env("HOME", dir);
+    // Caches and data under the test's directory, never the user's home.
+    c.env("XDG_CACHE_HOME", dir.join(".cache")).env("XDG_DATA_HOME", dir.join(".local/share"));
     for (k, v) in env {
         c.env(k, v);
     }

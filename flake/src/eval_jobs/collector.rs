@@ -6,11 +6,12 @@
 //! `--shard I/N` only the roots (the attributes of the top-level set) of shard I are queued.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::io::Write;
 use std::sync::{Condvar, Mutex};
+use std::time::Instant;
 
 use super::options::Options;
+use super::pool::{Started, Worker, WorkerSpec};
 use super::protocol::{output_line, request, Outcome, Reply};
 
 #[derive(Default)]
@@ -25,6 +26,11 @@ struct State {
     restarts: u64,
     crashes: u64,
     max_rss_kib: u64,
+    /// Seconds, summed over the slots: starting workers, waiting for a reply, waiting for
+    /// a path (where the time of a run goes, for `NIX_SHOW_STATS`).
+    startup_s: f64,
+    busy_s: f64,
+    idle_s: f64,
 }
 
 struct Shared {
@@ -69,97 +75,48 @@ impl Shared {
     }
 }
 
-/// A running worker process.
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-enum Started {
-    Ready(Worker),
-    /// The root could not be evaluated (the worker's message).
-    Fatal(String),
-}
-
-fn describe(status: Option<ExitStatus>) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match status {
-        Some(s) => match (s.code(), s.signal()) {
-            (Some(c), _) => format!("exited with status {c}"),
-            (_, Some(sig)) => format!("was killed by signal {sig}"),
-            _ => "ended".into(),
-        },
-        None => "ended".into(),
-    }
-}
-
-impl Worker {
-    fn start(args: &[String]) -> Result<Started, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("cannot find the rnix-eval binary: {e}"))?;
-        let mut child = Command::new(exe)
-            .arg("eval-jobs")
-            .arg("--worker")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start an evaluation worker: {e}"))?;
-        let stdin = child.stdin.take().expect("piped");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut line = String::new();
-        let _ = stdout.read_line(&mut line);
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or(serde_json::Value::Null);
-        if v.get("ready").is_some() {
-            return Ok(Started::Ready(Worker { child, stdin, stdout }));
+/// Starts a worker; `None` (and the run fails) if it cannot evaluate the root.
+fn start(shared: &Shared, spec: &WorkerSpec) -> Option<Worker> {
+    let t = Instant::now();
+    let started = Worker::start(spec);
+    shared.with(|s| s.startup_s += t.elapsed().as_secs_f64());
+    match started {
+        Ok(Started::Ready(w)) => {
+            shared.with(|s| s.started += 1);
+            Some(w)
         }
-        if let Some(msg) = v.get("fatal").and_then(|m| m.as_str()) {
-            let _ = child.wait();
-            return Ok(Started::Fatal(msg.to_owned()));
-        }
-        let status = child.wait().ok();
-        Err(format!("error: an evaluation worker {} while starting", describe(status)))
-    }
-
-    /// Sends `path` and reads the reply; `Err` with the worker's fate if it died.
-    fn ask(&mut self, path: &[String]) -> Result<Reply, String> {
-        let sent = writeln!(self.stdin, "{}", request(path)).and_then(|_| self.stdin.flush());
-        let mut line = String::new();
-        let read = sent.and_then(|_| self.stdout.read_line(&mut line));
-        match read {
-            Ok(n) if n > 0 => {
-                Reply::parse(&line).ok_or_else(|| format!("sent an unreadable reply: {}", line.trim_end()))
-            }
-            _ => Err(describe(self.child.wait().ok())),
+        Ok(Started::Fatal(msg)) | Err(msg) => {
+            shared.fail(msg);
+            None
         }
     }
-
-    fn stop(mut self) {
-        drop(self.stdin);
-        let _ = self.child.wait();
-    }
 }
 
-/// One worker slot: starts workers as needed and works through the queue.
-fn slot(shared: &Shared, o: &Options, args: &[String]) {
-    let mut worker: Option<Worker> = None;
-    while let Some(path) = shared.next() {
-        let w = match worker.take() {
+/// One worker slot: works through the queue, replacing its worker as needed. The first
+/// worker starts at once, so that every slot's start-up overlaps the listing of the roots.
+fn slot(shared: &Shared, o: &Options, spec: &WorkerSpec) {
+    let mut worker: Option<Worker> = start(shared, spec);
+    if worker.is_none() {
+        return;
+    }
+    loop {
+        let t = Instant::now();
+        let next = shared.next();
+        shared.with(|s| s.idle_s += t.elapsed().as_secs_f64());
+        let Some(path) = next else { break };
+        let mut w = match worker.take() {
             Some(w) => w,
-            None => match Worker::start(args) {
-                Ok(Started::Ready(w)) => {
-                    shared.with(|s| s.started += 1);
-                    w
-                }
-                Ok(Started::Fatal(msg)) | Err(msg) => {
-                    shared.fail(msg);
-                    return;
-                }
+            None => match start(shared, spec) {
+                Some(w) => w,
+                None => return,
             },
         };
-        let mut w = w;
-        let (line, children) = match w.ask(&path) {
+        let t = Instant::now();
+        let asked = w.ask(&request(&path)).and_then(|(reply, _)| {
+            Reply::from_json(&reply).ok_or_else(|| (format!("sent an unreadable reply: {reply}"), String::new()))
+        });
+        shared.with(|s| s.busy_s += t.elapsed().as_secs_f64());
+        let (line, children) = match asked {
             Ok(reply) => {
                 shared.with(|s| s.max_rss_kib = s.max_rss_kib.max(reply.rss_kib));
                 if reply.restart {
@@ -193,7 +150,7 @@ fn slot(shared: &Shared, o: &Options, args: &[String]) {
                     }
                 }
             }
-            Err(fate) => {
+            Err((fate, _)) => {
                 shared.with(|s| {
                     s.crashes += 1;
                     s.errors += 1;
@@ -214,13 +171,20 @@ fn slot(shared: &Shared, o: &Options, args: &[String]) {
     }
 }
 
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 pub fn main(o: &Options, args: &[String]) -> u8 {
     let shared = Shared { state: Mutex::new(State::default()), wake: Condvar::new() };
     shared.with(|s| s.queue.push_back(vec![]));
     let n = o.worker_count();
+    let mut worker_args = vec!["eval-jobs".to_owned(), "--worker".to_owned()];
+    worker_args.extend(args.iter().cloned());
+    let spec = WorkerSpec { args: worker_args, capture_stderr: false };
     std::thread::scope(|scope| {
         for _ in 0..n {
-            scope.spawn(|| slot(&shared, o, args));
+            scope.spawn(|| slot(&shared, o, &spec));
         }
     });
     let s = shared.state.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -230,6 +194,7 @@ pub fn main(o: &Options, args: &[String]) -> u8 {
             serde_json::json!({
                 "jobs": s.jobs, "errors": s.errors, "workers": n, "workersStarted": s.started,
                 "restarts": s.restarts, "crashes": s.crashes, "maxWorkerRssKiB": s.max_rss_kib,
+                "startupS": round2(s.startup_s), "busyS": round2(s.busy_s), "idleS": round2(s.idle_s),
             })
         );
     }

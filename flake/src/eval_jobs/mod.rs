@@ -9,6 +9,7 @@
 //!
 //! - [`options`]: the command line (nix-eval-jobs' flags, plus `--shard I/N`);
 //! - [`collector`]: the parent: a queue of attribute paths, one thread per worker, output;
+//! - [`pool`]: worker processes of this binary, also used by `flake check`/`flake show -j N`;
 //! - [`worker`]: the hidden `eval-jobs --worker` mode, speaking [`protocol`] over
 //!   stdin/stdout;
 //! - [`session`]: evaluator, store, flake and attribute selection for a worker (to be
@@ -18,6 +19,7 @@
 pub mod collector;
 pub mod job;
 pub mod options;
+pub mod pool;
 pub mod protocol;
 pub mod session;
 pub mod worker;

@@ -31,6 +31,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn to_line(&self) -> String {
+        self.to_json().to_string()
+    }
+
+    pub fn to_json(&self) -> Json {
         let mut m = Map::new();
         match &self.outcome {
             Outcome::Job(j) => m.insert("job".into(), Json::Object(j.clone())),
@@ -39,11 +43,14 @@ impl Reply {
         };
         m.insert("rssKiB".into(), json!(self.rss_kib));
         m.insert("restart".into(), json!(self.restart));
-        Json::Object(m).to_string()
+        Json::Object(m)
     }
 
     pub fn parse(line: &str) -> Option<Reply> {
-        let v: Json = serde_json::from_str(line).ok()?;
+        Reply::from_json(&serde_json::from_str(line).ok()?)
+    }
+
+    pub fn from_json(v: &Json) -> Option<Reply> {
         let o = v.as_object()?;
         let outcome = if let Some(Json::Object(j)) = o.get("job") {
             Outcome::Job(j.clone())
@@ -65,9 +72,8 @@ pub fn request(path: &[String]) -> String {
     json!({ "path": path }).to_string()
 }
 
-/// The path of a request line.
-pub fn parse_request(line: &str) -> Option<Vec<String>> {
-    let v: Json = serde_json::from_str(line).ok()?;
+/// The path of a request.
+pub fn parse_request(v: &Json) -> Option<Vec<String>> {
     v.get("path")?.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
 }
 
@@ -113,7 +119,10 @@ mod tests {
             assert_eq!(Reply::parse(&r.to_line()), Some(r));
         }
         assert_eq!(Reply::parse("garbage"), None);
-        assert_eq!(parse_request(&request(&["a".into(), "b".into()])), Some(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            parse_request(&serde_json::from_str(&request(&["a".into(), "b".into()])).unwrap()),
+            Some(vec!["a".into(), "b".into()])
+        );
     }
 
     #[test]

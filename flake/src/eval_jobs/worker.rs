@@ -3,7 +3,6 @@
 //! waits for the store writes (so a printed `.drv` is in the store), makes the GC root,
 //! and exits when its resident memory passes `--max-memory-size`.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 
 use super::job::classify;
@@ -15,51 +14,24 @@ use serde_json::json;
 /// Test hook: a worker asked for an attribute of this name aborts, as a crash would.
 const ABORT_ON_ENV: &str = "RNIX_EVAL_JOBS_TEST_ABORT_ON";
 
-/// Resident memory of this process, KiB (0 if unknown).
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_owned()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
+pub use super::pool::rss_kib;
 
 pub fn main(o: &Options) -> u8 {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut session = match Session::open(o) {
-        Ok(s) => s,
-        Err(msg) => {
-            let _ = writeln!(out, "{}", json!({ "fatal": msg.trim_end() }));
-            return 1;
-        }
-    };
-    if writeln!(out, "{}", json!({ "ready": true })).and_then(|_| out.flush()).is_err() {
-        return 1;
-    }
+    let mut session = None;
+    let opened = Session::open(o).map(|s| session = Some(s));
     let abort_on = std::env::var(ABORT_ON_ENV).ok();
-    let limit_kib = o.max_memory_size.saturating_mul(1024);
-    let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        let Some(path) = parse_request(&line) else {
-            eprintln!("error: eval-jobs worker: bad request '{line}'");
-            return 1;
+    super::pool::serve(opened, false, o.max_memory_size, |request| {
+        let Some(session) = session.as_mut() else { return json!({ "error": "no session" }) };
+        let Some(path) = parse_request(&request) else {
+            return json!({ "error": format!("error: eval-jobs worker: bad request '{request}'") });
         };
         if abort_on.is_some() && path.last() == abort_on.as_ref() {
             std::process::abort();
         }
-        let outcome = evaluate(&mut session, o, &path);
-        let rss = rss_kib();
-        let reply = Reply { outcome, rss_kib: rss, restart: rss > limit_kib };
-        if writeln!(out, "{}", reply.to_line()).and_then(|_| out.flush()).is_err() {
-            return 1;
-        }
-        if reply.restart {
-            return 0;
-        }
-    }
-    0
+        let outcome = evaluate(session, o, &path);
+        let reply = Reply { outcome, rss_kib: rss_kib(), restart: false };
+        reply.to_json()
+    })
 }
 
 fn evaluate(s: &mut Session, o: &Options, path: &[String]) -> Outcome {

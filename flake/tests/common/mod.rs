@@ -89,17 +89,29 @@ pub fn fixture(shared: &Path, name: &str, dest: &Path) {
     assert!(ok, "make-fixture.sh {name} failed");
 }
 
-/// Runs `rnix-eval ARGS` in `dir` with a private registry/config environment.
-pub fn run(dir: &Path, args: &[&str]) -> Output {
+/// This test process's private cache, data and state directories (under the temporary
+/// directory, never the user's home).
+pub fn private_xdg() -> PathBuf {
+    std::env::temp_dir().join(format!("rnix-flake-tests-xdg-{}", std::process::id()))
+}
+
+/// Points every per-user directory the binary may write (the evaluation and fetch caches,
+/// the fallback store, state) at [`private_xdg`], and the configuration at an empty
+/// directory. A test that wants its own cache sets `XDG_CACHE_HOME` after this.
+pub fn isolate(c: &mut Command) -> &mut Command {
     let conf = std::env::temp_dir().join("rnix-flake-tests-noconf");
     let _ = std::fs::create_dir_all(&conf);
-    Command::new(bin())
-        .args(args)
-        .current_dir(dir)
-        .env("XDG_CONFIG_HOME", &conf)
+    let xdg = private_xdg();
+    c.env("XDG_CONFIG_HOME", &conf)
         .env("NIX_CONF_DIR", &conf)
-        .output()
-        .expect("run rnix-eval")
+        .env("XDG_CACHE_HOME", xdg.join("cache"))
+        .env("XDG_DATA_HOME", xdg.join("data"))
+        .env("XDG_STATE_HOME", xdg.join("state"))
+}
+
+/// Runs `rnix-eval ARGS` in `dir` with a private registry/config environment.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    isolate(&mut Command::new(bin())).args(args).current_dir(dir).output().expect("run rnix-eval")
 }
 
 pub fn stdout(o: &Output) -> String {

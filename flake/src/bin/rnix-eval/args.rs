@@ -51,6 +51,18 @@ pub struct FlakeOpts {
     /// `--no-eval-cache`: evaluate even when the evaluation cache has the answer.
     pub no_eval_cache: bool,
     pub error_format: ErrorFormat,
+    /// `flake check`/`flake show`: worker processes, shard, worker mode.
+    pub pool: PoolOpts,
+}
+
+/// `-j N`, `--shard I/N` and the hidden `--worker` of `flake check`/`flake show`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PoolOpts {
+    /// Worker processes; 0 or 1: evaluate in this process.
+    pub jobs: usize,
+    pub shard: Option<nix_flake::eval_jobs::options::Shard>,
+    /// This process is a worker of another `flake check`/`flake show`.
+    pub worker: bool,
 }
 
 /// The session options every command shares, from the global options.

@@ -320,6 +320,8 @@ pub enum FlakeCommand {
         /// Accepted: every system is shown
         #[arg(long)]
         all_systems: bool,
+        #[command(flatten)]
+        pool: PoolArgs,
     },
     /// Evaluate every output and check it against its schema (nothing is built)
     Check {
@@ -334,6 +336,11 @@ pub enum FlakeCommand {
         /// Accepted: every failing output is reported
         #[arg(long)]
         keep_going: bool,
+        #[command(flatten)]
+        pool: PoolArgs,
+        /// Check only shard I of N of the configurations and derivations (by attribute path)
+        #[arg(long, value_name = "I/N")]
+        shard: Option<nix_flake::eval_jobs::options::Shard>,
     },
     /// Write the flake's lock file, adding missing inputs
     Lock(FlakeArgs),
@@ -345,6 +352,17 @@ pub enum FlakeCommand {
         #[command(flatten)]
         lock: LockArgs,
     },
+}
+
+/// Worker processes for `flake check` and `flake show`.
+#[derive(Args, Debug, Default)]
+pub struct PoolArgs {
+    /// Evaluate independent outputs on N worker processes (1: in this process)
+    #[arg(short = 'j', long = "max-jobs", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Internal: run as a worker of another `flake check`/`flake show`
+    #[arg(long, hide = true)]
+    pub worker: bool,
 }
 
 #[derive(Args, Debug, Default)]

@@ -72,7 +72,8 @@ fn run(session: &mut Session, cmd: Cmd, opts: &FlakeOpts, target: &[String]) -> 
     let installable = target.first().map(String::as_str).unwrap_or(".");
     let accept_config = session.options.accept_flake_config;
     let cache = CacheUse {
-        enabled: !opts.no_eval_cache && session.options.pure,
+        // A worker answers its parent, which used the cache already.
+        enabled: !opts.no_eval_cache && session.options.pure && !opts.pool.worker,
         store: session.options.store.clone(),
         dry_run: session.options.eval_read_only,
     };

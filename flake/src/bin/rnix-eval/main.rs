@@ -108,12 +108,15 @@ fn dispatch(parsed: cli::Parsed) -> u8 {
         Some(Command::Build(b)) => build(o, impure, b),
         None => build(o, impure, cli.build),
         Some(Command::Flake(sub)) => {
+            let mut pool = args::PoolOpts::default();
             let (cmd, lock, target, json, legacy, no_build) = match sub {
                 FlakeCommand::Metadata(f) => (Cmd::Metadata, f.lock, f.flake, f.json, false, false),
-                FlakeCommand::Show { flake, legacy, .. } => {
+                FlakeCommand::Show { flake, legacy, pool: p, .. } => {
+                    pool = args::PoolOpts { jobs: p.jobs.unwrap_or(1), shard: None, worker: p.worker };
                     (Cmd::Show, flake.lock, flake.flake, flake.json, legacy, false)
                 }
-                FlakeCommand::Check { flake, no_build, .. } => {
+                FlakeCommand::Check { flake, no_build, pool: p, shard, .. } => {
+                    pool = args::PoolOpts { jobs: p.jobs.unwrap_or(1), shard, worker: p.worker };
                     (Cmd::Check, flake.lock, flake.flake, flake.json, false, no_build)
                 }
                 FlakeCommand::Lock(f) => (Cmd::Lock, f.lock, f.flake, f.json, false, false),
@@ -133,6 +136,7 @@ fn dispatch(parsed: cli::Parsed) -> u8 {
             f.json = json;
             f.legacy = legacy;
             f.no_build = no_build;
+            f.pool = pool;
             open(o).map_or(1, |s| flake_cmd::main(s, cmd, f, target.into_iter().collect()))
         }
         Some(Command::Completions { shell }) => {

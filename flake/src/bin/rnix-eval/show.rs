@@ -4,6 +4,14 @@
 //! or one line of JSON with sorted keys. Which attribute paths are recursed into, shown as
 //! derivations, apps, templates, overlays, modules or configurations is 2.8's table; all
 //! systems are evaluated (2.8 has no `--all-systems`; the flag is accepted and ignored).
+//! Each visited path is an `evaluating '…'...` line on stderr, as 2.8 prints its activity.
+//!
+//! With `-j N` the derivations (`checks`, `packages`, `devShells`, `defaultPackage`,
+//! `devShell`, `formatter` leaves: each may be a whole NixOS system) are shown by N worker
+//! processes (`flake show --worker`, see `nix_flake::eval_jobs::pool`): the walk records
+//! its stdout and stderr text with the derivations in their places, and prints each
+//! derivation's lines (and its error, which ends the run as it would) in that place, so the
+//! output is that of the single-process run.
 
 use std::io::Write;
 
@@ -11,8 +19,21 @@ use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::{CoerceOpts, Eval, Symbol, Value};
 use serde_json::{Map, Value as Json};
 
+use nix_flake::eval_jobs::pool::{self, Answer, WorkerSpec};
+use serde_json::json;
+
 use crate::args::FlakeOpts;
 use crate::flake_cmd::{lock, outputs, parse_installable};
+
+/// The key of a placeholder object in a collecting walk's JSON: the unit's index.
+const UNIT_KEY: &str = "\u{0}rnix-eval-unit";
+
+/// A collecting walk's output: stdout and stderr text, and derivations to show in place.
+enum Segment {
+    Out(String),
+    Err(String),
+    Unit { path: Vec<String>, header: String, next: String },
+}
 
 const GREEN: &str = "\x1b[32;1m";
 const BOLD: &str = "\x1b[1m";
@@ -23,6 +44,15 @@ struct Shower<'a> {
     json: bool,
     legacy: bool,
     out: &'a mut dyn Write,
+    /// `Some`: record text and derivations instead of printing and evaluating them.
+    segments: Option<Vec<Segment>>,
+}
+
+/// Whether the value at `path` is shown as a derivation (and so is a unit for workers).
+fn is_derivation_leaf(path: &[String]) -> bool {
+    let first = path.first().map(String::as_str).unwrap_or("");
+    (path.len() == 2 && ["defaultPackage", "devShell", "formatter"].contains(&first))
+        || (path.len() == 3 && ["checks", "packages", "devShells"].contains(&first))
 }
 
 fn err(msg: &str) -> Box<EvalError> {
@@ -39,8 +69,21 @@ fn get_string(ev: &mut Eval, a: &nix_eval::Attrs, name: &str) -> Result<String> 
 
 impl Shower<'_> {
     fn line(&mut self, s: &str) {
-        if !self.json {
-            let _ = writeln!(self.out, "{s}");
+        if self.json {
+            return;
+        }
+        match &mut self.segments {
+            Some(segments) => segments.push(Segment::Out(format!("{s}\n"))),
+            None => {
+                let _ = writeln!(self.out, "{s}");
+            }
+        }
+    }
+
+    fn err_line(&mut self, s: &str) {
+        match &mut self.segments {
+            Some(segments) => segments.push(Segment::Err(format!("{s}\n"))),
+            None => eprintln!("{s}"),
         }
     }
 
@@ -52,8 +95,15 @@ impl Shower<'_> {
         header: &str,
         next: &str,
     ) -> Result<Map<String, Json>> {
+        if let Some(segments) = &mut self.segments {
+            if is_derivation_leaf(path) {
+                let unit = segments.iter().filter(|s| matches!(s, Segment::Unit { .. })).count();
+                segments.push(Segment::Unit { path: path.to_vec(), header: header.to_owned(), next: next.to_owned() });
+                return Ok(Map::from_iter([(UNIT_KEY.to_owned(), json!(unit))]));
+            }
+        }
         // 2.8 reports each attribute path it visits as an activity, on stderr.
-        eprintln!("evaluating '{}'...", path.join("."));
+        self.err_line(&format!("evaluating '{}'...", path.join(".")));
         let r = self.visit_inner(ev, v, path, header, next);
         match r {
             Err(_) if path.first().map(String::as_str) == Some("legacyPackages") => Ok(Map::new()),
@@ -105,7 +155,7 @@ impl Shower<'_> {
             if n == 1 {
                 self.recurse(ev, v, path, header, next, &mut j)?;
             } else if !self.legacy {
-                eprintln!("warning: {header}: {MAGENTA}omitted{NORMAL} (use '--legacy' to show)");
+                self.err_line(&format!("warning: {header}: {MAGENTA}omitted{NORMAL} (use '--legacy' to show)"));
             } else if let Some(a) = derivation(ev, v)? {
                 self.show_derivation(ev, &a, &p, header, &mut j)?;
             } else if n <= 2 {
@@ -234,14 +284,133 @@ fn derivation(ev: &mut Eval, v: &Value) -> Result<Option<nix_eval::Attrs>> {
 }
 
 pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn Write) -> Result<u8> {
+    if opts.pool.worker {
+        return Ok(worker(ev, opts, installable));
+    }
     let (r, _) = parse_installable(installable)?;
     let locked = lock(ev, opts, &r)?;
     let outs = outputs(ev, &locked)?;
     let header = format!("{BOLD}{}{NORMAL}", locked.flake.locked_ref);
-    let mut s = Shower { json: opts.json, legacy: opts.legacy, out: stdout };
-    let j = s.visit(ev, &outs, &[], &header, "")?;
+    let collect = opts.pool.jobs > 1;
+    let mut s = Shower { json: opts.json, legacy: opts.legacy, out: stdout, segments: collect.then(Vec::new) };
+    let mut walked = s.visit(ev, &outs, &[], &header, "");
+    if let Some(segments) = s.segments.take() {
+        // What the walk met before an error of its own is shown first, as it would be.
+        let Some(units) = run_segments(opts, segments, stdout) else { return Ok(1) };
+        if let Ok(j) = &mut walked {
+            fill_units(j, &units);
+        }
+    }
+    let j = walked?;
     if opts.json {
         let _ = writeln!(stdout, "{}", nix_flake::json::to_compact(&Json::Object(j)));
     }
     Ok(0)
+}
+
+/// Prints a collecting walk's text with each derivation shown by a worker in its place;
+/// the derivations' JSON, or `None` after printing the first error (which ends the run).
+fn run_segments(opts: &FlakeOpts, segments: Vec<Segment>, stdout: &mut dyn Write) -> Option<Vec<Json>> {
+    let mut units = Vec::new();
+    let mut requests = Vec::new();
+    for (i, s) in segments.iter().enumerate() {
+        if let Segment::Unit { path, header, next } = s {
+            units.push(i);
+            requests.push(json!({ "path": path, "header": header, "next": next }).to_string());
+        }
+    }
+    let spec = WorkerSpec { args: pool::worker_args(), capture_stderr: true };
+    let mut printed = 0;
+    let mut failed = false;
+    let mut shown = Vec::new();
+    let print_before = |end: usize, printed: &mut usize, stdout: &mut dyn Write| {
+        for s in &segments[*printed..end] {
+            match s {
+                Segment::Out(t) => {
+                    let _ = stdout.write_all(t.as_bytes());
+                }
+                Segment::Err(t) => eprint!("{t}"),
+                Segment::Unit { .. } => {}
+            }
+        }
+        *printed = end;
+    };
+    pool::map_ordered(&spec, opts.pool.jobs, &requests, |k, answer| {
+        if failed {
+            return;
+        }
+        print_before(units[k], &mut printed, stdout);
+        printed += 1;
+        match answer {
+            Answer::Reply(reply, err) => {
+                eprint!("{err}");
+                if let Some(msg) = reply.get("error").and_then(Json::as_str) {
+                    eprintln!("{msg}");
+                    failed = true;
+                    return;
+                }
+                let _ = stdout.write_all(reply.get("out").and_then(Json::as_str).unwrap_or("").as_bytes());
+                shown.push(reply.get("json").cloned().unwrap_or(Json::Object(Map::new())));
+            }
+            Answer::Died(msg, err) => {
+                eprint!("{err}");
+                eprintln!("{msg}");
+                failed = true;
+            }
+        }
+    });
+    if failed {
+        return None;
+    }
+    print_before(segments.len(), &mut printed, stdout);
+    Some(shown)
+}
+
+/// Replaces the placeholders of a collecting walk's JSON with the derivations' JSON.
+fn fill_units(j: &mut Map<String, Json>, units: &[Json]) {
+    for v in j.values_mut() {
+        let Json::Object(m) = v else { continue };
+        match m.get(UNIT_KEY).and_then(Json::as_u64) {
+            Some(i) => *v = units.get(i as usize).cloned().unwrap_or(Json::Object(Map::new())),
+            None => fill_units(m, units),
+        }
+    }
+}
+
+/// `flake show --worker`: answers `{"path","header","next"}` by showing that derivation as
+/// the single-process walk would (its `evaluating` line on stderr); replies with the stdout
+/// text and JSON, or the rendered error.
+fn worker(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> u8 {
+    let show_trace = ev.settings.show_trace;
+    let render = |e: &EvalError| nix_flake::cli::session::render_error(e, show_trace, opts.error_format);
+    let opened = (|| {
+        let (r, _) = parse_installable(installable)?;
+        let flags = nix_flake::eval::LockFlags { write_lock_file: false, ..opts.lock.clone() };
+        let locked = nix_flake::eval::lock_flake(ev, &r, &flags)?;
+        outputs(ev, &locked)
+    })();
+    let (outs, opened) = match opened {
+        Ok(v) => (Some(v), Ok(())),
+        Err(e) => (None, Err(render(&e))),
+    };
+    pool::serve(opened, true, pool::DEFAULT_MAX_MEMORY_MIB, |request| {
+        let Some(outs) = &outs else { return json!({ "error": "error: no flake outputs" }) };
+        let text = |k: &str| request.get(k).and_then(Json::as_str).unwrap_or("").to_owned();
+        let path: Vec<String> = request
+            .get("path")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let mut buf = Vec::new();
+        let mut s = Shower { json: opts.json, legacy: opts.legacy, out: &mut buf, segments: None };
+        let shown = crate::check::select_unforced(ev, outs, &path).and_then(|v| {
+            let v = v.ok_or_else(|| err(&format!("attribute '{}' not found", path.join("."))))?;
+            s.visit(ev, &v, &path, &text("header"), &text("next"))
+        });
+        let _ = nix_builtins::store::flush_store(ev);
+        match shown {
+            Ok(j) => json!({ "out": String::from_utf8_lossy(&buf), "json": j }),
+            Err(e) => json!({ "error": render(&e) }),
+        }
+    })
 }
