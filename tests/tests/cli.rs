@@ -567,3 +567,31 @@ fn commit_lock_file_commits_as_the_reference() {
         None => eprintln!("NOTE: the reference nix is not installed: compared with its recorded message only"),
     }
 }
+
+/// A command that locks its flake twice (the evaluation cache's fingerprint, then the
+/// evaluation) prints the lock warnings once, as the reference does.
+#[test]
+fn lock_warnings_are_printed_once() {
+    let t = TempDir::new("lock-warn-once");
+    let dep = t.0.join("dep");
+    std::fs::create_dir_all(&dep).unwrap();
+    std::fs::write(dep.join("flake.nix"), "{ outputs = _: { x = 1; }; }\n").unwrap();
+    let store = t.0.join("store").display().to_string();
+    let cache = t.0.join("cache").display().to_string();
+    let args = ["eval", "--no-write-lock-file", ".#y"];
+    let side = |name: &str| -> PathBuf {
+        let dir = t.0.join(name);
+        git_flake_with_input(&dir, &dep);
+        dir
+    };
+    let dir = side("ours");
+    let ours = run_in(&dir, &[&args[..], &["--store", &store]].concat(), &[("XDG_CACHE_HOME", &cache)]);
+    assert_eq!((ours.status.code(), stdout(&ours).as_str()), (Some(0), "1\n"), "{}", stderr(&ours));
+    let err = stderr(&ours).replace(&dir.display().to_string(), "DIR");
+    assert_eq!(err.matches("warning: not writing modified lock file").count(), 1, "{err}");
+    let rdir = side("reference");
+    if let Some(r) = reference_nix(&rdir, &args) {
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert_eq!(err, stderr(&r).replace(&rdir.display().to_string(), "DIR"), "stderr as the reference");
+    }
+}

@@ -54,18 +54,34 @@ fn other(msg: String) -> Box<EvalError> {
     EvalError::new(ErrorKind::Other, msg)
 }
 
+thread_local! {
+    /// Installables whose notices were printed, and the flakes locked so far: a command
+    /// that parses an installable or locks its flake twice (the evaluation cache's
+    /// fingerprint, then the evaluation) prints the notices and lock warnings once.
+    static SEEN_INSTALLABLES: std::cell::RefCell<BTreeSet<String>> = const { std::cell::RefCell::new(BTreeSet::new()) };
+    static LOCKED: std::cell::RefCell<Vec<(String, LockedFlake)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The flake reference (and fragment) of an installable, relative to the working directory.
 pub fn parse_installable(s: &str) -> Result<(FlakeRef, String)> {
     let p = installable::parse_installable(s, &cwd())?;
-    for n in &p.notices {
-        eprintln!("{n}");
+    if SEEN_INSTALLABLES.with(|seen| seen.borrow_mut().insert(s.to_owned())) {
+        for n in &p.notices {
+            eprintln!("{n}");
+        }
     }
     Ok((p.flake_ref, p.fragment))
 }
 
-/// Locks the flake of `flake_ref` with the command's flags.
+/// Locks the flake of `flake_ref` with the command's flags (once per process and flake).
 pub fn lock(ev: &mut Eval, opts: &FlakeOpts, flake_ref: &FlakeRef) -> Result<LockedFlake> {
-    lock_flake(ev, flake_ref, &opts.lock)
+    let key = flake_ref.to_string();
+    if let Some(l) = LOCKED.with(|l| l.borrow().iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone())) {
+        return Ok(l);
+    }
+    let locked = lock_flake(ev, flake_ref, &opts.lock)?;
+    LOCKED.with(|l| l.borrow_mut().push((key, locked.clone())));
+    Ok(locked)
 }
 
 fn run(session: &mut Session, cmd: Cmd, opts: &FlakeOpts, target: &[String]) -> Result<u8> {
