@@ -268,7 +268,7 @@ impl Eval {
                 }
             }
             Value::List(l) => {
-                if !seen.insert(Rc::as_ptr(l) as *const ()) {
+                if !seen.insert(l.as_ptr()) {
                     return Ok(());
                 }
                 for (i, x) in l.iter().enumerate() {

@@ -225,7 +225,7 @@ pub(super) fn same_value(a: &Value, b: &Value) -> bool {
         (Value::Thunk(x), Value::Thunk(y)) => Thunk::ptr_eq(x, y),
         (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => Rc::ptr_eq(x, y),
-        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
         (Value::Attrs(x), Value::Attrs(y)) => Attrs::ptr_eq(x, y),
         _ => false,
     }
