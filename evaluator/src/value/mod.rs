@@ -14,7 +14,7 @@ mod thunk;
 pub use attrs::{Attr, Attrs};
 pub use env::Env;
 pub use string::{Context, NixString, StringBuilder};
-pub use thin::ThinSlice;
+pub use thin::{ThinRc, ThinSlice};
 pub use thunk::{Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;
@@ -31,7 +31,7 @@ pub enum Value {
     Path(NixString),
     Attrs(Attrs),
     List(List),
-    Lambda(Rc<Closure>),
+    Lambda(ThinRc<Closure>),
     /// A builtin, possibly partially applied.
     Builtin(Rc<BuiltinApp>),
     Thunk(Thunk),

@@ -4,7 +4,8 @@
 //! header (32-bit count, 32-bit length) followed by the items, behind an 8-byte pointer.
 //! `Rc<Vec<T>>` takes two blocks, a 40-byte one for the count and the vector and the
 //! vector's buffer with its spare capacity; a NixOS desktop evaluation keeps 340,000 lists
-//! alive. All `unsafe` of these handles is here, behind a safe interface.
+//! alive. [`ThinRc`] is the single-value form (closures). All `unsafe` of these handles is
+//! here, behind a safe interface.
 
 use super::count::RefCount;
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
@@ -136,6 +137,75 @@ impl<T> From<Vec<T>> for ThinSlice<T> {
     }
 }
 
+/// A shared value behind a thin pointer with a 32-bit count: `Rc<T>` keeps two 64-bit
+/// counts, so a closure (a lambda and its environment, 16 bytes) takes 32 bytes there and
+/// 24 here.
+pub struct ThinRc<T> {
+    ptr: NonNull<RcBlock<T>>,
+    /// Owns a `T`; not `Send`/`Sync`: the count is not atomic.
+    _marker: PhantomData<(*const RcBlock<T>, T)>,
+}
+
+struct RcBlock<T> {
+    rc: RefCount,
+    value: T,
+}
+
+impl<T> ThinRc<T> {
+    pub fn new(value: T) -> ThinRc<T> {
+        let b = Box::new(RcBlock { rc: RefCount::one(), value });
+        // SAFETY: Box::into_raw never returns null.
+        ThinRc { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
+    }
+
+    #[inline(always)]
+    fn block(&self) -> &RcBlock<T> {
+        // SAFETY: the block lives while a handle exists.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub fn ptr_eq(a: &ThinRc<T>, b: &ThinRc<T>) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// The block's address, for identity.
+    pub fn as_ptr(&self) -> *const () {
+        self.ptr.as_ptr() as *const ()
+    }
+
+    /// Out of line, so that dropping a handle stays small.
+    #[inline(never)]
+    fn free(&mut self) {
+        // SAFETY: this was the last handle; the block came from `Box::into_raw`.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
+
+impl<T> Clone for ThinRc<T> {
+    #[inline]
+    fn clone(&self) -> ThinRc<T> {
+        self.block().rc.inc();
+        ThinRc { ptr: self.ptr, _marker: PhantomData }
+    }
+}
+
+impl<T> Drop for ThinRc<T> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.block().rc.dec() {
+            self.free();
+        }
+    }
+}
+
+impl<T> std::ops::Deref for ThinRc<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.block().value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +226,18 @@ mod tests {
         assert!(e.is_empty());
         assert_eq!(std::mem::size_of::<ThinSlice<u64>>(), 8);
         assert_eq!(layout::<[u64; 2]>(1).0.size(), 24, "a one-element list of values takes 24 bytes");
+    }
+
+    #[test]
+    fn thin_rc_shares_and_drops_once() {
+        let probe = Rc::new(());
+        let a = ThinRc::new((probe.clone(), 7u64));
+        let b = a.clone();
+        assert!(ThinRc::ptr_eq(&a, &b) && b.1 == 7);
+        drop(a);
+        assert_eq!(Rc::strong_count(&probe), 2);
+        drop(b);
+        assert_eq!(Rc::strong_count(&probe), 1);
+        assert_eq!(std::mem::size_of::<RcBlock<(u64, u64)>>(), 24);
     }
 }
