@@ -10,7 +10,6 @@ use crate::ast::{Expr, ExprRef, Var};
 use crate::value::{NixString, Value};
 use rustc_hash::FxHashSet;
 use std::fmt::Write;
-use std::rc::Rc;
 
 /// Format a float as C++ `ostream << double` (6 significant digits, `%g`).
 pub fn fmt_float(f: f64) -> String {
@@ -182,7 +181,7 @@ impl Printer {
                         usize::MAX - self.next_unique
                     })
                 } else {
-                    Rc::as_ptr(l) as usize
+                    l.as_ptr() as usize
                 };
                 if l.is_empty() {
                     out.push_str("[ ]");

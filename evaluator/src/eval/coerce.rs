@@ -48,6 +48,16 @@ pub fn first_context_elem(c: &Context) -> &str {
 
 impl Eval {
     pub fn coerce_to_string(&mut self, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<NixString> {
+        // A string coerces to itself: share it rather than copy it twice through a builder
+        // (the NixOS manual's 11 MB options document passes here on its way to `toFile`).
+        if let Value::String(s) = v {
+            return Ok(s.clone());
+        }
+        if let Value::Thunk(t) = v {
+            if let Some(Value::String(s)) = t.value() {
+                return Ok(s);
+            }
+        }
         let mut b = StringBuilder::default();
         self.coerce_into(&mut b, v, pos, opts)?;
         Ok(b.finish())

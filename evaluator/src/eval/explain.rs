@@ -9,7 +9,6 @@ use crate::print;
 use crate::source::Pos;
 use crate::symbol::sym;
 use crate::value::*;
-use std::rc::Rc;
 
 impl Eval {
     /// Why `a == b` is false, for a failed `assert a == b` (the reference's `assertEqValues`):
@@ -79,7 +78,7 @@ impl Eval {
                         self.show_value(&b)
                     ));
                 }
-                if Rc::ptr_eq(x, y) {
+                if List::ptr_eq(x, y) {
                     return Ok(None);
                 }
                 for (n, (p, q)) in x.iter().zip(y.iter()).enumerate() {

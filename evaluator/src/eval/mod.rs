@@ -26,7 +26,6 @@ use crate::value::*;
 use rustc_hash::FxHashMap;
 use std::any::{Any, TypeId};
 use std::cell::Cell;
-use std::rc::Rc;
 
 /// Options a user sets on the command line.
 #[derive(Clone, Debug)]
@@ -267,7 +266,7 @@ impl Eval {
                 }
             }
             Value::List(l) => {
-                if !seen.insert(Rc::as_ptr(l) as *const ()) {
+                if !seen.insert(l.as_ptr()) {
                     return Ok(());
                 }
                 for (i, x) in l.iter().enumerate() {
@@ -301,7 +300,7 @@ impl Eval {
             Expr::Const(v) => v.clone(),
             Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get_resolved(*slot as usize),
             Expr::Var(Var::Global { index, .. }) => self.globals[*index as usize].clone(),
-            Expr::Lambda(l) => Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() })),
+            Expr::Lambda(l) => Value::Lambda(ThinRc::new(Closure { lambda: l, env: env.clone() })),
             _ => {
                 self.stats.thunks += 1;
                 Thunk::pending(e, env.clone())
@@ -374,7 +373,7 @@ impl Eval {
                 let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
                 Ok(Value::list(v))
             }
-            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure { lambda: l, env: env.clone() }))),
+            Expr::Lambda(l) => Ok(Value::Lambda(ThinRc::new(Closure { lambda: l, env: env.clone() }))),
             Expr::Apply { pos, func, args } => {
                 let mut f = self.eval(func, env)?;
                 if !self.settings.trace_function_calls {

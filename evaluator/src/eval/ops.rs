@@ -230,9 +230,9 @@ fn as_f64(v: &Value) -> f64 {
 pub(super) fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Thunk(x), Value::Thunk(y)) => Thunk::ptr_eq(x, y),
-        (Value::Lambda(x), Value::Lambda(y)) => Rc::ptr_eq(x, y),
+        (Value::Lambda(x), Value::Lambda(y)) => ThinRc::ptr_eq(x, y),
         (Value::Builtin(x), Value::Builtin(y)) => Rc::ptr_eq(x, y),
-        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y),
+        (Value::List(x), Value::List(y)) => List::ptr_eq(x, y),
         (Value::Attrs(x), Value::Attrs(y)) => Attrs::ptr_eq(x, y),
         _ => false,
     }

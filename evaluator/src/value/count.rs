@@ -12,6 +12,12 @@ impl RefCount {
         RefCount(Cell::new(1))
     }
 
+    /// The number of handles (for tests).
+    #[cfg(test)]
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+
     /// One more handle (a clone).
     #[inline(always)]
     pub fn inc(&self) {

@@ -8,11 +8,13 @@ mod attrs;
 mod count;
 mod env;
 mod string;
+mod thin;
 mod thunk;
 
 pub use attrs::{Attr, Attrs};
 pub use env::Env;
 pub use string::{Context, NixString, StringBuilder};
+pub use thin::{ThinRc, ThinSlice};
 pub use thunk::{Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;
@@ -29,13 +31,14 @@ pub enum Value {
     Path(NixString),
     Attrs(Attrs),
     List(List),
-    Lambda(Rc<Closure>),
+    Lambda(ThinRc<Closure>),
     /// A builtin, possibly partially applied.
     Builtin(Rc<BuiltinApp>),
     Thunk(Thunk),
 }
 
-pub type List = Rc<Vec<Value>>;
+/// One allocation: count, length and the elements inline (see [`ThinSlice`]).
+pub type List = ThinSlice<Value>;
 
 /// A lambda and the environment it closes over.
 pub struct Closure {
@@ -140,7 +143,7 @@ impl Value {
         Value::String(s.into())
     }
     pub fn list(v: Vec<Value>) -> Value {
-        Value::List(Rc::new(v))
+        Value::List(ThinSlice::from_vec(v))
     }
     pub fn is_thunk(&self) -> bool {
         matches!(self, Value::Thunk(_))
