@@ -18,16 +18,12 @@
 mod common;
 
 use common::*;
+use rnix_test_support::{find_program, TestDaemon};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 /// Builds in a chroot store are sandboxed; `/bin/sh` and its libraries are made visible.
 const NIX_CONFIG: &str = "substituters =\nextra-sandbox-paths = /bin? /usr? /lib? /lib64?\n";
-
-fn find_program(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
-}
 
 /// True if the reference's programs are installed; else says the test skips.
 fn reference_installed() -> bool {
@@ -40,58 +36,9 @@ fn reference_installed() -> bool {
     found
 }
 
-/// A `nix-daemon --store DIR/store` listening on `DIR/socket`; killed when dropped.
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Daemon {
-    fn start(dir: &Path) -> Daemon {
-        let socket = dir.join("socket");
-        let child = Command::new("nix-daemon")
-            .arg("--store")
-            .arg(dir.join("store"))
-            .env("NIX_DAEMON_SOCKET_PATH", &socket)
-            .env("NIX_CONFIG", NIX_CONFIG)
-            .env_remove("NIX_REMOTE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting nix-daemon");
-        let mut daemon = Daemon { child, socket };
-        // The daemon's first worker creates the fresh store; one started meanwhile hangs up
-        // during the handshake. Wait until a reference client gets a full handshake.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ping = Command::new("nix")
-                .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &daemon.url()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            if ping.is_ok_and(|s| s.success()) {
-                return daemon;
-            }
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("nix-daemon exited before listening: {status}");
-            }
-            assert!(Instant::now() < deadline, "nix-daemon on {} did not answer in 30 s", daemon.socket.display());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A `nix-daemon --store DIR/store` listening on `DIR/socket` (the shared test helper).
+fn start_daemon(dir: &Path) -> TestDaemon {
+    TestDaemon::start(&dir.join("store"), &dir.join("socket"), NIX_CONFIG)
 }
 
 /// Runs a program with the test's Nix configuration; its output.
@@ -200,7 +147,7 @@ fn seed_container_through_a_daemon_with_its_own_store() {
         return;
     }
     let work = scratch("daemon-seed");
-    let daemon = Daemon::start(&work);
+    let daemon = start_daemon(&work);
     seed_container_into(&daemon.url(), &work, &shared);
     drop(daemon);
     remove_with_store(&work);
@@ -276,7 +223,7 @@ fn import_from_derivation_through_the_daemon() {
         return;
     }
     let work = scratch("daemon-ifd");
-    let daemon = Daemon::start(&work);
+    let daemon = start_daemon(&work);
     let url = daemon.url();
     let np = format!("path:{}/nixpkgs/nixos-20.09", shared.display());
 
