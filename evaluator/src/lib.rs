@@ -43,6 +43,7 @@ mod error_render;
 pub mod eval;
 #[allow(missing_docs)]
 pub mod io;
+pub mod json_escape;
 #[allow(missing_docs)]
 pub mod lower;
 #[allow(missing_docs)]
