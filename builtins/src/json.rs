@@ -154,7 +154,7 @@ impl JsonWriter {
                 }
             }
             Value::Lambda(c) => {
-                let p = if c.lambda.pos.is_none() { pos } else { c.lambda.pos };
+                let p = if c.pos().is_none() { pos } else { c.pos() };
                 return Err(EvalError::at(ErrorKind::Type, p, "cannot convert a function to JSON"));
             }
             Value::Builtin(_) => {

@@ -39,7 +39,7 @@ pub type List = Rc<Vec<Value>>;
 
 /// A lambda and the environment it closes over.
 pub struct Closure {
-    pub lambda: &'static LambdaExpr,
+    pub(crate) lambda: &'static LambdaExpr,
     pub env: Env,
 }
 
