@@ -35,9 +35,21 @@ impl TestDaemon {
     /// the daemon exits or does not answer within 30 s; callers check first that
     /// `nix-daemon` is installed ([`find_program`]).
     pub fn start(store: &Path, socket: &Path, nix_config: &str) -> TestDaemon {
-        let child = Command::new("nix-daemon")
-            .arg("--store")
-            .arg(store)
+        TestDaemon::spawn(Some(store), socket, nix_config)
+    }
+
+    /// As [`TestDaemon::start`], but on this machine's own store (`/nix`), with a private
+    /// socket: what it builds is where the reference's clients read it back.
+    pub fn start_on_host(socket: &Path, nix_config: &str) -> TestDaemon {
+        TestDaemon::spawn(None, socket, nix_config)
+    }
+
+    fn spawn(store: Option<&Path>, socket: &Path, nix_config: &str) -> TestDaemon {
+        let mut command = Command::new("nix-daemon");
+        if let Some(store) = store {
+            command.arg("--store").arg(store);
+        }
+        let child = command
             .env("NIX_DAEMON_SOCKET_PATH", socket)
             .env("NIX_CONFIG", nix_config)
             .env_remove("NIX_REMOTE")
