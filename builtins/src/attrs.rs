@@ -258,12 +258,11 @@ fn function_args(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let f = ev.force(&args[0])?;
     match &f {
         Value::Builtin(_) => Ok(Value::Attrs(Attrs::from_sorted(Vec::new()))),
-        Value::Lambda(c) => match &c.lambda.formals {
+        Value::Lambda(c) => match c.formals() {
             Some(formals) => {
                 let attrs: Vec<Attr> = formals
-                    .entries
                     .iter()
-                    .map(|f| Attr { name: f.name, pos: f.pos, value: Value::Bool(f.default.is_some()) })
+                    .map(|f| Attr { name: f.name, pos: f.pos, value: Value::Bool(f.has_default) })
                     .collect();
                 Ok(Value::Attrs(Attrs::from_vec(attrs)))
             }

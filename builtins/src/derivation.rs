@@ -7,6 +7,7 @@
 
 use crate::store::{store, store_error, strict_result, StoreState};
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
+use nix_eval::json_escape::{write_json_string, JsonEscapes};
 use nix_eval::source::Pos;
 use nix_eval::value::{Context, NixString};
 use nix_eval::{print, Attrs, BuiltinDef, CoerceOpts, Eval, Value};
@@ -421,20 +422,9 @@ fn structured_json_step(ev: &mut Eval, v: &Value, pos: Pos, out: &mut String, ct
     Ok(())
 }
 
+/// A string in a structured-attrs `__json`, escaped as 2.8's `libutil/json.cc` writes it.
 fn json_string(out: &mut String, s: &[u8]) {
     let mut b: Vec<u8> = Vec::with_capacity(s.len() + 2);
-    b.push(b'"');
-    for &c in s {
-        match c {
-            b'"' => b.extend_from_slice(b"\\\""),
-            b'\\' => b.extend_from_slice(b"\\\\"),
-            b'\n' => b.extend_from_slice(b"\\n"),
-            b'\r' => b.extend_from_slice(b"\\r"),
-            b'\t' => b.extend_from_slice(b"\\t"),
-            c if c < 0x20 => b.extend_from_slice(format!("\\u{:04x}", c).as_bytes()),
-            c => b.push(c),
-        }
-    }
-    b.push(b'"');
+    write_json_string(&mut b, s, JsonEscapes::Libutil);
     out.push_str(&String::from_utf8_lossy(&b));
 }

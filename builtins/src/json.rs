@@ -8,6 +8,7 @@
 
 use crate::Args;
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
+use nix_eval::json_escape::{write_json_string, JsonEscapes};
 use nix_eval::print;
 use nix_eval::source::Pos;
 use nix_eval::value::{Attrs, Context, NixString};
@@ -36,22 +37,9 @@ pub fn to_json_string(ev: &mut Eval, v: &Value, pos: Pos, copy_to_store: bool) -
     Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
+/// A string as nlohmann::json writes it (`toJSON` follows 2.36).
 fn escape_json_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            c if c < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c).as_bytes()),
-            c => out.push(c),
-        }
-    }
-    out.push(b'"');
+    write_json_string(out, s, JsonEscapes::Nlohmann);
 }
 
 /// nlohmann's complaint about a string that is not valid UTF-8 (its decoder rejects at the
@@ -166,7 +154,7 @@ impl JsonWriter {
                 }
             }
             Value::Lambda(c) => {
-                let p = if c.lambda.pos.is_none() { pos } else { c.lambda.pos };
+                let p = if c.pos().is_none() { pos } else { c.pos() };
                 return Err(EvalError::at(ErrorKind::Type, p, "cannot convert a function to JSON"));
             }
             Value::Builtin(_) => {

@@ -35,7 +35,7 @@ pub const BUILTINS: &[BuiltinDef] = &[
 /// Where a function value was defined (the reference's `determinePos`), else `pos`.
 fn fn_pos(f: &Value, pos: Pos) -> Pos {
     match f {
-        Value::Lambda(c) => c.lambda.pos,
+        Value::Lambda(c) => c.pos(),
         _ => pos,
     }
 }

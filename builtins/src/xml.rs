@@ -237,26 +237,25 @@ fn write_value_step(
             w.close();
         }
         Value::Lambda(c) => {
-            let lam = c.lambda;
-            let xattrs = if w.location { pos_attrs(lam.pos) } else { Vec::new() };
+            let xattrs = if w.location { pos_attrs(c.pos()) } else { Vec::new() };
             w.open("function", &as_refs(&xattrs));
-            if let Some(formals) = &lam.formals {
+            if let Some(formals) = c.formals() {
                 let mut pat: Vec<(&'static str, Vec<u8>)> = Vec::new();
-                if let Some(arg) = lam.arg {
+                if let Some(arg) = c.arg_name() {
                     pat.push(("name", arg.as_str().as_bytes().to_vec()));
                 }
                 if formals.ellipsis {
                     pat.push(("ellipsis", b"1".to_vec()));
                 }
                 w.open("attrspat", &as_refs(&pat));
-                let mut names: Vec<&str> = formals.entries.iter().map(|f| f.name.as_str()).collect();
+                let mut names: Vec<&str> = formals.iter().map(|f| f.name.as_str()).collect();
                 names.sort_unstable();
                 for n in names {
                     w.empty("attr", &[("name", n.as_bytes())]);
                 }
                 w.close();
             } else {
-                let name = lam.arg.map(|a| a.as_str()).unwrap_or("");
+                let name = c.arg_name().map(|a| a.as_str()).unwrap_or("");
                 w.empty("varpat", &[("name", name.as_bytes())]);
             }
             w.close();

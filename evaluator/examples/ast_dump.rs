@@ -2,8 +2,8 @@
 //! `PATH<TAB>ERR message`), to compare front ends or lowering refactors across builds.
 //! Unbound names are made globals one by one, so that files with free variables still lower.
 
-use nix_eval::lower::{dump, parse_and_lower, LowerCtx};
 use nix_eval::source::{add_source, normalize_source, Origin};
+use nix_eval::testing::{dump, parse_and_lower, LowerCtx};
 use nix_eval::Symbol;
 use rustc_hash::FxHashMap;
 use std::hash::{Hash, Hasher};

@@ -1,8 +1,8 @@
 //! Times parsing + lowering of the files named on stdin with each front end (e.g. the 2197
 //! files a NixOS desktop evaluation reads): `parse_bench [fast|rnix|both] < files.txt`.
 
-use nix_eval::lower::{parse_and_lower_with, FrontEnd, LowerCtx};
 use nix_eval::source::{add_source, normalize_source, Origin};
+use nix_eval::testing::{parse_and_lower_with, FrontEnd, LowerCtx};
 use nix_eval::Symbol;
 use rustc_hash::FxHashMap;
 use std::io::BufRead;

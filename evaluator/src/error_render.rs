@@ -6,6 +6,7 @@
 //! Positions are points in the source; both forms widen them to the token that starts there.
 
 use crate::error::{EvalError, TraceFrame, SHOW_TRACE_HINT};
+use crate::json_escape::{push_json_str, JsonEscapes};
 use crate::source::{source, FileId, Pos};
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
@@ -49,23 +50,9 @@ fn token_span(text: &str, offset: usize) -> Range<usize> {
     offset..offset + len
 }
 
-/// `"…"` with JSON escapes.
+/// `"…"` with 2.8's JSON escapes.
 fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    push_json_str(out, s, JsonEscapes::Libutil);
 }
 
 /// `"file":…,"line":…,"column":…,"span":{"start":…,"end":…}` (all `null` without a position).

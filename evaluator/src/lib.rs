@@ -25,15 +25,15 @@
 //! assert_eq!(ev.print_value(&v, true).unwrap(), "{ a = 42; b = [ 20 ]; }");
 //! ```
 //!
-//! The modules below are still public for the other crates of the workspace; `ast`, `lower`
-//! and `parse` are slated to become private (issue 17), so embedders should use the items
-//! re-exported here and the methods named above.
+//! The syntax tree (`ast`), the parser and the lowering pass are private: other crates see
+//! functions through [`value::Closure`]'s methods ([`FormalParams`]) and paths through
+//! [`canon_path`]. The remaining modules are public for the other crates of the workspace.
 
 #![warn(missing_docs)]
 
 // Modules whose items are not all documented yet carry `allow(missing_docs)`.
 #[allow(missing_docs)]
-pub mod ast;
+pub(crate) mod ast;
 #[allow(missing_docs)]
 pub mod builtin;
 #[allow(missing_docs)]
@@ -41,12 +41,14 @@ pub mod error;
 mod error_render;
 #[allow(missing_docs)]
 pub mod eval;
+mod function_params;
 #[allow(missing_docs)]
 pub mod io;
+pub mod json_escape;
 #[allow(missing_docs)]
-pub mod lower;
+pub(crate) mod lower;
 #[allow(missing_docs)]
-pub mod parse;
+pub(crate) mod parse;
 #[allow(missing_docs)]
 pub mod print;
 #[allow(missing_docs)]
@@ -59,9 +61,19 @@ pub mod value;
 pub use builtin::{BuiltinDef, ConstantDef};
 pub use error::{ErrorFormat, ErrorKind, EvalError, Result};
 pub use eval::{set_stack_budget, CoerceOpts, Eval, PathToStore, Settings};
+pub use function_params::{FormalParam, FormalParams};
 pub use lower::canon_path;
 pub use symbol::{sym, Symbol};
 pub use value::{Attr, Attrs, NixString, Value};
+
+/// The parser and lowering pass, for this crate's own differential test
+/// (`tests/parse_diff.rs`, both front ends must lower every file to the same dump) and its
+/// `ast_dump`/`parse_bench` examples, which are separate crates and so cannot see
+/// `pub(crate)` items. Not part of the API: hidden from the docs and may change at any time.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::lower::{dump, parse_and_lower, parse_and_lower_with, FrontEnd, LowerCtx};
+}
 
 use source::{Origin, Pos};
 use std::path::Path;

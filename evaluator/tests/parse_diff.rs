@@ -10,8 +10,8 @@
 //! The shared trees come from ../shared (skipped with a message when absent). Run in release:
 //! `cargo test --release -p nix-eval --test parse_diff`.
 
-use nix_eval::lower::{dump, parse_and_lower_with, FrontEnd, LowerCtx};
 use nix_eval::source::{add_source, normalize_source, FileId, Origin};
+use nix_eval::testing::{dump, parse_and_lower_with, FrontEnd, LowerCtx};
 use nix_eval::Symbol;
 use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};

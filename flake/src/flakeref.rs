@@ -8,16 +8,32 @@
 //! searching up for `flake.nix` and turning a git work tree into `git+file`),
 //! then general URLs. Notices (the "searching up" line) are returned to the
 //! caller rather than printed, so the library never writes to stderr itself.
+//!
+//! The builtins `parseFlakeRef` and `flakeRefToString` exist only in newer Nix, and the
+//! language corpus they are checked against is 2.36's, which changed some meanings (git's
+//! ref-name rules, `file` inputs, `narHash` and `dir` in URLs, lenient URL syntax). They use
+//! the same scheme rules ([`crate::input`]) in [`Compat::Nix2_36`] mode through
+//! [`parse_attrs_2_36`] and [`attrs_to_url_string_2_36`]; lock files, registries and the
+//! command line stay with 2.8 ([`Compat::Nix2_8`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::attrs::{self, Attrs};
+use crate::attrs::{self, Attr, Attrs};
 use crate::error::{bail, Error, Result};
 use crate::input::{is_flake_id, is_ref, is_rev, Input};
-use crate::url::{decode_query, is_query, parse_url, percent_decode, ParsedUrl};
+use crate::url::{decode_query, is_query, parse_url, parse_url_2_36, percent_decode, ParsedUrl};
+
+/// Which Nix's flake-reference rules to follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compat {
+    /// CppNix 2.8: lock files, registries, `flake metadata`, the command line.
+    Nix2_8,
+    /// Nix 2.36: the builtins `parseFlakeRef` and `flakeRefToString`.
+    Nix2_36,
+}
 
 /// A flake reference: where the flake's source comes from, and its directory inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +151,70 @@ impl fmt::Display for FlakeRef {
             Err(_) => f.write_str(&attrs::attrs_to_json_string(&self.to_attrs())),
         }
     }
+}
+
+/// `builtins.parseFlakeRef TEXT` (Nix 2.36): the reference's attributes, `dir` included.
+/// Without a base directory a relative path is an error and an absolute one is taken as
+/// it is (`dir` joined to it); a fragment is an error once the rest parsed.
+pub fn parse_attrs_2_36(text: &str) -> Result<Attrs> {
+    let attrs = parse_attrs_with_fragment_2_36(text)?;
+    let fragment = text.split_once('#').map(|(_, f)| crate::url::percent_decode_lenient(f)).unwrap_or_default();
+    if !fragment.is_empty() {
+        bail!("unexpected fragment '{fragment}' in flake reference '{text}'");
+    }
+    Ok(attrs)
+}
+
+fn parse_attrs_with_fragment_2_36(text: &str) -> Result<Attrs> {
+    let compat = Compat::Nix2_36;
+    // A flake id, maybe with a ref and a rev: "nixpkgs", "nixpkgs/branch", "nixpkgs/branch/rev".
+    let main = text.split_once('#').map_or(text, |(m, _)| m);
+    let parts: Vec<&str> = main.split('/').collect();
+    if is_flake_id(parts[0]) && !main.contains(':') && parts.len() <= 3 && parts.iter().all(|p| !p.is_empty()) {
+        let url =
+            ParsedUrl { url: text.to_owned(), scheme: "flake".into(), path: main.to_owned(), ..Default::default() };
+        return crate::input::attrs_from_url(&url, compat);
+    }
+    if let Some(mut url) = parse_url_2_36(text).filter(|u| u.scheme.len() > 1 || !text.starts_with('/')) {
+        let dir = url.query.remove("dir");
+        let mut attrs = crate::input::attrs_from_url(&url, compat)?;
+        if let Some(d) = dir.filter(|d| !d.is_empty()) {
+            attrs.insert("dir".into(), d.into());
+        }
+        return Ok(attrs);
+    }
+    let (path, query) = main.split_once('?').unwrap_or((main, ""));
+    if text.starts_with('/') {
+        // Without a base directory, `dir` is part of the path (`canonPath(path + "/" + dir)`).
+        let dir = crate::url::decode_query_2_36(query).remove("dir").unwrap_or_default();
+        let mut attrs = Attrs::new();
+        attrs.insert("type".into(), "path".into());
+        attrs.insert("path".into(), nix_eval::canon_path(&format!("{path}/{dir}")).into());
+        return Ok(attrs);
+    }
+    // The path-like shape `/?FN(/FN)*/?` (a relative path here).
+    let path_like = !path.trim_matches('/').is_empty()
+        && path.bytes().all(|c| c == b'/' || c.is_ascii_alphanumeric() || b"-._~!$&'\"()*+,;=".contains(&c));
+    if path_like {
+        bail!("flake reference '{text}' is not an absolute path");
+    }
+    bail!("'{text}' is not a valid URL")
+}
+
+/// `builtins.flakeRefToString ATTRS` (Nix 2.36): the URL of a reference's attributes, `dir`
+/// as a query parameter.
+pub fn attrs_to_url_string_2_36(attrs: &Attrs) -> Result<String> {
+    let mut a = attrs.clone();
+    let dir = match a.remove("dir") {
+        Some(Attr::Str(d)) => Some(d),
+        Some(_) => bail!("input attribute 'dir' is not a string"),
+        None => None,
+    };
+    let mut url = crate::input::url_of_attrs(&a, Compat::Nix2_36)?;
+    if let Some(d) = dir.filter(|d| !d.is_empty()) {
+        url.query.insert("dir".into(), d);
+    }
+    Ok(url.to_url_string_2_36())
 }
 
 /// `((ID)(/(REV|REF(/REV)?))?)(#frag)?` → (path part, fragment).

@@ -6,6 +6,7 @@
 //! escaped as `\u00xx` in lowercase hex, everything else (UTF-8 included) is
 //! written raw, and empty containers print as `{}` / `[]`.
 
+use nix_eval::json_escape::{push_json_str, JsonEscapes};
 use serde_json::Value;
 
 /// `json.dump()`: no whitespace at all.
@@ -78,21 +79,7 @@ fn newline(indent: Option<usize>, level: usize, out: &mut String) {
 }
 
 fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    push_json_str(out, s, JsonEscapes::Nlohmann);
 }
 
 #[cfg(test)]

@@ -7,6 +7,11 @@
 //! `percentEncode` (lowercase hex, `/` encoded, `+ =` kept). Reproducing those
 //! quirks is what makes canonical URL strings and lock files match, so the
 //! regular expressions are transcribed here as small hand-written matchers.
+//!
+//! `builtins.parseFlakeRef`/`flakeRefToString` follow Nix 2.36 instead (2.8 has neither
+//! builtin), whose URL parser is lenient: [`parse_url_2_36`] and
+//! [`ParsedUrl::to_url_string_2_36`] are that grammar, used only in
+//! [`Compat::Nix2_36`](crate::flakeref::Compat) mode.
 
 use std::collections::BTreeMap;
 
@@ -50,6 +55,119 @@ impl ParsedUrl {
         }
         s
     }
+}
+
+impl ParsedUrl {
+    /// The URL as Nix 2.36 prints it: the path and fragment percent-encoded (uppercase hex,
+    /// `/` and sub-delimiters kept), each query key and value encoded, in key order.
+    pub fn to_url_string_2_36(&self) -> String {
+        let mut out = format!("{}:", self.scheme);
+        if let Some(a) = &self.authority {
+            out.push_str("//");
+            out.push_str(a);
+        }
+        out.push_str(&percent_encode_2_36(&self.path, "!$&'()*+,;=:@/"));
+        if !self.query.is_empty() {
+            out.push('?');
+            let q: Vec<String> = self
+                .query
+                .iter()
+                .map(|(k, v)| {
+                    format!("{}={}", percent_encode_2_36(k, "!$'()*+,;:@/?"), percent_encode_2_36(v, "!$'()*+,;:@/?"))
+                })
+                .collect();
+            out.push_str(&q.join("&"));
+        }
+        if !self.fragment.is_empty() {
+            out.push('#');
+            out.push_str(&percent_encode_2_36(&self.fragment, "!$&'()*+,;=:@/?"));
+        }
+        out
+    }
+}
+
+/// Parses a URL as Nix 2.36 does for flake references: a scheme (a letter, then letters,
+/// digits and `+-.`), no check of the other characters, path and fragment percent-decoded
+/// (a malformed escape is kept as it is), query keys and values decoded, a parameter without
+/// `=` kept with an empty value. `url` of the result is the whole text.
+pub fn parse_url_2_36(s: &str) -> Option<ParsedUrl> {
+    let (scheme, rest) = s.split_once(':')?;
+    let mut sc = scheme.chars();
+    if !matches!(sc.next(), Some(c) if c.is_ascii_alphabetic())
+        || !sc.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((r, f)) => (r, percent_decode_lenient(f)),
+        None => (rest, String::new()),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, decode_query_2_36(q)),
+        None => (rest, BTreeMap::new()),
+    };
+    let (authority, path) = match rest.strip_prefix("//") {
+        Some(r) => match r.find('/') {
+            Some(i) => (Some(r[..i].to_string()), r[i..].to_string()),
+            None => (Some(r.to_string()), String::new()),
+        },
+        None => (None, rest.to_string()),
+    };
+    Some(ParsedUrl {
+        url: s.to_owned(),
+        base: String::new(),
+        scheme: scheme.to_string(),
+        authority,
+        path: percent_decode_lenient(&path),
+        query,
+        fragment,
+    })
+}
+
+/// Nix 2.36's query decoding: keys and values decoded, a parameter without `=` has an empty
+/// value, the first occurrence of a key wins.
+pub(crate) fn decode_query_2_36(q: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        m.entry(percent_decode_lenient(k)).or_insert_with(|| percent_decode_lenient(v));
+    }
+    m
+}
+
+/// `%HH` decoded; a `%` not followed by two hex digits is kept as it is.
+pub(crate) fn percent_decode_lenient(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Nix 2.36's encoding: unreserved characters and those in `keep` as they are, every other
+/// byte as `%HH` (uppercase).
+fn percent_encode_2_36(s: &str, keep: &str) -> String {
+    let mut out = String::new();
+    for &b in s.as_bytes() {
+        let c = b as char;
+        if c.is_ascii_alphanumeric() || "-._~".contains(c) || keep.contains(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("%{:02X}", b));
+        }
+    }
+    out
 }
 
 /// Parses a URL, failing with `'<url>' is not a valid URL` exactly when 2.8 does.

@@ -25,16 +25,12 @@
 mod common;
 
 use common::*;
+use rnix_test_support::{find_program, TestDaemon};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 /// Builds in a chroot store are sandboxed; `/bin/sh` and its libraries are made visible.
 const NIX_CONFIG: &str = "substituters =\nextra-sandbox-paths = /bin? /usr? /lib? /lib64?\n";
-
-fn find_program(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
-}
 
 /// True if the reference's programs are installed; else says the test skips.
 fn reference_installed() -> bool {
@@ -47,70 +43,15 @@ fn reference_installed() -> bool {
     found
 }
 
-/// A `nix-daemon --store DIR/store` listening on `DIR/socket`; killed when dropped.
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
+/// A `nix-daemon --store DIR/store` listening on `DIR/socket` (the shared test helper).
+fn start_daemon(dir: &Path) -> TestDaemon {
+    TestDaemon::start(&dir.join("store"), &dir.join("socket"), NIX_CONFIG)
 }
 
-impl Daemon {
-    fn start(dir: &Path) -> Daemon {
-        Daemon::spawn(dir, Some(&dir.join("store")))
-    }
-
-    /// A private daemon (its own socket in `dir`) on this machine's own store, `/nix`: what
-    /// it builds is where the reference reads it back.
-    fn start_on_host(dir: &Path) -> Daemon {
-        Daemon::spawn(dir, None)
-    }
-
-    fn spawn(dir: &Path, store: Option<&Path>) -> Daemon {
-        let socket = dir.join("socket");
-        let mut cmd = Command::new("nix-daemon");
-        if let Some(store) = store {
-            cmd.arg("--store").arg(store);
-        }
-        let child = cmd
-            .env("NIX_DAEMON_SOCKET_PATH", &socket)
-            .env("NIX_CONFIG", NIX_CONFIG)
-            .env_remove("NIX_REMOTE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting nix-daemon");
-        let mut daemon = Daemon { child, socket };
-        // The daemon's first worker creates the fresh store; one started meanwhile hangs up
-        // during the handshake. Wait until a reference client gets a full handshake.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let ping = Command::new("nix")
-                .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &daemon.url()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            if ping.is_ok_and(|s| s.success()) {
-                return daemon;
-            }
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("nix-daemon exited before listening: {status}");
-            }
-            assert!(Instant::now() < deadline, "nix-daemon on {} did not answer in 30 s", daemon.socket.display());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A private daemon (its own socket in `dir`) on this machine's own store, `/nix`: what it
+/// builds is where the reference reads it back.
+fn start_daemon_on_host(dir: &Path) -> TestDaemon {
+    TestDaemon::start_on_host(&dir.join("socket"), NIX_CONFIG)
 }
 
 /// Runs a program with the test's Nix configuration; its output.
@@ -221,7 +162,7 @@ fn seed_container_through_a_daemon_with_its_own_store() {
         return;
     }
     let work = scratch("daemon-seed");
-    let daemon = Daemon::start(&work);
+    let daemon = start_daemon(&work);
     seed_container_into(&daemon.url(), &work, &shared);
     drop(daemon);
     remove_with_store(&work);
@@ -297,7 +238,7 @@ fn import_from_derivation_through_the_daemon() {
         return;
     }
     let work = scratch("daemon-ifd");
-    let daemon = Daemon::start(&work);
+    let daemon = start_daemon(&work);
     let url = daemon.url();
     let np = format!("path:{}/nixpkgs/nixos-20.09", shared.display());
 
@@ -443,7 +384,7 @@ fn read_only_import_from_derivation_builds_a_valid_drv_as_the_reference_does() {
         return;
     }
     let work = scratch("ro-ifd");
-    let daemon = Daemon::start_on_host(&work);
+    let daemon = start_daemon_on_host(&work);
     let url = daemon.url();
     let local = work.join("local-store").display().to_string();
     let n = nonce();
@@ -522,7 +463,7 @@ fn path_builtins_build_the_outputs_they_read() {
         return;
     }
     let work = scratch("path-ifd");
-    let daemon = Daemon::start(&work);
+    let daemon = start_daemon(&work);
     std::fs::write(
         work.join("reads.nix"),
         format!(
@@ -596,7 +537,7 @@ fn gc_roots_and_the_add_root_warning_as_the_reference() {
     }
     let work = scratch("gc-roots");
     std::fs::write(work.join("two.nix"), TWO_DERIVATIONS).unwrap();
-    let daemons = [Daemon::start(&work.join("d-ours")), Daemon::start(&work.join("d-theirs"))];
+    let daemons = [start_daemon(&work.join("d-ours")), start_daemon(&work.join("d-theirs"))];
     let root = work.join("result");
     let root_s = root.display().to_string();
     // (what, the store each side uses, extra flags, where that store keeps its state)
@@ -612,14 +553,14 @@ fn gc_roots_and_the_add_root_warning_as_the_reference() {
         ("local store", l, vec![], l_state),
         (
             "daemon",
-            daemons.each_ref().map(Daemon::url),
+            daemons.each_ref().map(TestDaemon::url),
             vec![],
             [0, 1].map(|i| work.join(["d-ours", "d-theirs"][i]).join("store/nix/var/nix")),
         ),
         ("read-only local store", ro, vec!["--readonly-mode"], ro_state),
         (
             "read-only daemon",
-            daemons.each_ref().map(Daemon::url),
+            daemons.each_ref().map(TestDaemon::url),
             vec!["--readonly-mode"],
             [0, 1].map(|i| work.join(["d-ours", "d-theirs"][i]).join("store/nix/var/nix")),
         ),

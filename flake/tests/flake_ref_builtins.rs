@@ -1,5 +1,7 @@
 //! `builtins.parseFlakeRef` and `builtins.flakeRefToString` on a table of references, against
-//! the reference.
+//! the reference. The builtins are the flake library's one parser in `Compat::Nix2_36` mode
+//! (`flake/src/eval/flake_ref_builtins.rs`); these rows are where that mode must agree with
+//! the 2.8 rules locking uses.
 //!
 //! CppNix 2.8 has neither builtin, but it parses and prints flake references the same way
 //! in `nix registry add` (which writes the parsed reference's attributes to a registry file)

@@ -20,6 +20,7 @@
 
 mod common;
 
+use rnix_test_support::{find_program, TestDaemon};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -549,57 +550,17 @@ fn store_urls() {
 /// read-only evaluation does not need the daemon to write.
 #[test]
 fn auto_prefers_a_listening_daemon() {
-    let Some(daemon) = (match find_program("nix-daemon") {
-        Some(p) => Some(p),
-        None => {
-            assert!(std::env::var_os("CI").is_none(), "nix-daemon is not installed, and CI is set");
-            eprintln!("NOTE: nix-daemon not found: test skipped");
-            None
-        }
-    }) else {
+    if find_program("nix-daemon").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "nix-daemon is not installed, and CI is set");
+        eprintln!("NOTE: nix-daemon not found: test skipped");
         return;
-    };
+    }
     let tmp = TempDir::new("sdb-auto");
     let f = write_small(tmp.path());
     let socket = tmp.path().join("daemon.sock");
-    let dstore = tmp.path().join("dstore");
-    let mut child = Command::new(daemon)
-        .args(["--store", &s(&dstore)])
-        .env("NIX_DAEMON_SOCKET_PATH", &socket)
-        .env("NIX_CONFIG", "substituters =\n")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting nix-daemon");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("nix-daemon did not listen on {} in 20 s", socket.display());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut daemon = TestDaemon::start(&tmp.path().join("dstore"), &socket, "substituters =\n");
     let env = [("NIX_DAEMON_SOCKET_PATH", socket.to_str().unwrap())];
-    let url = format!("unix://{}", socket.display());
-    // The daemon's first worker creates the fresh store; a worker started while it does so
-    // hangs up during the handshake. Wait until a reference client gets a full handshake.
-    loop {
-        let ping = Command::new("nix")
-            .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &url])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if ping.is_ok_and(|s| s.success()) {
-            break;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("nix store ping --store {url} did not succeed in 20 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let url = daemon.url();
     let mut results = Vec::new();
     for args in [
         vec!["instantiate", f.to_str().unwrap()],
@@ -626,8 +587,7 @@ fn auto_prefers_a_listening_daemon() {
     }
     let first = checks[0].1.clone();
     let all_valid: Vec<bool> = checks.iter().map(|(_, d)| valid(d)).collect();
-    let _ = child.kill();
-    let _ = child.wait();
+    daemon.stop();
     for (args, drv) in &checks {
         assert_eq!(drv, &first, "{args:?}");
     }
@@ -760,9 +720,4 @@ fn add_root_like_nix_instantiate() {
     let out = run(&rnix(), &["instantiate", "--store", &s(&store), &s(&f), "--add-root", "/nix/store/x"], tmp.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("in the Nix store is forbidden"));
-}
-
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }

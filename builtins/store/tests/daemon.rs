@@ -16,13 +16,14 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix_store_core::daemon::{wire, BuildMode, ConnectOptions, DaemonStore, DerivedPath, LogMode};
 use nix_store_core::{FileIngestionMethod, Hash, Store, StorePath};
+use rnix_test_support::{find_program, TestDaemon};
 
 /// A scratch directory removed at the end (store directories are read-only: made writable first).
 struct TempDir(PathBuf);
@@ -56,67 +57,33 @@ fn make_writable(p: &Path) {
     }
 }
 
-fn find_program(name: &str) -> Option<PathBuf> {
-    env::var_os("PATH").and_then(|paths| env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
-}
-
-/// A `nix-daemon --store DIR/store` listening on `DIR/socket`; killed when dropped.
+/// A `nix-daemon --store DIR/store` listening on `DIR/socket` (the shared test helper), with
+/// its scratch directory; the daemon is stopped before the directory is removed.
 struct Daemon {
-    child: Child,
+    daemon: TestDaemon,
     dir: TempDir,
-    socket: PathBuf,
 }
 
 impl Daemon {
     /// Starts a daemon, or returns `None` (with a note) if `nix-daemon` is not installed.
     fn start(tag: &str) -> Option<Daemon> {
-        let Some(program) = find_program("nix-daemon") else {
+        if find_program("nix-daemon").is_none() {
             assert!(env::var_os("CI").is_none(), "nix-daemon is not installed, and CI is set");
             eprintln!("NOTE: nix-daemon not found on PATH: daemon test '{tag}' skipped");
             return None;
-        };
+        }
         let dir = TempDir::new(tag);
-        let socket = dir.0.join("socket");
-        let child = Command::new(program)
-            .arg("--store")
-            .arg(dir.0.join("store"))
-            .env("NIX_DAEMON_SOCKET_PATH", &socket)
-            // Builds in a chroot store are sandboxed; the builder needs /bin/sh and its libraries.
-            .env("NIX_CONFIG", "substituters =\nextra-sandbox-paths = /bin? /usr? /lib? /lib64?\n")
-            .env_remove("NIX_REMOTE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting nix-daemon");
-        let mut daemon = Daemon { child, dir, socket };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        // The socket file appears at bind(), before listen(): wait until a connection works.
-        while std::os::unix::net::UnixStream::connect(&daemon.socket).is_err() {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("nix-daemon exited before listening: {status}");
-            }
-            assert!(Instant::now() < deadline, "nix-daemon did not listen on {} in 20 s", daemon.socket.display());
-            thread::sleep(Duration::from_millis(20));
-        }
-        // The daemon's first worker creates the fresh store; a client connecting while it does
-        // so is hung up on during the handshake. Wait until a reference client gets through.
-        while !Command::new("nix")
-            .args(["--extra-experimental-features", "nix-command", "store", "ping", "--store", &daemon.url()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            assert!(Instant::now() < deadline, "nix store ping on {} failed for 20 s", daemon.socket.display());
-            thread::sleep(Duration::from_millis(50));
-        }
-        Some(daemon)
+        // Builds in a chroot store are sandboxed; the builder needs /bin/sh and its libraries.
+        let daemon = TestDaemon::start(
+            &dir.0.join("store"),
+            &dir.0.join("socket"),
+            "substituters =\nextra-sandbox-paths = /bin? /usr? /lib? /lib64?\n",
+        );
+        Some(Daemon { daemon, dir })
     }
 
     fn url(&self) -> String {
-        format!("unix://{}", self.socket.display())
+        self.daemon.url()
     }
 
     fn connect(&self, max_minor: u8) -> DaemonStore {
@@ -131,7 +98,7 @@ impl Daemon {
         // same time (the listening probe above made one) may find it half-made and hang up.
         let mut tries = 0;
         loop {
-            match DaemonStore::connect_with(&self.socket, opts.clone()) {
+            match DaemonStore::connect_with(self.daemon.socket(), opts.clone()) {
                 Ok(store) => return store,
                 Err(e) if tries < 20 && e.to_string().contains("closed the connection while connecting") => {
                     tries += 1;
@@ -170,13 +137,6 @@ impl Daemon {
 
     fn store_file(&self, path: &str) -> PathBuf {
         self.dir.0.join("store").join(path.trim_start_matches('/'))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -620,7 +580,7 @@ fn paths_the_client_cannot_see_are_read_from_their_source_or_the_daemon() {
         ..ConnectOptions::default()
     };
     let _probe = daemon.connect(wire::MAX_MINOR);
-    let store = DaemonStore::connect_with(&daemon.socket, opts).unwrap();
+    let store = DaemonStore::connect_with(daemon.daemon.socket(), opts).unwrap();
     let (tree, hash) = store.add_path("src", &src, FileIngestionMethod::Recursive, &mut no_filter()).unwrap();
     // Unchanged source: read there.
     assert_eq!(store.real_path(&format!("{tree}/a.txt")), Some(src.join("a.txt")));

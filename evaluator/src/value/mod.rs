@@ -42,7 +42,7 @@ pub type List = ThinSlice<Value>;
 
 /// A lambda and the environment it closes over.
 pub struct Closure {
-    pub lambda: &'static LambdaExpr,
+    pub(crate) lambda: &'static LambdaExpr,
     pub env: Env,
 }
 

@@ -52,11 +52,11 @@ pub fn auto_args(ev: &mut Eval, args: &[(String, AutoArg)], dir: &Path) -> Resul
 pub fn auto_call(ev: &mut Eval, v: &Value, args: &Attrs) -> Result<Value> {
     let v = ev.force(v)?;
     match &v {
-        Value::Lambda(c) if c.lambda.formals.is_some() => {
-            let formals = c.lambda.formals.as_ref().unwrap();
+        Value::Lambda(c) if c.formals().is_some() => {
+            let formals = c.formals().unwrap();
             let mut given = Vec::new();
             for a in args.iter() {
-                if formals.ellipsis || formals.entries.iter().any(|f| f.name == a.name) {
+                if formals.ellipsis || formals.contains(a.name) {
                     given.push(a.clone());
                 }
             }

@@ -218,9 +218,9 @@ pub fn cwd() -> PathBuf {
 /// `p` made absolute against the working directory and canonicalised as Nix paths are.
 pub fn absolute(p: &str) -> String {
     if p.starts_with('/') {
-        nix_eval::lower::canon_path(p)
+        nix_eval::canon_path(p)
     } else {
-        nix_eval::lower::canon_path(&format!("{}/{}", cwd().display(), p))
+        nix_eval::canon_path(&format!("{}/{}", cwd().display(), p))
     }
 }
 

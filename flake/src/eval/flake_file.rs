@@ -157,8 +157,8 @@ pub(crate) fn read_flake(
     };
     let (ov, opos) = (outputs.value.clone(), outputs.pos);
     if let Value::Lambda(c) = expect_type(ev, &ov, "a function", opos)? {
-        if let Some(formals) = &c.lambda.formals {
-            for f in formals.entries {
+        if let Some(formals) = c.formals() {
+            for f in formals.iter() {
                 let name = f.name.as_str();
                 if name != "self" && !flake.inputs.contains_key(name) {
                     let r = FlakeRef::parse(name, ParseOptions::default()).map_err(to_eval_error)?;

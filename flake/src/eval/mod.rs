@@ -6,12 +6,13 @@
 //! sources stay readable), the registries, a per-process cache of fetched inputs (locking
 //! and `call-flake.nix`'s `fetchTree` fetch the same inputs) and the roots pure mode allows.
 //! [`install`] adds the builtins (`getFlake`, `fetchTree`, `fetchGit`, `fetchTarball`,
-//! `fetchurl`); [`setup`] connects a built evaluator to its stores and turns on pure- or
+//! `fetchurl`, `parseFlakeRef`, `flakeRefToString`); [`setup`] connects a built evaluator to its stores and turns on pure- or
 //! restricted-mode file access. Warnings are printed to stderr here, as the reference prints them.
 
 mod builtins;
 mod call;
 mod flake_file;
+mod flake_ref_builtins;
 mod lock;
 mod pure_io;
 mod values;
@@ -53,10 +54,10 @@ pub struct FlakeState {
     pub allowed_uris: Vec<String>,
 }
 
-/// Adds the fetch builtins (and, with `flakes`, `getFlake`) to an evaluator under
-/// construction.
+/// Adds the fetch builtins, `parseFlakeRef` and `flakeRefToString` (and, with `flakes`,
+/// `getFlake`) to an evaluator under construction.
 pub fn install(b: EvalBuilder, flakes: bool) -> EvalBuilder {
-    let b = b.add_builtins(builtins::FETCH_BUILTINS);
+    let b = b.add_builtins(builtins::FETCH_BUILTINS).add_builtins(flake_ref_builtins::FLAKE_REF_BUILTINS);
     if flakes {
         b.add_builtins(builtins::FLAKE_BUILTINS)
     } else {

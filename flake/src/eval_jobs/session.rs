@@ -113,7 +113,7 @@ fn root(ev: &mut Eval, o: &Options, args: &Attrs) -> Result<Value> {
     } else {
         let file = o.file.clone().unwrap_or_else(|| "./default.nix".into());
         let p = if Path::new(&file).is_absolute() { file } else { format!("{}/{}", base.display(), file) };
-        ev.import(&nix_eval::lower::canon_path(&p), Pos::NONE)?
+        ev.import(&nix_eval::canon_path(&p), Pos::NONE)?
     };
     auto_call(ev, &v, args)
 }

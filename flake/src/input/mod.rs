@@ -16,11 +16,14 @@ use nix_store_core::{Hash, HashAlgo};
 
 use crate::attrs::{self, attrs_to_json_string, Attr, Attrs};
 use crate::error::{bail, Error, Result};
+use crate::flakeref::Compat;
 use crate::url::{parse_url, ParsedUrl};
 
 mod from_url;
 
-use from_url::{forge_from_url, git_from_url, indirect_from_url, is_archive, is_bad_git_ref, path_from_url};
+pub(crate) use from_url::attrs_from_url;
+use from_url::{is_archive, is_bad_git_ref};
+
 pub(crate) use from_url::{is_flake_id, is_ref, is_rev};
 
 /// A fetcher input (a flake reference without its `dir`). Equality compares attributes only.
@@ -45,23 +48,7 @@ const KNOWN: [&str; 7] = ["path", "git", "github", "gitlab", "sourcehut", "tarba
 impl Input {
     /// The input a URL denotes; `input '<url>' is unsupported` for unknown schemes.
     pub fn from_url(url: &ParsedUrl) -> Result<Input> {
-        let attrs = match url.scheme.as_str() {
-            "path" => path_from_url(url)?,
-            "git" | "git+http" | "git+https" | "git+ssh" | "git+file" => git_from_url(url)?,
-            s if FORGES.contains(&s) => forge_from_url(url)?,
-            "file" | "http" | "https" if is_archive(&url.path) => {
-                let mut a = Attrs::new();
-                a.insert("type".into(), "tarball".into());
-                a.insert("url".into(), url.to_url_string().into());
-                if let Some(h) = url.query.get("narHash") {
-                    a.insert("narHash".into(), h.as_str().into());
-                }
-                a
-            }
-            "flake" => indirect_from_url(url)?,
-            _ => bail!("input '{}' is unsupported", url.url),
-        };
-        Input::from_attrs(attrs)
+        Input::from_attrs(attrs_from_url(url, Compat::Nix2_8)?)
     }
 
     /// The input these attributes denote, checking each type's attribute whitelist.
@@ -230,66 +217,7 @@ impl Input {
 
     /// The canonical URL (2.8 `toURL`).
     pub fn to_url(&self) -> Result<ParsedUrl> {
-        let a = &self.attrs;
-        let mut url = match self.input_type() {
-            "path" => {
-                let mut q = attrs::attrs_to_query(a);
-                q.remove("path");
-                q.remove("type");
-                ParsedUrl {
-                    scheme: "path".into(),
-                    path: attrs::get_str(a, "path")?.into(),
-                    query: q,
-                    ..Default::default()
-                }
-            }
-            "git" => {
-                let mut url = parse_url(attrs::get_str(a, "url")?)?;
-                if url.scheme != "git" {
-                    url.scheme = format!("git+{}", url.scheme);
-                }
-                if let Some(rev) = self.get_rev()? {
-                    url.query.insert("rev".into(), rev);
-                }
-                if let Some(r) = self.get_ref()? {
-                    url.query.insert("ref".into(), r.into());
-                }
-                if attrs::maybe_get_bool(a, "shallow")?.unwrap_or(false) {
-                    url.query.insert("shallow".into(), "1".into());
-                }
-                url
-            }
-            "tarball" => {
-                let mut url = parse_url(attrs::get_str(a, "url")?)?;
-                if let Some(h) = self.get_nar_hash()? {
-                    url.query.insert("narHash".into(), h.to_sri());
-                }
-                url
-            }
-            "indirect" => {
-                let mut path = attrs::get_str(a, "id")?.to_owned();
-                if let Some(r) = self.get_ref()? {
-                    path = format!("{path}/{r}");
-                }
-                if let Some(rev) = self.get_rev()? {
-                    path = format!("{path}/{rev}");
-                }
-                ParsedUrl { scheme: "flake".into(), path, ..Default::default() }
-            }
-            t if FORGES.contains(&t) => {
-                let mut path = format!("{}/{}", attrs::get_str(a, "owner")?, attrs::get_str(a, "repo")?);
-                if let Some(r) = self.get_ref()? {
-                    path = format!("{path}/{r}");
-                }
-                if let Some(rev) = self.get_rev()? {
-                    path = format!("{path}/{rev}");
-                }
-                ParsedUrl { scheme: t.into(), path, ..Default::default() }
-            }
-            _ => bail!("cannot show unsupported input '{}'", attrs_to_json_string(a)),
-        };
-        url.fragment.clear();
-        Ok(url)
+        url_of_attrs(&self.attrs, Compat::Nix2_8)
     }
 
     /// The canonical URL string with extra query parameters that do not override existing ones.
@@ -400,4 +328,147 @@ impl fmt::Display for Input {
 pub(crate) fn parse_rev(s: &str) -> Result<String> {
     let h = Hash::parse_any_prefixed(s).or_else(|_| Hash::parse_any(s, Some(HashAlgo::Sha1)))?;
     Ok(h.to_base16())
+}
+
+/// A string attribute in the wording of `mode`'s `getStrAttr` (2.8 appends the attributes).
+fn opt_str<'a>(a: &'a Attrs, name: &str, compat: Compat) -> Result<Option<&'a str>> {
+    match (a.get(name), compat) {
+        (Some(Attr::Str(s)), _) => Ok(Some(s)),
+        (None, _) => Ok(None),
+        (Some(_), Compat::Nix2_8) => attrs::maybe_get_str(a, name),
+        (Some(_), Compat::Nix2_36) => bail!("input attribute '{name}' is not a string"),
+    }
+}
+
+fn req_str<'a>(a: &'a Attrs, name: &str, compat: Compat) -> Result<&'a str> {
+    opt_str(a, name, compat)?.ok_or_else(|| Error::new(format!("input attribute '{name}' is missing")))
+}
+
+/// The canonical URL of input attributes (`toURL`). In 2.8 mode the attributes were checked
+/// by [`Input::from_attrs`]: revisions print as lowercase hex and `narHash` as SRI. In 2.36
+/// mode (`builtins.flakeRefToString`) values print as they are, forges and indirect inputs
+/// get their own attribute check here, forges also print `narHash` and `host`, git more
+/// flags, and `file` inputs exist.
+pub(crate) fn url_of_attrs(a: &Attrs, compat: Compat) -> Result<ParsedUrl> {
+    let nix236 = compat == Compat::Nix2_36;
+    let ty = match compat {
+        Compat::Nix2_8 => match a.get("type") {
+            Some(Attr::Str(s)) => s.as_str(),
+            _ => "",
+        },
+        Compat::Nix2_36 => req_str(a, "type", compat)?,
+    };
+    let rev = |a: &Attrs| -> Result<Option<String>> {
+        match opt_str(a, "rev", compat)? {
+            Some(s) if !nix236 => Ok(Some(parse_rev(s)?)),
+            r => Ok(r.map(str::to_owned)),
+        }
+    };
+    let check_allowed = |names: &[&str]| -> Result<()> {
+        match a.keys().find(|k| nix236 && !names.contains(&k.as_str())) {
+            Some(k) => bail!("unsupported {ty} input attribute '{k}'"),
+            None => Ok(()),
+        }
+    };
+    let mut url = match ty {
+        "path" => {
+            let mut q = attrs::attrs_to_query(a);
+            q.remove("path");
+            q.remove("type");
+            if nix236 {
+                q.remove("__final");
+            }
+            ParsedUrl {
+                scheme: "path".into(),
+                path: req_str(a, "path", compat)?.into(),
+                query: q,
+                ..Default::default()
+            }
+        }
+        "git" => {
+            let base = req_str(a, "url", compat)?;
+            let mut url = match compat {
+                Compat::Nix2_8 => parse_url(base)?,
+                Compat::Nix2_36 => crate::url::parse_url_2_36(base)
+                    .ok_or_else(|| Error::new(format!("'{base}' is not a valid URL")))?,
+            };
+            if url.scheme != "git" {
+                url.scheme = format!("git+{}", url.scheme);
+            }
+            if let Some(rev) = rev(a)? {
+                url.query.insert("rev".into(), rev);
+            }
+            if let Some(r) = opt_str(a, "ref", compat)? {
+                url.query.insert("ref".into(), r.into());
+            }
+            let flags: &[&str] =
+                if nix236 { &["shallow", "lfs", "submodules", "exportIgnore", "verifyCommit"] } else { &["shallow"] };
+            for flag in flags {
+                let set = match compat {
+                    Compat::Nix2_8 => attrs::maybe_get_bool(a, flag)?.unwrap_or(false),
+                    Compat::Nix2_36 => a.get(*flag) == Some(&Attr::Bool(true)),
+                };
+                if set {
+                    url.query.insert((*flag).into(), "1".into());
+                }
+            }
+            url
+        }
+        "tarball" | "file" if nix236 => {
+            let base = req_str(a, "url", compat)?;
+            let mut url =
+                crate::url::parse_url_2_36(base).ok_or_else(|| Error::new(format!("'{base}' is not a valid URL")))?;
+            if let Some(h) = opt_str(a, "narHash", compat)? {
+                url.query.insert("narHash".into(), h.into());
+            }
+            let looks_tarball = is_archive(&url.path.to_ascii_lowercase());
+            if (ty == "tarball") != looks_tarball || !matches!(url.scheme.as_str(), "http" | "https" | "file") {
+                url.scheme = format!("{ty}+{}", url.scheme);
+            }
+            url
+        }
+        "tarball" => {
+            let mut url = parse_url(attrs::get_str(a, "url")?)?;
+            if let Some(h) = (Input { attrs: a.clone(), parent: None }).get_nar_hash()? {
+                url.query.insert("narHash".into(), h.to_sri());
+            }
+            url
+        }
+        "indirect" => {
+            check_allowed(&["type", "id", "ref", "rev", "narHash"])?;
+            let mut path = req_str(a, "id", compat)?.to_owned();
+            if let Some(r) = opt_str(a, "ref", compat)? {
+                path = format!("{path}/{r}");
+            }
+            if let Some(rev) = rev(a)? {
+                path = format!("{path}/{rev}");
+            }
+            ParsedUrl { scheme: "flake".into(), path, ..Default::default() }
+        }
+        t if FORGES.contains(&t) => {
+            check_allowed(&["type", "owner", "repo", "ref", "rev", "narHash", "lastModified", "host", "treeHash"])?;
+            let mut path = format!("{}/{}", req_str(a, "owner", compat)?, req_str(a, "repo", compat)?);
+            if let Some(r) = opt_str(a, "ref", compat)? {
+                path = format!("{path}/{r}");
+            }
+            if let Some(rev) = rev(a)? {
+                path = format!("{path}/{rev}");
+            }
+            let mut query = BTreeMap::new();
+            if nix236 {
+                for name in ["narHash", "host"] {
+                    if let Some(v) = opt_str(a, name, compat)? {
+                        query.insert(name.to_owned(), v.to_owned());
+                    }
+                }
+            }
+            ParsedUrl { scheme: t.into(), path, query, ..Default::default() }
+        }
+        _ if nix236 => bail!("unsupported input type '{ty}'"),
+        _ => bail!("cannot show unsupported input '{}'", attrs_to_json_string(a)),
+    };
+    if !nix236 {
+        url.fragment.clear();
+    }
+    Ok(url)
 }

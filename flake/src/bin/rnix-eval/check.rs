@@ -193,12 +193,13 @@ impl Checker {
             let arg_ok = |a: Option<Symbol>, want: &str| {
                 a.is_some_and(|s| [want, "_", &format!("_{want}")].contains(&s.as_str()))
             };
-            if c.lambda.formals.is_some() || !arg_ok(c.lambda.arg, "final") {
+            if c.formals().is_some() || !arg_ok(c.arg_name(), "final") {
                 return Err(fail("overlay does not take an argument named 'final'".into()));
             }
-            match c.lambda.body {
-                nix_eval::ast::Expr::Lambda(body) if body.formals.is_none() && arg_ok(body.arg, "prev") => Ok(()),
-                _ => Err(fail("overlay does not take an argument named 'prev'".into())),
+            if arg_ok(c.body_plain_lambda_arg(), "prev") {
+                Ok(())
+            } else {
+                Err(fail("overlay does not take an argument named 'prev'".into()))
             }
         })();
         if let Err(e) = r {
@@ -210,7 +211,7 @@ impl Checker {
         let r = (|| {
             let v = ev.force(v)?;
             match &v {
-                Value::Lambda(c) => match &c.lambda.formals {
+                Value::Lambda(c) => match c.formals() {
                     Some(f) if f.ellipsis => Ok(()),
                     _ => Err(fail("module must match an open attribute set ('{ config, ... }')".into())),
                 },
