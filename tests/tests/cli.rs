@@ -1,5 +1,5 @@
 //! The command line, black-box: help, version and completions for every command, global
-//! options before the command, usage errors (exit 2), and nix-instantiate / nix eval
+//! options before the command, usage errors (exit 1, as nix), and nix-instantiate / nix eval
 //! parity on what people type (`<nixpkgs>` with `-I`/`NIX_PATH`, `--find-file`, `eval
 //! --raw/--json` on a derivation, `--apply`, the flake commands' messages, `nixConfig`),
 //! and the README's offline run of `examples/demo`. Expected values come from the
@@ -187,15 +187,18 @@ fn version_and_usage_errors() {
     let o = rnix(&["--version"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("rnix-eval "), "{}", stdout(&o));
-    // `flake` alone lists the flake subcommands (a usage error: exit 2).
+    // `flake` alone lists the flake subcommands (a usage error: exit 1, as `nix flake`).
     let o = rnix(&["flake"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     let text = stderr(&o) + &stdout(&o);
     for sub in ["metadata", "show", "check", "lock", "update"] {
         assert!(text.contains(sub), "{text}");
     }
     let o = rnix(&["instantiate", "--no-such-flag"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    if let Some(r) = reference_instantiate(&std::env::temp_dir(), &["--no-such-flag"]) {
+        assert_eq!(r.status.code(), Some(1), "the reference's status for an unknown flag");
+    }
     assert!(stderr(&o).contains("--no-such-flag"));
     // An evaluation error is exit 1.
     let o = rnix(&["instantiate", "--eval", "-E", "throw \"no\""]);

@@ -139,9 +139,9 @@ fn rich_shows_a_snippet_without_colour_when_not_a_terminal() {
     let (_, traced) = run(&ours, dir.path(), &["--error-format", "rich", "--show-trace", "a.nix", "-A", "y"]);
     assert!(traced.contains("(1) while calling the 'import' builtin"), "{traced}");
 
-    // A usage error: exit 2, printed by the argument parser (README, "Exit status").
+    // A usage error: exit 1 as nix, printed by the argument parser (README, "Exit status").
     let (code, bad) = run(&ours, dir.path(), &["--error-format", "yaml", "c.nix"]);
-    assert_eq!(code, 2, "{bad}");
+    assert_eq!(code, 1, "{bad}");
     assert!(bad.contains("invalid value 'yaml' for '--error-format"), "{bad}");
 }
 

@@ -11,7 +11,7 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, 
     version,
     about = "A Nix evaluator: flake installables to .drv paths, nix-instantiate and nix eval",
     long_about = "A Nix evaluator.\n\n`rnix-eval INSTALLABLE` evaluates a flake output (as `nix build` would) and prints \
-                  its .drv path. Exit status: 0 on success, 1 on an evaluation error, 2 on a usage error.",
+                  its .drv path. Exit status: 0 on success, 1 on an evaluation or usage error.",
     args_conflicts_with_subcommands = true,
     arg_required_else_help = true
 )]

@@ -5,7 +5,7 @@
 //! `Session` is opened once for the command. Evaluation runs on a thread with a large
 //! stack; deep recursion ends in an error, never a crash.
 //!
-//! Exit status: 0 on success, 1 on an evaluation error, 2 on a usage error.
+//! Exit status: 0 on success, 1 on an error (evaluation or usage, as nix).
 
 mod alloc;
 mod args;
@@ -35,8 +35,12 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let parsed = match cli::parse(argv) {
         Ok(p) => p,
-        // Usage errors (exit 2), `--help` and `--version` (exit 0), printed as clap does.
-        Err(e) => e.exit(),
+        // Usage errors as clap prints them, exit 1 as nix and nix-instantiate do (scripts
+        // that tell their failures apart see the reference's status); `--help`/`--version` 0.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
     };
     prefault::start();
     let result = std::thread::Builder::new()
