@@ -293,8 +293,19 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
         conn.query_row("pragma wal_autocheckpoint = 40000", [], |r| r.get::<_, i64>(0))?;
         Ok(())
     };
-    setup().map_err(|e| db_error(e, &what()))?;
-    Ok(conn)
+    // Switching a new database to WAL while another process does the same can be refused
+    // at once (SQLite returns BUSY without waiting when waiting could deadlock): retry.
+    let mut attempts = 0;
+    loop {
+        match setup() {
+            Ok(()) => return Ok(conn),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && attempts < 200 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(5 + attempts % 20));
+            }
+            Err(e) => return Err(db_error(e, &what())),
+        }
+    }
 }
 
 /// A read-only connection to an existing store database, or `None` if there is none.
@@ -333,7 +344,9 @@ fn read_schema(path: &Path) -> Result<u32, StoreError> {
 
 /// Writes `db/schema` as Nix does: the version, no newline, via a temp file and rename.
 fn write_schema(path: &Path) -> Result<(), StoreError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
     fs::write(&tmp, SCHEMA_VERSION.to_string())
         .and_then(|()| fs::rename(&tmp, path))
         .map_err(|e| with_path(e, "writing file", path))?;
@@ -354,7 +367,13 @@ fn create_layout(layout: &LocalLayout) -> Result<(), StoreError> {
     if fs::symlink_metadata(&gcroots).is_err() {
         mkdir(&gcroots)?;
         let link = gcroots.join("profiles");
-        std::os::unix::fs::symlink(&profiles, &link).map_err(|e| with_path(e, "creating symlink", &link))?;
+        // Processes opening a fresh store at once (eval-jobs' workers) race to make it.
+        match std::os::unix::fs::symlink(&profiles, &link) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(with_path(e, "creating symlink", &link).into())
+            }
+            _ => {}
+        }
     }
     let (uid, gid) = (unsafe { libc::getuid() }, unsafe { libc::getgid() });
     for dir in [profiles.join("per-user"), gcroots.join("per-user")] {
@@ -479,5 +498,38 @@ impl TempRoots {
 impl Drop for TempRoots {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod concurrent_open_tests {
+    use super::*;
+
+    /// Processes that open one fresh store at the same moment (eval-jobs starts its workers
+    /// together) all succeed: making the layout and the database races harmlessly.
+    #[test]
+    fn a_fresh_store_opened_by_many_at_once() {
+        for round in 0..10 {
+            let root = std::env::temp_dir().join(format!("rnix-local-db-race-{}-{round}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            let layout = LocalLayout::new(&root);
+            let barrier = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..6)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            LocalDb::open(&layout).map(|_| ())
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.join().expect("no panic").expect("the store opens");
+                }
+            });
+            assert!(fs::symlink_metadata(root.join("nix/var/nix/gcroots/profiles")).is_ok());
+            let _ = std::process::Command::new("chmod").arg("-R").arg("u+w").arg(&root).status();
+            let _ = fs::remove_dir_all(&root);
+        }
     }
 }
