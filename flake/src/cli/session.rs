@@ -9,7 +9,7 @@ use crate::cli::search_path;
 use nix_eval::error::EvalError;
 pub use nix_eval::ErrorFormat;
 use nix_eval::{Eval, EvalBuilder, Settings};
-use nix_store_core::{DirStore, LocalLayout, ReadOnlyStore, ResolvedStore, Store, StoreUrl};
+use nix_store_core::{DirStore, ReadOnlyStore, ResolvedStore, Store, StoreUrl};
 
 /// Everything a command line says about how to evaluate.
 #[derive(Clone, Debug, Default)]
@@ -78,46 +78,29 @@ impl SessionOptions {
 pub struct Session {
     /// The evaluator, with builtins, flake support and stores installed.
     pub ev: Eval,
-    /// Where a local writable store keeps its state (for GC roots); `None` otherwise.
-    pub layout: Option<LocalLayout>,
     /// The options the session was opened with.
     pub options: SessionOptions,
 }
 
-/// A store, opened.
-pub struct OpenedStore {
-    /// The store.
-    pub store: Rc<dyn Store>,
-    /// Where a local store keeps its state (for GC roots); `None` for the others.
-    pub layout: Option<LocalLayout>,
-}
-
 /// Opens the store named by `spec` (else `NIX_REMOTE`, else `auto`); `read_only` stores
 /// compute paths and write nothing, touching no database. Returns a notice to show.
-pub fn open_store_url(spec: Option<&str>, read_only: bool) -> Result<(OpenedStore, Option<String>), String> {
+pub fn open_store_url(spec: Option<&str>, read_only: bool) -> Result<(Rc<dyn Store>, Option<String>), String> {
     let env = std::env::var("NIX_REMOTE").ok();
     let spec = spec.or(env.as_deref()).unwrap_or("auto");
     let url = StoreUrl::parse(spec, &cwd()).map_err(|e| e.to_string())?;
     let (url, notice) = url.resolve(read_only);
-    let opened = match url {
-        ResolvedStore::Dummy => OpenedStore { store: Rc::new(ReadOnlyStore::new()), layout: None },
-        ResolvedStore::Local { root } if read_only => {
-            OpenedStore { store: Rc::new(ReadOnlyStore::over(root)), layout: None }
-        }
-        ResolvedStore::Local { root } => {
-            let store = DirStore::new(root);
-            let layout = Some(store.layout().clone());
-            OpenedStore { store: Rc::new(store), layout }
-        }
+    let opened: Rc<dyn Store> = match url {
+        ResolvedStore::Dummy => Rc::new(ReadOnlyStore::new()),
+        ResolvedStore::Local { root } if read_only => Rc::new(ReadOnlyStore::over(root)),
+        ResolvedStore::Local { root } => Rc::new(DirStore::new(root)),
         // Connected only if import from derivation needs a build (or `--add-root` a root).
-        ResolvedStore::Daemon { socket } if read_only => OpenedStore {
-            store: Rc::new(ReadOnlyStore::over_daemon(StoreUrl::socket_path(socket.as_deref()))),
-            layout: None,
-        },
+        ResolvedStore::Daemon { socket } if read_only => {
+            Rc::new(ReadOnlyStore::over_daemon(StoreUrl::socket_path(socket.as_deref())))
+        }
         ResolvedStore::Daemon { socket } => {
             let path = StoreUrl::socket_path(socket.as_deref());
             match nix_store_core::daemon::DaemonStore::connect(&path) {
-                Ok(store) => OpenedStore { store: Rc::new(store), layout: None },
+                Ok(store) => Rc::new(store),
                 Err(e) => return Err(format!("cannot open the daemon store at '{}': {e}", path.display())),
             }
         }
@@ -153,9 +136,9 @@ impl Session {
         let fetch_store = if o.eval_read_only && o.fetch_writes {
             let (s, notice) = open_store_url(o.store.as_deref(), false)?;
             show_notice(notice);
-            s.store
+            s
         } else {
-            eval_store.store.clone()
+            eval_store.clone()
         };
         {
             let state = ev.ext::<crate::eval::FlakeState>();
@@ -163,10 +146,10 @@ impl Session {
             state.global_registry = o.global_registry.clone();
         }
         // Fetches and, in pure or restricted mode, file access limited to the allowed roots.
-        crate::eval::setup(&mut ev, eval_store.store, fetch_store);
+        crate::eval::setup(&mut ev, eval_store, fetch_store);
         ev.ext::<nix_builtins::store::StoreState>().allow_import_from_derivation = !o.forbid_ifd;
         crate::progress::set_verbosity(o.verbosity);
-        Ok(Session { ev, layout: eval_store.layout, options: o })
+        Ok(Session { ev, options: o })
     }
 
     /// An evaluation error as the user asked to see it (`--show-trace`, `--error-format`).

@@ -7,7 +7,6 @@ use std::path::Path;
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::{Origin, Pos};
 use nix_eval::{Attrs, Eval, Symbol, Value};
-use nix_store_core::LocalLayout;
 
 use super::options::Options;
 use crate::cli::attr_path::{auto_args, auto_call, split_attr_path, AutoArg};
@@ -21,8 +20,6 @@ pub struct Session {
     pub ev: Eval,
     pub root: Value,
     pub auto_args: Attrs,
-    /// Where a local store keeps its state (for `--gc-roots-dir`).
-    pub layout: Option<LocalLayout>,
 }
 
 fn other(msg: String) -> Box<EvalError> {
@@ -43,7 +40,7 @@ impl Session {
             verbosity: -1,
             ..SessionOptions::default()
         };
-        let crate::cli::Session { mut ev, layout, .. } = crate::cli::Session::open(options)?;
+        let mut ev = crate::cli::Session::open(options)?.ev;
         let show = o.show_trace;
         let args: Vec<(String, AutoArg)> = o
             .auto_args()
@@ -52,7 +49,7 @@ impl Session {
             .collect();
         let auto_args = auto_args(&mut ev, &args, &cwd()).map_err(|e| e.render(show))?;
         let root = root(&mut ev, o, &auto_args).map_err(|e| e.render(show))?;
-        Ok(Session { ev, root, auto_args, layout })
+        Ok(Session { ev, root, auto_args })
     }
 
     /// The value at `path` below the root, each step called with the auto-arguments.

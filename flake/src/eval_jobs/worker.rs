@@ -49,13 +49,13 @@ fn evaluate(s: &mut Session, o: &Options, path: &[String]) -> Outcome {
     if let Err(e) = nix_builtins::store::flush_store(&mut s.ev) {
         return Outcome::Error(format!("error: {e}"));
     }
-    if let (Some(dir), Some(layout), Some(drv)) =
-        (&o.gc_roots_dir, &s.layout, job.get("drvPath").and_then(|d| d.as_str()))
-    {
+    if let (Some(dir), Some(drv)) = (&o.gc_roots_dir, job.get("drvPath").and_then(|d| d.as_str())) {
         let name = Path::new(drv).file_name().map(|n| dir.join(n)).unwrap_or_else(|| dir.clone());
+        // The store makes the root as `instantiate --add-root` does (none in `dummy://`).
+        let store = s.ev.ext::<nix_builtins::store::StoreState>().store.clone();
         let made = std::fs::create_dir_all(dir)
             .map_err(|e| e.to_string())
-            .and_then(|_| nix_store_core::gc_roots::add_perm_root(layout, drv, &name).map_err(|e| e.to_string()));
+            .and_then(|_| store.add_perm_root(drv, &name).map_err(|e| e.to_string()));
         if let Err(e) = made {
             return Outcome::Error(format!("error: cannot make the GC root '{}': {e}", name.display()));
         }

@@ -162,7 +162,7 @@ fn with_eval_cache(
     };
     if let Some(a) = cache.as_ref().and_then(|c| c.get(key)) {
         let (store, _) = open_store_url(cache_use.store.as_deref(), true).map_err(other)?;
-        if cache_use.dry_run || a.paths.iter().all(|p| store.store.exists(p)) {
+        if cache_use.dry_run || a.paths.iter().all(|p| store.exists(p)) {
             let _ = std::io::stdout().lock().write_all(&a.output);
             return Ok(0);
         }
