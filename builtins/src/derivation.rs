@@ -251,6 +251,8 @@ fn build(ev: &mut Eval, attrs: &Attrs, name: &str, pos: Pos) -> Result<Value> {
     let refs = drv.references();
     let st = store(ev);
     let drv_path = st.add_text(&format!("{}.drv", name), aterm.as_bytes(), &refs).map_err(|e| store_error(pos, e))?;
+    // 2.8's `printMsg(lvlChatty, …)` in derivationStrict: shown from `-vv` on.
+    nix_eval::error::talk(2, || format!("instantiated '{name}' -> '{drv_path}'"));
     let state = ev.ext::<StoreState>();
     state.references.insert(drv_path.clone(), refs);
     state.drvs.insert(drv_path.clone(), Rc::new(drv));

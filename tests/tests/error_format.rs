@@ -174,6 +174,21 @@ fn verbose_prints_the_reference_log_lines_and_nothing_by_default() {
         let (_, rerr) = run(&reference, dir.path(), &copy);
         assert_eq!(copied(&err), copied(&rerr), "the copied-source lines");
     }
+    // -vv: each derivation instantiated, once (the inner one is a dependency of the outer).
+    let drv = "let d = n: x: derivation { name = n; system = \"x\"; builder = \"/b\"; inherit x; }; \
+               in d \"outer\" (d \"inner\" 1)";
+    let args = ["-vv", "-E", drv];
+    let (code, err) = run(&ours, dir.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    let instantiated = |text: &str| -> Vec<String> {
+        text.lines().filter(|l| l.starts_with("instantiated ")).map(String::from).collect()
+    };
+    let mine = instantiated(&err);
+    assert!(mine.len() == 2 && mine[0].starts_with("instantiated 'inner' -> '/nix/store/"), "{err}");
+    if let Some(reference) = reference_or_note("the -vv instantiated lines") {
+        let (_, rerr) = run(&reference, dir.path(), &args);
+        assert_eq!(mine, instantiated(&rerr), "the instantiated lines");
+    }
 }
 
 /// The first line of a syntax error, exactly: the reference's (2.36) "expecting …" lists

@@ -545,6 +545,36 @@ fn store_urls() {
     }
 }
 
+/// A daemon store is connected at its first use, as 2.8 does: `--eval -E 1` with no daemon
+/// listening prints 1; adding to the store fails then with a clear error and exit 1.
+#[test]
+fn a_daemon_nobody_listens_on_is_needed_only_when_used() {
+    let tmp = TempDir::new("sdb-lazy-daemon");
+    let url = format!("unix://{}", tmp.path().join("no-daemon.sock").display());
+    let evals: [&[&str]; 2] =
+        [&["instantiate", "--store", &url, "--eval", "-E", "1"], &["eval", "--store", &url, "--expr", "1"]];
+    for args in evals {
+        assert_eq!(ok(run(&rnix(), args, tmp.path()), "eval without a daemon"), "1\n", "{args:?}");
+    }
+    let adds: [&[&str]; 2] = [
+        &["instantiate", "--store", &url, "-E", "builtins.toFile \"a\" \"b\""],
+        &["eval", "--store", &url, "--expr", "builtins.toFile \"a\" \"b\""],
+    ];
+    for args in adds {
+        let out = run(&rnix(), args, tmp.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains("No such file or directory"), "{args:?}: {err}");
+    }
+    // The reference agrees on the first half (its wording of the failure differs).
+    if let Some(r) = reference("lazy daemon connection") {
+        let out = run(&r.instantiate, &["--store", &url, "--eval", "-E", "1"], tmp.path());
+        assert_eq!(ok(out, "nix-instantiate without a daemon"), "1\n");
+        let out = run(&r.instantiate, &["--store", &url, "-E", "builtins.toFile \"a\" \"b\""], tmp.path());
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
+
 /// `auto` picks the daemon when its socket answers, as Nix does, and the evaluation's
 /// paths land in the daemon's store (valid there); `--store daemon` says the same, and
 /// read-only evaluation does not need the daemon to write.
