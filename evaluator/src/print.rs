@@ -85,14 +85,27 @@ pub fn attr_name(out: &mut String, name: &str) {
     }
 }
 
+/// Which of the reference's printers a [`Printer`] follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// 2.36's `printAmbiguous` (`nix-instantiate --eval`): unevaluated values `<CODE>`,
+    /// functions `<LAMBDA>` / `<PRIMOP>` / `<PRIMOP-APP>`.
+    #[default]
+    Ambiguous,
+    /// 2.36's `printValue` (`trace`, error messages): unevaluated values `«thunk»`,
+    /// functions with their name and position (`«lambda f @ FILE:L:C»`, `«primop map»`).
+    Value,
+}
+
 #[derive(Default)]
 pub struct Printer {
     seen: FxHashSet<usize>,
+    /// Which reference printer this one follows.
+    pub style: Style,
     /// Depth beyond which sets and lists are elided (error messages).
     pub max_depth: Option<usize>,
-    /// Error-message style (the reference's `errorPrintOptions`): at most this many
-    /// attributes and this many list items in all, the rest elided; functions shown with
-    /// their name and position.
+    /// At most this many attributes and this many list items in all, the rest elided (the
+    /// reference's `errorPrintOptions`).
     pub max_items: Option<usize>,
     attrs_printed: usize,
     list_items_printed: usize,
@@ -115,7 +128,7 @@ impl Printer {
                 }
                 // `nix-instantiate --eval` prints through 2.36's `printAmbiguous` (`<CODE>`);
                 // `trace` and error messages through `printValue` (`«thunk»`).
-                None if self.max_items.is_some() => out.push_str("«thunk»"),
+                None if self.style == Style::Value => out.push_str("«thunk»"),
                 None => out.push_str("<CODE>"),
             },
             Value::Null => out.push_str("null"),
@@ -126,7 +139,7 @@ impl Printer {
             Value::Float(f) => out.push_str(&fmt_float(*f)),
             Value::String(s) => escape_string(out, s.as_bytes()),
             Value::Path(p) => out.push_str(&p.to_str_lossy()),
-            Value::Lambda(c) if self.max_items.is_some() => {
+            Value::Lambda(c) if self.style == Style::Value => {
                 out.push_str("«lambda");
                 if let Some(name) = c.lambda.name {
                     out.push(' ');
@@ -137,7 +150,7 @@ impl Printer {
                 }
                 out.push('»');
             }
-            Value::Builtin(b) if self.max_items.is_some() => {
+            Value::Builtin(b) if self.style == Style::Value => {
                 let applied = if b.args.is_empty() { "" } else { "partially applied " };
                 let _ = write!(out, "«{applied}primop {}»", b.def.name);
             }
@@ -222,7 +235,7 @@ pub fn to_string(v: &Value) -> String {
 /// but unevaluated values are `«thunk»` and functions `«lambda NAME @ POS»` / `«primop NAME»`.
 pub fn to_trace_string(v: &Value) -> String {
     let mut out = String::new();
-    Printer { max_items: Some(usize::MAX), ..Default::default() }.print(&mut out, v);
+    Printer { style: Style::Value, ..Default::default() }.print(&mut out, v);
     out
 }
 
@@ -249,7 +262,7 @@ fn elided(out: &mut String, n: usize, one: &str, many: &str) {
 /// levels deep, ten attributes and ten list items in all.
 pub fn short(v: &Value) -> String {
     let mut out = String::new();
-    let mut p = Printer { max_depth: Some(10), max_items: Some(10), ..Default::default() };
+    let mut p = Printer { style: Style::Value, max_depth: Some(10), max_items: Some(10), ..Default::default() };
     p.print(&mut out, v);
     out
 }
