@@ -230,24 +230,34 @@ impl Attrs {
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
         if self.is_layered() {
-            let l = self.layer();
-            return l.overlay.flat_get(name).or_else(|| l.base.flat_get(name));
+            return self.layered_get(name);
         }
         self.flat_get(name)
+    }
+    /// [`Attrs::get_attr`] of a layered set (out of line: the flat path stays small enough to
+    /// inline at every selection).
+    #[inline(never)]
+    fn layered_get(&self, name: Symbol) -> Option<&Attr> {
+        let l = self.layer();
+        l.overlay.flat_get(name).or_else(|| l.base.flat_get(name))
     }
     /// [`Attrs::get_attr`], trying index `hint` first and remembering where the name was
     /// found (in a layered set: where it was found in the base).
     #[inline]
     pub fn get_attr_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
-        let s = if self.is_layered() {
-            let l = self.layer();
-            if let Some(a) = l.overlay.flat_get(name) {
-                return Some(a);
-            }
-            l.base.flat_slice()
-        } else {
-            self.flat_slice()
-        };
+        if self.is_layered() {
+            return self.layered_get_hinted(name, hint);
+        }
+        self.flat_get_hinted(name, hint)
+    }
+    #[inline(never)]
+    fn layered_get_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
+        let l = self.layer();
+        l.overlay.flat_get(name).or_else(|| l.base.flat_get_hinted(name, hint))
+    }
+    #[inline(always)]
+    fn flat_get_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
+        let s = self.flat_slice();
         if let Some(a) = s.get(hint.get()) {
             if a.name == name {
                 return Some(a);
@@ -297,6 +307,9 @@ impl Attrs {
                 return Attrs::layered(base, overlay);
             }
         }
+        if !self.is_layered() && !other.is_layered() {
+            return merge_flat(self.flat_slice(), other.flat_slice());
+        }
         merge(self.iter(), other.iter())
     }
     /// The flat base and overlay of a set about to be shared (a flat set is its own base).
@@ -314,6 +327,41 @@ impl Attrs {
     pub fn as_ptr(&self) -> *const () {
         self.ptr.as_ptr() as *const ()
     }
+}
+
+/// The flat set of two sorted arrays of attributes, names of `b` winning (the common case of
+/// [`merge`], with plain indices).
+fn merge_flat(a: &[Attr], b: &[Attr]) -> Attrs {
+    let n = merged_len(a, b);
+    Attrs::with_len(n, |dst| {
+        let mut k = 0;
+        let mut put = |x: &Attr| {
+            assert!(k < n);
+            // SAFETY: exactly `n` attributes are written, each slot once.
+            unsafe { dst.add(k).write(x.clone()) };
+            k += 1;
+        };
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].name.cmp(&b[j].name) {
+                Ordering::Less => {
+                    put(&a[i]);
+                    i += 1;
+                }
+                Ordering::Greater => {
+                    put(&b[j]);
+                    j += 1;
+                }
+                Ordering::Equal => {
+                    put(&b[j]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        a[i..].iter().for_each(&mut put);
+        b[j..].iter().for_each(&mut put);
+    })
 }
 
 /// The flat set of two sorted runs of attributes, names of `b` winning.
