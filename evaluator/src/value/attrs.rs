@@ -331,12 +331,13 @@ impl Attrs {
 
 /// The flat set of two sorted arrays of attributes, names of `b` winning (the common case of
 /// [`merge`], with plain indices).
+#[inline]
 fn merge_flat(a: &[Attr], b: &[Attr]) -> Attrs {
     let n = merged_len(a, b);
     Attrs::with_len(n, |dst| {
         let mut k = 0;
         let mut put = |x: &Attr| {
-            assert!(k < n);
+            debug_assert!(k < n);
             // SAFETY: exactly `n` attributes are written, each slot once.
             unsafe { dst.add(k).write(x.clone()) };
             k += 1;
@@ -415,7 +416,8 @@ impl<'a, A: Iterator<Item = &'a Attr>, B: Iterator<Item = &'a Attr>> Iterator fo
 pub struct Iter<'a> {
     base: &'a [Attr],
     overlay: &'a [Attr],
-    /// Attributes not yet yielded from either end.
+    /// Attributes not yet yielded from either end while `overlay` is not used up (then it
+    /// is `base.len()`, and no longer kept).
     left: usize,
 }
 
@@ -428,46 +430,95 @@ impl<'a> Iter<'a> {
     }
 }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = &'a Attr;
-    #[inline]
-    fn next(&mut self) -> Option<&'a Attr> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
+impl<'a> Iter<'a> {
+    /// [`Iterator::next`] while both runs have attributes left.
+    #[inline(never)]
+    fn next_merged(&mut self) -> Option<&'a Attr> {
         let (base, overlay) = (self.base, self.overlay);
-        let (x, y) = match (base.first(), overlay.first()) {
-            (Some(x), None) => {
-                self.base = &base[1..];
-                return Some(x);
-            }
-            (Some(x), Some(y)) => (x, y),
-            (None, Some(y)) => {
-                self.overlay = &overlay[1..];
-                return Some(y);
-            }
-            (None, None) => return None,
+        let Some((x, xs)) = base.split_first() else {
+            let (y, ys) = overlay.split_first()?;
+            self.left -= 1;
+            self.overlay = ys;
+            return Some(y);
         };
+        let (y, ys) = overlay.split_first()?;
+        self.left -= 1;
         match x.name.cmp(&y.name) {
             Ordering::Less => {
-                self.base = &base[1..];
+                self.base = xs;
                 Some(x)
             }
             Ordering::Greater => {
-                self.overlay = &overlay[1..];
+                self.overlay = ys;
                 Some(y)
             }
             Ordering::Equal => {
-                self.base = &base[1..];
-                self.overlay = &overlay[1..];
+                self.base = xs;
+                self.overlay = ys;
                 Some(y)
             }
         }
     }
+
+    /// [`DoubleEndedIterator::next_back`] while both runs have attributes left.
+    #[inline(never)]
+    fn next_back_merged(&mut self) -> Option<&'a Attr> {
+        let (base, overlay) = (self.base, self.overlay);
+        let Some((x, xs)) = base.split_last() else {
+            let (y, ys) = overlay.split_last()?;
+            self.left -= 1;
+            self.overlay = ys;
+            return Some(y);
+        };
+        let (y, ys) = overlay.split_last()?;
+        self.left -= 1;
+        match x.name.cmp(&y.name) {
+            Ordering::Greater => {
+                self.base = xs;
+                Some(x)
+            }
+            Ordering::Less => {
+                self.overlay = ys;
+                Some(y)
+            }
+            Ordering::Equal => {
+                self.base = xs;
+                self.overlay = ys;
+                Some(y)
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Attr;
+    #[inline]
+    fn next(&mut self) -> Option<&'a Attr> {
+        // A flat set, or a layer whose overlay is used up: a plain array walk.
+        if self.overlay.is_empty() {
+            let (x, rest) = self.base.split_first()?;
+            self.base = rest;
+            return Some(x);
+        }
+        self.next_merged()
+    }
+    /// Whole walks (`for_each`, `count`, extending) run the array's own loop once the overlay
+    /// is used up (at once for a flat set).
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a Attr) -> B>(mut self, init: B, mut f: F) -> B {
+        let mut acc = init;
+        while !self.overlay.is_empty() {
+            match self.next_merged() {
+                Some(x) => acc = f(acc, x),
+                None => return acc,
+            }
+        }
+        self.base.iter().fold(acc, f)
+    }
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        let n = if self.overlay.is_empty() { self.base.len() } else { self.left };
+        (n, Some(n))
     }
 }
 
@@ -476,38 +527,12 @@ impl ExactSizeIterator for Iter<'_> {}
 impl DoubleEndedIterator for Iter<'_> {
     #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
+        if self.overlay.is_empty() {
+            let (x, rest) = self.base.split_last()?;
+            self.base = rest;
+            return Some(x);
         }
-        self.left -= 1;
-        let (base, overlay) = (self.base, self.overlay);
-        let (x, y) = match (base.split_last(), overlay.split_last()) {
-            (Some((x, rest)), None) => {
-                self.base = rest;
-                return Some(x);
-            }
-            (Some(x), Some(y)) => (x, y),
-            (None, Some((y, rest))) => {
-                self.overlay = rest;
-                return Some(y);
-            }
-            (None, None) => return None,
-        };
-        match x.0.name.cmp(&y.0.name) {
-            Ordering::Greater => {
-                self.base = x.1;
-                Some(x.0)
-            }
-            Ordering::Less => {
-                self.overlay = y.1;
-                Some(y.0)
-            }
-            Ordering::Equal => {
-                self.base = x.1;
-                self.overlay = y.1;
-                Some(y.0)
-            }
-        }
+        self.next_back_merged()
     }
 }
 
@@ -630,6 +655,21 @@ mod tests {
         assert_eq!(fwd, back);
         assert!(fwd.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(fwd, s.as_slice().iter().map(|a| a.name).collect::<Vec<_>>());
+        // whole walks (fold), also after a few steps from either end
+        let mut folded = Vec::new();
+        s.iter().for_each(|a| folded.push(a.name));
+        assert_eq!(folded, fwd);
+        for k in [1, 3, fwd.len() / 2] {
+            let mut it = s.iter();
+            let mut got: Vec<Symbol> = it.by_ref().take(k).map(|a| a.name).collect();
+            it.next_back();
+            assert_eq!(it.len(), fwd.len().saturating_sub(k + 1));
+            got.extend(it.fold(Vec::new(), |mut v, a| {
+                v.push(a.name);
+                v
+            }));
+            assert_eq!(got[..], fwd[..fwd.len() - 1]);
+        }
         // both ends at once meet in the middle without losing or repeating a name
         let mut it = s.iter();
         let mut seen = Vec::new();
