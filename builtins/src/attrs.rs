@@ -276,15 +276,12 @@ fn map_attrs(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let a =
         ctx(ev.expect_attrs(&args[1], pos), pos, "while evaluating the second argument passed to builtins.mapAttrs")?;
     let f = &args[0];
-    let out: Vec<Attr> = a
-        .iter()
-        .map(|at| Attr {
-            name: at.name,
-            pos: Pos::NONE,
-            value: Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(at.name)), at.value.clone()),
-        })
-        .collect();
-    Ok(Value::Attrs(Attrs::from_sorted(out)))
+    // Written straight into the new set (same names, same order).
+    Ok(Value::Attrs(Attrs::from_sorted_iter(a.iter().map(|at| Attr {
+        name: at.name,
+        pos: Pos::NONE,
+        value: Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(at.name)), at.value.clone()),
+    }))))
 }
 
 fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
