@@ -225,9 +225,10 @@ impl Eval {
     }
 
     /// Parses text without evaluating it and describes the result as `--parse` prints it
-    /// (the syntax tree itself stays inside this crate).
-    pub fn parse_to_string(&mut self, text: &str, base_dir: &Path) -> Result<String> {
-        let e = self.parse(text, Origin::String, base_dir, &[])?;
+    /// (the syntax tree itself stays inside this crate). `origin` names the text in syntax
+    /// errors; relative paths in it resolve against `base_dir`.
+    pub fn parse_to_string(&mut self, text: &str, origin: Origin, base_dir: &Path) -> Result<String> {
+        let e = self.parse(text, origin, base_dir, &[])?;
         Ok(print::expr_summary(e))
     }
 }

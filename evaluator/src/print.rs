@@ -261,7 +261,7 @@ pub fn string_literal(s: &NixString) -> String {
 }
 
 /// A compact rendering of an expression, for assertion messages.
-pub fn expr_summary(e: ExprRef) -> String {
+pub(crate) fn expr_summary(e: ExprRef) -> String {
     let mut out = String::new();
     summarize(&mut out, e, 0);
     out

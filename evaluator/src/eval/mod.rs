@@ -295,7 +295,7 @@ impl Eval {
     /// The value of `e` in `env` without evaluating it: constants, variables and lambdas
     /// directly, everything else as a thunk.
     #[inline]
-    pub fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
+    pub(crate) fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
             Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get_resolved(*slot as usize),
@@ -351,7 +351,7 @@ impl Eval {
     }
 
     /// Evaluate `e` in `env` to weak head normal form.
-    pub fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
+    pub(crate) fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         self.check_stack()?;
         match e {
             Expr::Const(v) => Ok(v.clone()),

@@ -174,7 +174,7 @@ impl Thunk {
         // SAFETY: Box::into_raw never returns null.
         Thunk { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
     }
-    pub fn pending(expr: ExprRef, env: Env) -> Value {
+    pub(crate) fn pending(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
     }
     pub fn apply(f: Value, arg: Value) -> Value {
