@@ -55,7 +55,6 @@ pub mod print;
 pub mod source;
 #[allow(missing_docs)]
 pub mod symbol;
-#[allow(missing_docs)]
 pub mod value;
 
 pub use builtin::{BuiltinDef, ConstantDef};

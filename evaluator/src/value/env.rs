@@ -59,18 +59,22 @@ impl Env {
         }
     }
 
+    /// The number of slots.
     pub fn len(&self) -> usize {
         self.block.len()
     }
 
+    /// Whether there are no slots.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The enclosing environment (none for the outermost).
     pub fn up(&self) -> Option<&Env> {
         self.block.head().0.as_ref()
     }
 
+    /// The value in `slot` (as it is: a thunk stays a thunk); panics when out of range.
     #[inline(always)]
     pub fn get(&self, slot: usize) -> Value {
         // SAFETY: no reference into a slot outlives a method of this type (module comment).
@@ -99,6 +103,7 @@ impl Env {
         }
     }
 
+    /// Puts `v` in `slot` (while the environment is being built); panics when out of range.
     #[inline(always)]
     pub fn set(&self, slot: usize, v: Value) {
         // SAFETY: no reference into the slot is alive.
@@ -116,6 +121,7 @@ impl Env {
         e
     }
 
+    /// Whether `a` and `b` are the same environment.
     pub fn ptr_eq(a: &Env, b: &Env) -> bool {
         ThinBlock::ptr_eq(&a.block, &b.block)
     }

@@ -9,6 +9,7 @@ use super::thin::{Head, ThinBlock};
 use crate::symbol::Symbol;
 use std::collections::BTreeSet;
 
+/// The store paths a string refers to, in the encoding of the module header.
 pub type Context = BTreeSet<Box<str>>;
 
 /// A shared, immutable Nix string (cloning shares it). One allocation: the count, the
@@ -37,9 +38,11 @@ impl NixString {
     pub fn of_symbol(name: Symbol) -> NixString {
         SYMBOL_STRINGS.with(|m| m.borrow_mut().entry(name).or_insert_with(|| NixString::new(name.as_str())).clone())
     }
+    /// A string of `bytes` without context.
     pub fn new(bytes: impl AsRef<[u8]>) -> NixString {
         NixString::make(bytes.as_ref(), None)
     }
+    /// A string of `bytes` that refers to `context`.
     pub fn with_context(bytes: impl AsRef<[u8]>, context: Context) -> NixString {
         let context = if context.is_empty() { None } else { Some(Box::new(context)) };
         NixString::make(bytes.as_ref(), context)
@@ -47,6 +50,7 @@ impl NixString {
     fn make(bytes: &[u8], context: Option<Box<Context>>) -> NixString {
         NixString { block: ThinBlock::copy_from_slice(context, bytes) }
     }
+    /// The bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         self.block.as_slice()
@@ -59,22 +63,28 @@ impl NixString {
             Err(_) => String::from_utf8_lossy(self.as_bytes()),
         }
     }
+    /// The text, if the bytes are UTF-8.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.as_bytes()).ok()
     }
+    /// The length in bytes.
     #[inline]
     pub fn len(&self) -> usize {
         self.block.len()
     }
+    /// Whether the string is `""`.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The context, if there is one (never an empty one).
     pub fn context(&self) -> Option<&Context> {
         self.block.head().as_deref()
     }
+    /// Whether the string refers to store paths.
     pub fn has_context(&self) -> bool {
         self.block.head().is_some()
     }
+    /// Whether `a` and `b` share one allocation.
     pub fn ptr_eq(a: &NixString, b: &NixString) -> bool {
         ThinBlock::ptr_eq(&a.block, &b.block)
     }
@@ -105,20 +115,25 @@ impl std::fmt::Debug for NixString {
 /// Accumulates bytes and context while building a string (interpolation, concatenation).
 #[derive(Default)]
 pub struct StringBuilder {
+    /// The bytes so far.
     pub bytes: Vec<u8>,
+    /// The union of the pieces' contexts.
     pub context: Context,
 }
 
 impl StringBuilder {
+    /// Appends a string and its context.
     pub fn push(&mut self, s: &NixString) {
         self.bytes.extend_from_slice(s.as_bytes());
         if let Some(c) = s.context() {
             self.context.extend(c.iter().cloned());
         }
     }
+    /// Appends bytes without context.
     pub fn push_bytes(&mut self, b: &[u8]) {
         self.bytes.extend_from_slice(b);
     }
+    /// The string built.
     pub fn finish(self) -> NixString {
         NixString::with_context(self.bytes, self.context)
     }
