@@ -34,26 +34,20 @@
 // Modules whose items are not all documented yet carry `allow(missing_docs)`.
 #[allow(missing_docs)]
 pub(crate) mod ast;
-#[allow(missing_docs)]
 pub mod builtin;
-#[allow(missing_docs)]
 pub mod error;
 mod error_render;
 #[allow(missing_docs)]
 pub mod eval;
 mod function_params;
-#[allow(missing_docs)]
 pub mod io;
 pub mod json_escape;
 #[allow(missing_docs)]
 pub(crate) mod lower;
 #[allow(missing_docs)]
 pub(crate) mod parse;
-#[allow(missing_docs)]
 pub mod print;
-#[allow(missing_docs)]
 pub mod source;
-#[allow(missing_docs)]
 pub mod symbol;
 pub mod value;
 
