@@ -31,20 +31,15 @@
 
 #![warn(missing_docs)]
 
-// Modules whose items are not all documented yet carry `allow(missing_docs)`.
-#[allow(missing_docs)]
 pub(crate) mod ast;
 pub mod builtin;
 pub mod error;
 mod error_render;
-#[allow(missing_docs)]
 pub mod eval;
 mod function_params;
 pub mod io;
 pub mod json_escape;
-#[allow(missing_docs)]
 pub(crate) mod lower;
-#[allow(missing_docs)]
 pub(crate) mod parse;
 pub mod print;
 pub mod source;

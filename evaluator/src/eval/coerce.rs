@@ -10,6 +10,7 @@ use crate::source::Pos;
 use crate::symbol::sym;
 use crate::value::*;
 
+/// How a value is coerced to a string (the reference's `coerceToString` flags).
 #[derive(Copy, Clone, Debug)]
 pub struct CoerceOpts {
     /// `toString` rules: null, Booleans, numbers and lists coerce too.
@@ -19,8 +20,11 @@ pub struct CoerceOpts {
 }
 
 impl CoerceOpts {
+    /// String interpolation: strings, paths (copied), sets with `__toString`/`outPath`.
     pub const INTERP: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: true };
+    /// `toString`: also null, Booleans, numbers and lists.
     pub const TO_STRING: CoerceOpts = CoerceOpts { coerce_more: true, copy_to_store: true };
+    /// As [`CoerceOpts::INTERP`], but paths stay paths (appending to a path).
     pub const NO_COPY: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: false };
 }
 
@@ -47,6 +51,7 @@ pub fn first_context_elem(c: &Context) -> &str {
 }
 
 impl Eval {
+    /// `v` coerced to a string as `opts` says, with the reference's errors.
     pub fn coerce_to_string(&mut self, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<NixString> {
         // A string coerces to itself: share it rather than copy it twice through a builder
         // (the NixOS manual's 11 MB options document passes here on its way to `toFile`).

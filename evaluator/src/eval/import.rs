@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The values and syntax trees of imported files, so each is read and evaluated once.
 #[derive(Default)]
 pub struct ImportCache {
     /// Resolved file path -> its value (a thunk until first forced).
