@@ -28,6 +28,21 @@ impl CoerceOpts {
     pub const NO_COPY: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: false };
 }
 
+/// The path a path and the strings appended to it make (`./a + "/b"`, `./${x}/c`):
+/// canonical, and refused when an appended string refers to a store path, as the reference
+/// refuses it.
+fn path_from(b: StringBuilder, pos: Pos) -> Result<Value> {
+    if !b.context.is_empty() {
+        return Err(EvalError::at(
+            ErrorKind::Other,
+            pos,
+            "a string that refers to a store path cannot be appended to a path",
+        ));
+    }
+    let s = String::from_utf8_lossy(&b.bytes).into_owned();
+    Ok(Value::Path(NixString::from(canon_path(&s))))
+}
+
 /// Nix's float formatting for `toString` and interpolation: C++ `std::to_string` ("%f").
 pub fn float_to_string(f: f64) -> String {
     format!("{:.6}", f)
@@ -212,15 +227,7 @@ impl Eval {
                 self.coerce_into(&mut b, &v, pos, CoerceOpts::NO_COPY)
                     .trace(pos, || "while evaluating a path segment".into())?;
             }
-            if !b.context.is_empty() {
-                return Err(EvalError::at(
-                    ErrorKind::Other,
-                    pos,
-                    "a string that refers to a store path cannot be appended to a path",
-                ));
-            }
-            let s = String::from_utf8_lossy(&b.bytes).into_owned();
-            return Ok(Value::Path(NixString::from(canon_path(&s))));
+            return path_from(b, pos);
         }
         let mut b = StringBuilder::default();
         self.coerce_into(&mut b, &first, pos, CoerceOpts::INTERP)?;
@@ -245,15 +252,7 @@ impl Eval {
                 b.push_bytes(p.as_bytes());
                 self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY)
                     .trace(pos, || "while evaluating a path segment".into())?;
-                if !b.context.is_empty() {
-                    return Err(EvalError::at(
-                        ErrorKind::Other,
-                        pos,
-                        "a string that refers to a store path cannot be appended to a path",
-                    ));
-                }
-                let s = String::from_utf8_lossy(&b.bytes).into_owned();
-                Ok(Value::Path(NixString::from(canon_path(&s))))
+                path_from(b, pos)
             }
             _ => {
                 let r = self.eval_operand(rhs, env)?;
