@@ -645,41 +645,34 @@ impl<'a> Lexer<'a> {
             kind = Kind::Integer;
             self.token_buffer.push(b'-');
             c = self.get();
-            if !is_digit(c) {
-                self.error_message = "invalid number; expected digit after '-'";
-                return Tok::ParseError;
-            }
         }
-        self.token_buffer.push(c as u8);
-        c = if c == b'0' as i32 { self.get() } else { self.more_digits() };
+        let next = if c == b'0' as i32 {
+            self.token_buffer.push(b'0');
+            Some(self.get())
+        } else {
+            self.digits(c, "invalid number; expected digit after '-'")
+        };
+        let Some(mut c) = next else { return Tok::ParseError };
         if c == b'.' as i32 {
             kind = Kind::Float;
             self.token_buffer.push(b'.');
-            c = self.get();
-            if !is_digit(c) {
-                self.error_message = "invalid number; expected digit after '.'";
-                return Tok::ParseError;
-            }
-            self.token_buffer.push(c as u8);
-            c = self.more_digits();
+            let next = self.get();
+            let Some(n) = self.digits(next, "invalid number; expected digit after '.'") else { return Tok::ParseError };
+            c = n;
         }
         if c == b'e' as i32 || c == b'E' as i32 {
             kind = Kind::Float;
             self.token_buffer.push(c as u8);
-            c = self.get();
-            if c == b'+' as i32 || c == b'-' as i32 {
-                self.token_buffer.push(c as u8);
-                c = self.get();
-                if !is_digit(c) {
-                    self.error_message = "invalid number; expected digit after exponent sign";
-                    return Tok::ParseError;
-                }
-            } else if !is_digit(c) {
-                self.error_message = "invalid number; expected '+', '-', or digit after exponent";
-                return Tok::ParseError;
-            }
-            self.token_buffer.push(c as u8);
-            c = self.more_digits();
+            let mut next = self.get();
+            let msg = if next == b'+' as i32 || next == b'-' as i32 {
+                self.token_buffer.push(next as u8);
+                next = self.get();
+                "invalid number; expected digit after exponent sign"
+            } else {
+                "invalid number; expected '+', '-', or digit after exponent"
+            };
+            let Some(n) = self.digits(next, msg) else { return Tok::ParseError };
+            c = n;
         }
         debug_assert!(!is_digit(c));
         self.unget();
@@ -700,16 +693,19 @@ impl<'a> Lexer<'a> {
         Tok::Float(text.parse::<f64>().unwrap_or(f64::NAN))
     }
 
-    /// Reads digits into the token while there are any; returns the first character that is
-    /// not one (to be looked at, or put back).
-    fn more_digits(&mut self) -> i32 {
-        loop {
-            let c = self.get();
-            if !is_digit(c) {
-                return c;
-            }
-            self.token_buffer.push(c as u8);
+    /// A run of digits starting with `c`: they go into the token and the first character
+    /// after them is returned (to be looked at, or put back). `None`, with `msg` as the
+    /// error, when `c` is not a digit.
+    fn digits(&mut self, mut c: i32, msg: &'static str) -> Option<i32> {
+        if !is_digit(c) {
+            self.error_message = msg;
+            return None;
         }
+        while is_digit(c) {
+            self.token_buffer.push(c as u8);
+            c = self.get();
+        }
+        Some(c)
     }
 }
 
