@@ -627,6 +627,10 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// nlohmann's number automaton, written as the grammar it recognises:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. Characters are read one at a
+    /// time and the first one that does not fit is put back, as the automaton does, so the
+    /// positions and the `last read` text of its messages are the same.
     fn scan_number(&mut self) -> Tok {
         self.reset();
         #[derive(PartialEq)]
@@ -636,122 +640,41 @@ impl<'a> Lexer<'a> {
             Float,
         }
         let mut kind = Kind::Unsigned;
-        let is_digit = |c: i32| (0x30..=0x39).contains(&c);
         let mut c = self.current;
-        self.token_buffer.push(c as u8);
-        // States of nlohmann's number automaton.
-        let mut state = if c == b'-' as i32 {
-            1
-        } else if c == b'0' as i32 {
-            2
-        } else {
-            3
-        };
-        loop {
-            match state {
-                // minus
-                1 => {
-                    kind = Kind::Integer;
-                    c = self.get();
-                    if c == b'0' as i32 {
-                        state = 2;
-                    } else if is_digit(c) {
-                        state = 3;
-                    } else {
-                        self.error_message = "invalid number; expected digit after '-'";
-                        return Tok::ParseError;
-                    }
-                    self.token_buffer.push(c as u8);
-                }
-                // zero
-                2 => {
-                    c = self.get();
-                    if c == b'.' as i32 {
-                        self.token_buffer.push(b'.');
-                        state = 4;
-                    } else if c == b'e' as i32 || c == b'E' as i32 {
-                        self.token_buffer.push(c as u8);
-                        state = 6;
-                    } else {
-                        break;
-                    }
-                }
-                // any1
-                3 => {
-                    c = self.get();
-                    if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                    } else if c == b'.' as i32 {
-                        self.token_buffer.push(b'.');
-                        state = 4;
-                    } else if c == b'e' as i32 || c == b'E' as i32 {
-                        self.token_buffer.push(c as u8);
-                        state = 6;
-                    } else {
-                        break;
-                    }
-                }
-                // decimal1
-                4 => {
-                    kind = Kind::Float;
-                    c = self.get();
-                    if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                        state = 5;
-                    } else {
-                        self.error_message = "invalid number; expected digit after '.'";
-                        return Tok::ParseError;
-                    }
-                }
-                // decimal2
-                5 => {
-                    c = self.get();
-                    if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                    } else if c == b'e' as i32 || c == b'E' as i32 {
-                        self.token_buffer.push(c as u8);
-                        state = 6;
-                    } else {
-                        break;
-                    }
-                }
-                // exponent
-                6 => {
-                    kind = Kind::Float;
-                    c = self.get();
-                    if c == b'+' as i32 || c == b'-' as i32 {
-                        self.token_buffer.push(c as u8);
-                        state = 7;
-                    } else if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                        state = 8;
-                    } else {
-                        self.error_message = "invalid number; expected '+', '-', or digit after exponent";
-                        return Tok::ParseError;
-                    }
-                }
-                // sign
-                7 => {
-                    c = self.get();
-                    if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                        state = 8;
-                    } else {
-                        self.error_message = "invalid number; expected digit after exponent sign";
-                        return Tok::ParseError;
-                    }
-                }
-                // any2
-                _ => {
-                    c = self.get();
-                    if is_digit(c) {
-                        self.token_buffer.push(c as u8);
-                    } else {
-                        break;
-                    }
-                }
-            }
+        if c == b'-' as i32 {
+            kind = Kind::Integer;
+            self.token_buffer.push(b'-');
+            c = self.get();
         }
+        let next = if c == b'0' as i32 {
+            self.token_buffer.push(b'0');
+            Some(self.get())
+        } else {
+            self.digits(c, "invalid number; expected digit after '-'")
+        };
+        let Some(mut c) = next else { return Tok::ParseError };
+        if c == b'.' as i32 {
+            kind = Kind::Float;
+            self.token_buffer.push(b'.');
+            let next = self.get();
+            let Some(n) = self.digits(next, "invalid number; expected digit after '.'") else { return Tok::ParseError };
+            c = n;
+        }
+        if c == b'e' as i32 || c == b'E' as i32 {
+            kind = Kind::Float;
+            self.token_buffer.push(c as u8);
+            let mut next = self.get();
+            let msg = if next == b'+' as i32 || next == b'-' as i32 {
+                self.token_buffer.push(next as u8);
+                next = self.get();
+                "invalid number; expected digit after exponent sign"
+            } else {
+                "invalid number; expected '+', '-', or digit after exponent"
+            };
+            let Some(n) = self.digits(next, msg) else { return Tok::ParseError };
+            c = n;
+        }
+        debug_assert!(!is_digit(c));
         self.unget();
         let text = std::str::from_utf8(&self.token_buffer).unwrap_or("0");
         match kind {
@@ -769,6 +692,26 @@ impl<'a> Lexer<'a> {
         }
         Tok::Float(text.parse::<f64>().unwrap_or(f64::NAN))
     }
+
+    /// A run of digits starting with `c`: they go into the token and the first character
+    /// after them is returned (to be looked at, or put back). `None`, with `msg` as the
+    /// error, when `c` is not a digit.
+    fn digits(&mut self, mut c: i32, msg: &'static str) -> Option<i32> {
+        if !is_digit(c) {
+            self.error_message = msg;
+            return None;
+        }
+        while is_digit(c) {
+            self.token_buffer.push(c as u8);
+            c = self.get();
+        }
+        Some(c)
+    }
+}
+
+/// An ASCII digit (`c` is a byte, or `EOF`).
+fn is_digit(c: i32) -> bool {
+    (0x30..=0x39).contains(&c)
 }
 
 const CONTROL_MESSAGES: [&str; 32] = [

@@ -13,19 +13,25 @@ use crate::value::Value;
 /// The implementation: arguments (exactly `arity` of them) and the call site.
 pub type BuiltinFn = fn(&mut Eval, &[Value], Pos) -> Result<Value>;
 
+/// A builtin function: its name, how many arguments it takes and its implementation.
 pub struct BuiltinDef {
     /// The name under `builtins.` (e.g. `"attrNames"`).
     pub name: &'static str,
+    /// The number of arguments (1 to 3); fewer make a partial application.
     pub arity: usize,
     /// Also visible without `builtins.` (e.g. `map`, `toString`). Every builtin is in any case
     /// visible as `__name`, as in the reference.
     pub global: bool,
+    /// The implementation.
     pub func: BuiltinFn,
 }
 
 /// A value installed in `builtins` (and maybe globally), e.g. `nixVersion`, `true`.
 pub struct ConstantDef {
+    /// The name under `builtins.`.
     pub name: &'static str,
+    /// Also visible without `builtins.` (`true`, `null`, …).
     pub global: bool,
+    /// Computes the value, once, when the evaluator is built.
     pub value: fn(&mut Eval) -> Value,
 }

@@ -9,6 +9,7 @@
 use crate::source::Pos;
 use std::fmt::Write;
 
+/// What went wrong, as far as `tryEval` and the error formats care.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// `throw "..."`, and `<x>` / `findFile` finding nothing (also in pure mode).
@@ -19,11 +20,13 @@ pub enum ErrorKind {
     Abort,
     /// Wrong type of value.
     Type,
+    /// A thunk forced while it was being evaluated.
     InfiniteRecursion,
     /// Call depth or native stack exhausted.
     StackOverflow,
     /// An attribute that does not exist.
     MissingAttr,
+    /// A variable that is not bound (found at run time under `with`).
     UndefinedVar,
     /// Parse or lowering error of a file read during evaluation.
     Parse,
@@ -34,21 +37,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Whether `builtins.tryEval` catches it (`throw` and `assert` only, as in the reference).
     pub fn is_catchable(self) -> bool {
         matches!(self, ErrorKind::Throw | ErrorKind::Assert)
     }
 }
 
+/// One "while evaluating …" line of an error's trace.
 #[derive(Clone, Debug)]
 pub struct TraceFrame {
+    /// Where.
     pub pos: Pos,
+    /// What was being done.
     pub msg: String,
 }
 
+/// An evaluation error: kind, message, position and trace.
 #[derive(Clone, Debug)]
 pub struct EvalError {
+    /// The kind.
     pub kind: ErrorKind,
+    /// The message, without `error: `.
     pub msg: String,
+    /// Where it happened ([`Pos::NONE`] if nowhere in particular).
     pub pos: Pos,
     /// Innermost first.
     pub trace: Vec<TraceFrame>,
@@ -56,12 +67,15 @@ pub struct EvalError {
     pub suggestion: Option<String>,
 }
 
+/// The result of evaluation; the error is boxed to keep `Result<Value>` 16 bytes.
 pub type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 impl EvalError {
+    /// An error without a position.
     pub fn new(kind: ErrorKind, msg: impl Into<String>) -> Box<EvalError> {
         Box::new(EvalError { kind, msg: msg.into(), pos: Pos::NONE, trace: Vec::new(), suggestion: None })
     }
+    /// An error at `pos`.
     pub fn at(kind: ErrorKind, pos: Pos, msg: impl Into<String>) -> Box<EvalError> {
         Box::new(EvalError { kind, msg: msg.into(), pos, trace: Vec::new(), suggestion: None })
     }
@@ -79,6 +93,7 @@ pub fn error(kind: ErrorKind, msg: impl Into<String>) -> Box<EvalError> {
 
 /// Attach a trace frame to an error on its way out.
 pub trait AddTrace<T> {
+    /// Adds the frame `msg()` at `pos` to an error (`msg` runs only on error).
     fn trace(self, pos: Pos, msg: impl FnOnce() -> String) -> Result<T>;
     /// Give the error a position if it has none yet.
     fn at_pos(self, pos: Pos) -> Result<T>;
@@ -276,6 +291,7 @@ pub fn set_verbosity(level: i32) {
     VERBOSITY.store(level, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The verbosity set by [`set_verbosity`].
 pub fn verbosity() -> i32 {
     VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -312,6 +328,7 @@ impl ErrorFormat {
     /// The names the command line accepts.
     pub const NAMES: [&'static str; 3] = ["text", "json", "rich"];
 
+    /// The format named `name` (one of [`ErrorFormat::NAMES`]).
     pub fn from_name(name: &str) -> Option<ErrorFormat> {
         match name {
             "text" => Some(ErrorFormat::Text),

@@ -7,15 +7,21 @@
 use std::io;
 use std::path::Path;
 
+/// The type of a directory entry, as `builtins.readDir` names it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FileType {
+    /// A regular file.
     Regular,
+    /// A directory.
     Directory,
+    /// A symbolic link (not followed).
     Symlink,
+    /// Anything else (sockets, fifos, devices).
     Unknown,
 }
 
 impl FileType {
+    /// `"regular"`, `"directory"`, `"symlink"` or `"unknown"`.
     pub fn as_nix(self) -> &'static str {
         match self {
             FileType::Regular => "regular",
@@ -26,7 +32,9 @@ impl FileType {
     }
 }
 
+/// The file access of an evaluation (see the module header).
 pub trait EvalIo {
+    /// The contents of a file (`import`, `readFile`).
     fn read_file(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Entries (name, type) in any order.
     fn read_dir(&self, path: &Path) -> io::Result<Vec<(String, FileType)>>;

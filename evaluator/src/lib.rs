@@ -31,31 +31,19 @@
 
 #![warn(missing_docs)]
 
-// Modules whose items are not all documented yet carry `allow(missing_docs)`.
-#[allow(missing_docs)]
 pub(crate) mod ast;
-#[allow(missing_docs)]
 pub mod builtin;
-#[allow(missing_docs)]
 pub mod error;
 mod error_render;
-#[allow(missing_docs)]
 pub mod eval;
 mod function_params;
-#[allow(missing_docs)]
 pub mod io;
 pub mod json_escape;
-#[allow(missing_docs)]
 pub(crate) mod lower;
-#[allow(missing_docs)]
 pub(crate) mod parse;
-#[allow(missing_docs)]
 pub mod print;
-#[allow(missing_docs)]
 pub mod source;
-#[allow(missing_docs)]
 pub mod symbol;
-#[allow(missing_docs)]
 pub mod value;
 
 pub use builtin::{BuiltinDef, ConstantDef};
@@ -225,9 +213,10 @@ impl Eval {
     }
 
     /// Parses text without evaluating it and describes the result as `--parse` prints it
-    /// (the syntax tree itself stays inside this crate).
-    pub fn parse_to_string(&mut self, text: &str, base_dir: &Path) -> Result<String> {
-        let e = self.parse(text, Origin::String, base_dir, &[])?;
+    /// (the syntax tree itself stays inside this crate). `origin` names the text in syntax
+    /// errors; relative paths in it resolve against `base_dir`.
+    pub fn parse_to_string(&mut self, text: &str, origin: Origin, base_dir: &Path) -> Result<String> {
+        let e = self.parse(text, origin, base_dir, &[])?;
         Ok(print::expr_summary(e))
     }
 }

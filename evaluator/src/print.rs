@@ -43,6 +43,7 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
+/// Appends `s` as a Nix string literal, quoted and escaped as the reference prints it.
 pub fn escape_string(out: &mut String, s: &[u8]) {
     out.push('"');
     let mut i = 0;
@@ -77,6 +78,7 @@ pub fn is_identifier(s: &str) -> bool {
     !matches!(s, "if" | "then" | "else" | "assert" | "with" | "let" | "in" | "rec" | "inherit" | "or")
 }
 
+/// Appends an attribute name: bare if it is an identifier, else as a string literal.
 pub fn attr_name(out: &mut String, name: &str) {
     if is_identifier(name) {
         out.push_str(name);
@@ -97,6 +99,7 @@ pub enum Style {
     Value,
 }
 
+/// Prints values as the reference does, with optional limits for error messages; cycles print as `«repeated»`.
 #[derive(Default)]
 pub struct Printer {
     seen: FxHashSet<usize>,
@@ -115,6 +118,7 @@ pub struct Printer {
 }
 
 impl Printer {
+    /// Appends `v` as it is (thunks not forced).
     pub fn print(&mut self, out: &mut String, v: &Value) {
         self.value(out, v, None, 0)
     }
@@ -267,6 +271,7 @@ pub fn short(v: &Value) -> String {
     out
 }
 
+/// `s` as a Nix string literal.
 pub fn string_literal(s: &NixString) -> String {
     let mut out = String::new();
     escape_string(&mut out, s.as_bytes());
@@ -274,7 +279,7 @@ pub fn string_literal(s: &NixString) -> String {
 }
 
 /// A compact rendering of an expression, for assertion messages.
-pub fn expr_summary(e: ExprRef) -> String {
+pub(crate) fn expr_summary(e: ExprRef) -> String {
     let mut out = String::new();
     summarize(&mut out, e, 0);
     out

@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, LazyLock, RwLock};
 
+/// A registered source text (an index into the source table).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileId(pub u32);
 
@@ -16,7 +17,9 @@ pub struct FileId(pub u32);
 pub struct Pos(u32);
 
 impl Pos {
+    /// No position.
     pub const NONE: Pos = Pos(0);
+    /// Whether this is [`Pos::NONE`].
     pub fn is_none(self) -> bool {
         self.0 == 0
     }
@@ -64,14 +67,19 @@ pub fn file_base(file: FileId) -> u32 {
 /// What a source is: a file on disk (its absolute path) or a text without a file.
 #[derive(Clone, Debug)]
 pub enum Origin {
+    /// A file.
     File(String),
     /// `-E`/`--expr` text, shown as «string».
     String,
+    /// Text read from standard input, shown as «stdin».
     Stdin,
 }
 
+/// A registered source: where it came from and its text.
 pub struct SourceFile {
+    /// Where the text came from.
     pub origin: Origin,
+    /// The text as parsed.
     pub text: Arc<str>,
     /// Offsets where lines start, computed when a position is first shown: most files
     /// never need it, and scanning all 12 MB of a NixOS system's sources costs time.
@@ -79,6 +87,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// The name messages show: the path, «string» or «stdin».
     pub fn name(&self) -> String {
         match &self.origin {
             Origin::File(p) => p.clone(),
@@ -117,6 +126,7 @@ impl SourceFile {
         let s = &self.text[start..end];
         Some(s.trim_end_matches(['\n', '\r']))
     }
+    /// The number of lines.
     pub fn line_count(&self) -> u32 {
         self.line_starts().len() as u32
     }
@@ -124,6 +134,7 @@ impl SourceFile {
 
 static SOURCES: LazyLock<RwLock<Vec<Arc<SourceFile>>>> = LazyLock::new(Default::default);
 
+/// Registers a text (for the rest of the process) and gives its id.
 pub fn add_source(origin: Origin, text: Arc<str>) -> FileId {
     let mut w = SOURCES.write().unwrap();
     let mut bases = BASES.write().unwrap();
@@ -136,6 +147,7 @@ pub fn add_source(origin: Origin, text: Arc<str>) -> FileId {
     FileId(w.len() as u32 - 1)
 }
 
+/// The registered source `id`.
 pub fn source(id: FileId) -> Option<Arc<SourceFile>> {
     SOURCES.read().unwrap().get(id.0 as usize).cloned()
 }
@@ -143,12 +155,16 @@ pub fn source(id: FileId) -> Option<Arc<SourceFile>> {
 /// A position resolved for display: file name, line, column.
 #[derive(Clone)]
 pub struct Location {
+    /// The source.
     pub file: Arc<SourceFile>,
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column, in bytes.
     pub column: u32,
 }
 
 impl Pos {
+    /// File, line and column of this position (none for [`Pos::NONE`]).
     pub fn resolve(self) -> Option<Location> {
         let (id, offset) = self.split()?;
         let file = source(id)?;

@@ -29,10 +29,12 @@ thread_local! {
     static LOCAL: std::cell::RefCell<rustc_hash::FxHashMap<&'static str, Symbol>> = std::cell::RefCell::new(Default::default());
 }
 
+/// An interned name: a `u32` index, compared and hashed as one (see the module header).
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Symbol(Spur);
 
 impl Symbol {
+    /// The symbol of `s`, interning it if new.
     #[inline]
     pub fn new(s: &str) -> Symbol {
         if let Some(sym) = LOCAL.with(|m| m.borrow().get(s).copied()) {
@@ -52,6 +54,7 @@ impl Symbol {
     pub fn lookup(s: &str) -> Option<Symbol> {
         INTERNER.get(s).map(Symbol)
     }
+    /// The name.
     #[inline]
     pub fn as_str(self) -> &'static str {
         let i = self.index();
@@ -108,12 +111,13 @@ macro_rules! well_known {
         /// Names the evaluator and builtins look up often, interned first at fixed indices.
         pub mod sym {
             use super::Symbol;
-            well_known!(@consts 0usize, $($id,)*);
+            well_known!(@consts 0usize, $($id = $s,)*);
         }
     };
-    (@consts $i:expr, $id:ident, $($rest:ident,)*) => {
+    (@consts $i:expr, $id:ident = $s:literal, $($rest:ident = $rs:literal,)*) => {
+        #[doc = concat!("`", $s, "`")]
         pub const $id: Symbol = Symbol::well_known($i);
-        well_known!(@consts $i + 1usize, $($rest,)*);
+        well_known!(@consts $i + 1usize, $($rest = $rs,)*);
     };
     (@consts $i:expr,) => {};
 }

@@ -29,9 +29,7 @@ pub mod attrs;
 pub mod cli;
 pub mod error;
 pub mod eval;
-#[allow(missing_docs)] // documented module by module; items still to do (issue 17)
 pub mod eval_cache;
-#[allow(missing_docs)]
 pub mod eval_jobs;
 pub mod fetch;
 pub mod flakeref;

@@ -10,7 +10,7 @@
 //! (see [`nix_eval::error::talk`]); `-vv` adds `copied source 'PATH' -> 'STORE PATH'`.
 //!
 //! The store crate knows nothing of this: copies report through the per-entry filter callback
-//! of `Store::add_path` ([`Activity::filter`]), downloads through a wrapped reader.
+//! of `Store::add_path` ([`Activity::visit`]), downloads through a wrapped reader.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Read};

@@ -266,11 +266,14 @@ pub fn compress_hash(hash: &[u8], size: usize) -> Vec<u8> {
 
 /// A streaming hash of any [`HashAlgo`]; also an [`io::Write`] sink.
 #[derive(Clone)]
-#[allow(missing_docs)]
 pub enum Hasher {
+    /// MD5.
     Md5(Md5),
+    /// SHA-1.
     Sha1(Sha1),
+    /// SHA-256.
     Sha256(Sha256),
+    /// SHA-512.
     Sha512(Sha512),
 }
 

@@ -10,6 +10,7 @@ use crate::source::Pos;
 use crate::symbol::sym;
 use crate::value::*;
 
+/// How a value is coerced to a string (the reference's `coerceToString` flags).
 #[derive(Copy, Clone, Debug)]
 pub struct CoerceOpts {
     /// `toString` rules: null, Booleans, numbers and lists coerce too.
@@ -19,9 +20,27 @@ pub struct CoerceOpts {
 }
 
 impl CoerceOpts {
+    /// String interpolation: strings, paths (copied), sets with `__toString`/`outPath`.
     pub const INTERP: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: true };
+    /// `toString`: also null, Booleans, numbers and lists.
     pub const TO_STRING: CoerceOpts = CoerceOpts { coerce_more: true, copy_to_store: true };
+    /// As [`CoerceOpts::INTERP`], but paths stay paths (appending to a path).
     pub const NO_COPY: CoerceOpts = CoerceOpts { coerce_more: false, copy_to_store: false };
+}
+
+/// The path a path and the strings appended to it make (`./a + "/b"`, `./${x}/c`):
+/// canonical, and refused when an appended string refers to a store path, as the reference
+/// refuses it.
+fn path_from(b: StringBuilder, pos: Pos) -> Result<Value> {
+    if !b.context.is_empty() {
+        return Err(EvalError::at(
+            ErrorKind::Other,
+            pos,
+            "a string that refers to a store path cannot be appended to a path",
+        ));
+    }
+    let s = String::from_utf8_lossy(&b.bytes).into_owned();
+    Ok(Value::Path(NixString::from(canon_path(&s))))
 }
 
 /// Nix's float formatting for `toString` and interpolation: C++ `std::to_string` ("%f").
@@ -47,6 +66,7 @@ pub fn first_context_elem(c: &Context) -> &str {
 }
 
 impl Eval {
+    /// `v` coerced to a string as `opts` says, with the reference's errors.
     pub fn coerce_to_string(&mut self, v: &Value, pos: Pos, opts: CoerceOpts) -> Result<NixString> {
         // A string coerces to itself: share it rather than copy it twice through a builder
         // (the NixOS manual's 11 MB options document passes here on its way to `toFile`).
@@ -207,15 +227,7 @@ impl Eval {
                 self.coerce_into(&mut b, &v, pos, CoerceOpts::NO_COPY)
                     .trace(pos, || "while evaluating a path segment".into())?;
             }
-            if !b.context.is_empty() {
-                return Err(EvalError::at(
-                    ErrorKind::Other,
-                    pos,
-                    "a string that refers to a store path cannot be appended to a path",
-                ));
-            }
-            let s = String::from_utf8_lossy(&b.bytes).into_owned();
-            return Ok(Value::Path(NixString::from(canon_path(&s))));
+            return path_from(b, pos);
         }
         let mut b = StringBuilder::default();
         self.coerce_into(&mut b, &first, pos, CoerceOpts::INTERP)?;
@@ -240,15 +252,7 @@ impl Eval {
                 b.push_bytes(p.as_bytes());
                 self.coerce_into(&mut b, &r, pos, CoerceOpts::NO_COPY)
                     .trace(pos, || "while evaluating a path segment".into())?;
-                if !b.context.is_empty() {
-                    return Err(EvalError::at(
-                        ErrorKind::Other,
-                        pos,
-                        "a string that refers to a store path cannot be appended to a path",
-                    ));
-                }
-                let s = String::from_utf8_lossy(&b.bytes).into_owned();
-                Ok(Value::Path(NixString::from(canon_path(&s))))
+                path_from(b, pos)
             }
             _ => {
                 let r = self.eval_operand(rhs, env)?;

@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The values and syntax trees of imported files, so each is read and evaluated once.
 #[derive(Default)]
 pub struct ImportCache {
     /// Resolved file path -> its value (a thunk until first forced).
@@ -46,7 +47,7 @@ impl Eval {
     }
 
     /// Parse a text with the globals of this evaluator.
-    pub fn parse(&mut self, text: &str, origin: Origin, base_dir: &Path, outer: &[Symbol]) -> Result<ExprRef> {
+    pub(crate) fn parse(&mut self, text: &str, origin: Origin, base_dir: &Path, outer: &[Symbol]) -> Result<ExprRef> {
         let normalized;
         let text = if text.contains('\r') {
             normalized = crate::source::normalize_source(text.as_bytes());
@@ -89,7 +90,7 @@ impl Eval {
         }
     }
 
-    pub fn parse_file(&mut self, path: &str, pos: Pos) -> Result<ExprRef> {
+    pub(crate) fn parse_file(&mut self, path: &str, pos: Pos) -> Result<ExprRef> {
         if let Some(e) = self.imports.parsed.get(path) {
             return Ok(e);
         }

@@ -37,11 +37,17 @@ pub struct Settings {
     pub restrict: bool,
     /// `-I` entries and `NIX_PATH`, in order: `prefix=path` or `path`.
     pub nix_path: Vec<String>,
+    /// `max-call-depth`: nested calls allowed before "stack overflow".
     pub max_call_depth: usize,
+    /// `--show-trace`: print every trace frame.
     pub show_trace: bool,
+    /// The home directory that `~/` paths resolve against.
     pub home: Option<String>,
+    /// Enabled experimental features (`flakes`, …).
     pub experimental_features: Vec<String>,
+    /// The store directory paths are computed for (`/nix/store`).
     pub store_dir: String,
+    /// `builtins.currentSystem`.
     pub system: String,
     /// `--lint-*` options: (name, level) with level "warn" or "fatal".
     pub lints: Vec<(String, String)>,
@@ -70,12 +76,17 @@ impl Default for Settings {
 /// Counters for `NIX_SHOW_STATS`-style reports.
 #[derive(Default, Debug, Clone)]
 pub struct Stats {
+    /// Thunks made.
     pub thunks: u64,
+    /// Function calls.
     pub calls: u64,
+    /// Attribute sets made.
     pub attrsets: u64,
+    /// Environments made.
     pub envs: u64,
     /// Files (and expression texts) parsed, and the time spent parsing and lowering them.
     pub files_parsed: u64,
+    /// Time spent parsing and lowering.
     pub parse_time: std::time::Duration,
 }
 
@@ -100,8 +111,11 @@ pub fn set_stack_budget(bytes: usize) {
     STACK_LIMIT.with(|l| l.set(addr.saturating_sub(bytes)));
 }
 
+/// An evaluator: settings, I/O, the globals and the import cache; made by `EvalBuilder`.
 pub struct Eval {
+    /// The settings it was built with.
     pub settings: Settings,
+    /// All file access.
     pub io: Box<dyn EvalIo>,
     pub(crate) globals: Vec<Value>,
     pub(crate) global_index: FxHashMap<Symbol, u32>,
@@ -111,6 +125,7 @@ pub struct Eval {
     /// Lowest stack address evaluation may reach (see [`set_stack_budget`]; 0 = unchecked),
     /// read once from the thread's setting.
     stack_limit: usize,
+    /// Counters.
     pub stats: Stats,
     ext: FxHashMap<TypeId, Box<dyn Any>>,
     /// Hook that copies a path into the store when it is interpolated into a string.
@@ -154,10 +169,12 @@ impl Eval {
         self.virtual_files.get(path).copied()
     }
 
+    /// The `builtins` set.
     pub fn builtins(&self) -> &Value {
         &self.builtins_set
     }
 
+    /// The value of a global name (`map`, `builtins`, `__add`, …).
     pub fn global(&self, name: &str) -> Option<Value> {
         let s = Symbol::lookup(name)?;
         self.global_index.get(&s).map(|&i| self.globals[i as usize].clone())
@@ -165,6 +182,7 @@ impl Eval {
 
     // ---- forcing -------------------------------------------------------------------------
 
+    /// `v` in weak head normal form (forcing a thunk evaluates it once).
     #[inline]
     pub fn force(&mut self, v: &Value) -> Result<Value> {
         match v {
@@ -173,6 +191,7 @@ impl Eval {
         }
     }
 
+    /// The value of `t`, evaluating it if it was not yet (a thunk being evaluated is infinite recursion).
     pub fn force_thunk(&mut self, t: &Thunk) -> Result<Value> {
         if let Some(v) = t.value() {
             return Ok(v);
@@ -295,7 +314,7 @@ impl Eval {
     /// The value of `e` in `env` without evaluating it: constants, variables and lambdas
     /// directly, everything else as a thunk.
     #[inline]
-    pub fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
+    pub(crate) fn thunk(&mut self, e: ExprRef, env: &Env) -> Value {
         match e {
             Expr::Const(v) => v.clone(),
             Expr::Var(Var::Local { depth, slot, .. }) => env.ancestor(*depth).get_resolved(*slot as usize),
@@ -351,7 +370,7 @@ impl Eval {
     }
 
     /// Evaluate `e` in `env` to weak head normal form.
-    pub fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
+    pub(crate) fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         self.check_stack()?;
         match e {
             Expr::Const(v) => Ok(v.clone()),
@@ -448,6 +467,7 @@ impl Eval {
         }
     }
 
+    /// `{ file, line, column }` of a position (`__curPos`, `unsafeGetAttrPos`), or `null`.
     pub fn pos_to_value(&mut self, pos: Pos) -> Value {
         match pos.resolve() {
             Some(loc) => Value::Attrs(Attrs::from_vec(vec![
@@ -598,6 +618,7 @@ impl Eval {
 
     // ---- typed access used by the evaluator and the builtins -------------------------------
 
+    /// The reference's "expected … but found …" error.
     pub fn type_error(&self, expected: &str, v: &Value, pos: Pos) -> Box<EvalError> {
         EvalError::at(
             ErrorKind::Type,
@@ -606,6 +627,7 @@ impl Eval {
         )
     }
 
+    /// A Boolean, forced, else a type error.
     #[inline]
     pub fn expect_bool(&mut self, v: &Value, pos: Pos) -> Result<bool> {
         if let Value::Bool(b) = v {
@@ -616,6 +638,7 @@ impl Eval {
             v => Err(self.type_error("a Boolean", &v, pos)),
         }
     }
+    /// An integer, forced, else a type error.
     pub fn expect_int(&mut self, v: &Value, pos: Pos) -> Result<i64> {
         match self.force(v)? {
             Value::Int(i) => Ok(i),
@@ -630,12 +653,14 @@ impl Eval {
             v => Err(self.type_error("a float", &v, pos)),
         }
     }
+    /// A list, forced, else a type error.
     pub fn expect_list(&mut self, v: &Value, pos: Pos) -> Result<List> {
         match self.force(v)? {
             Value::List(l) => Ok(l),
             v => Err(self.type_error("a list", &v, pos)),
         }
     }
+    /// A set, forced, else a type error.
     pub fn expect_attrs(&mut self, v: &Value, pos: Pos) -> Result<Attrs> {
         match self.force(v)? {
             Value::Attrs(a) => Ok(a),
@@ -649,6 +674,7 @@ impl Eval {
             v => Err(self.type_error("a string", &v, pos)),
         }
     }
+    /// Something callable (a lambda, a builtin or a set with `__functor`), forced, else a type error.
     pub fn expect_function(&mut self, v: &Value, pos: Pos) -> Result<Value> {
         match self.force(v)? {
             f @ (Value::Lambda(_) | Value::Builtin(_)) => Ok(f),
@@ -665,6 +691,7 @@ impl Eval {
         }
     }
 
+    /// The name of a builtin.
     pub fn builtin_def_name(def: &BuiltinDef) -> &'static str {
         def.name
     }

@@ -160,6 +160,7 @@ impl Eval {
         Ok(self.compare(a, b, pos)? == Ordering::Less)
     }
 
+    /// The order of `a` and `b` as `<` sees it (numbers, strings, paths, lists), else a type error.
     pub fn compare(&mut self, a: &Value, b: &Value, pos: Pos) -> Result<Ordering> {
         if let (Value::Int(x), Value::Int(y)) = (a, b) {
             return Ok(x.cmp(y));

@@ -52,7 +52,7 @@ pub struct LowerCtx<'a> {
     pub base_dir: &'a Path,
     /// `$HOME` for `~/` paths.
     pub home: Option<&'a str>,
-    /// Names bound in the outermost environment (`scopedImport`), slot i = names[i].
+    /// Names bound in the outermost environment (`scopedImport`), slot `i` is `names[i]`.
     pub outer_names: &'a [Symbol],
     /// `--lint-*` settings: (lint name, "warn" | "fatal").
     pub lints: &'a [(String, String)],

@@ -8,107 +8,77 @@
 //! Slots are written only while the environment is being built (and to cache a forced
 //! `with` namespace); values are always cloned out, so no reference into a slot escapes.
 
-use super::count::RefCount;
+use super::thin::{Head, ThinBlock};
 use super::Value;
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::UnsafeCell;
-use std::marker::PhantomData;
-use std::ptr::NonNull;
 
-#[repr(C)]
-struct Header {
-    rc: RefCount,
-    len: u32,
-    up: Option<Env>,
-}
-
-/// A shared handle to an environment (cloning shares it).
+/// A shared handle to an environment (cloning shares it): a thin block whose head is the
+/// enclosing environment and whose items are the slots.
+#[derive(Clone)]
 pub struct Env {
-    ptr: NonNull<Header>,
-    /// Not `Send`/`Sync`: the count is not atomic.
-    _marker: PhantomData<*const Header>,
+    block: ThinBlock<Up, UnsafeCell<Value>>,
 }
 
-fn layout(len: usize) -> Layout {
-    Layout::new::<Header>()
-        .extend(Layout::array::<UnsafeCell<Value>>(len).expect("environment size"))
-        .expect("environment size")
-        .0
-        .pad_to_align()
+/// The enclosing environment, kept in the block's header.
+struct Up(Option<Env>);
+
+impl Head for Up {
+    /// Frees the enclosing environments whose count drops to zero with this one in a loop,
+    /// so that freeing a very deep chain does not recurse.
+    fn freed(self) {
+        let mut up = self.0;
+        while let Some(env) = up {
+            up = env.block.release().and_then(|h| h.0);
+        }
+    }
 }
 
 impl Env {
     /// An environment whose slots are `slots`, enclosed by `up`.
     pub fn new(up: Option<Env>, slots: Vec<Value>) -> Env {
-        let n = slots.len();
-        let env = Env::alloc(up, n);
-        for (i, v) in slots.into_iter().enumerate() {
-            // SAFETY: slot i < n was allocated and is uninitialised.
-            unsafe { env.slot_ptr(i).write(UnsafeCell::new(v)) };
-        }
-        env
+        Env { block: ThinBlock::from_iter_exact(Up(up), slots.into_iter().map(UnsafeCell::new)) }
     }
 
     /// An environment of one variable (a lambda's argument, a `with` namespace).
     #[inline]
     pub fn one(up: Env, v: Value) -> Env {
-        let env = Env::alloc(Some(up), 1);
-        // SAFETY: slot 0 was allocated and is uninitialised.
-        unsafe { env.slot_ptr(0).write(UnsafeCell::new(v)) };
-        env
+        Env { block: ThinBlock::from_array(Up(Some(up)), [UnsafeCell::new(v)]) }
     }
 
     /// `n` slots, all null, to be filled with [`Env::set`].
     pub fn with_nulls(up: Option<Env>, n: usize) -> Env {
-        let env = Env::alloc(up, n);
-        for i in 0..n {
-            // SAFETY: slot i < n was allocated and is uninitialised.
-            unsafe { env.slot_ptr(i).write(UnsafeCell::new(Value::Null)) };
+        Env { block: ThinBlock::from_iter_exact(Up(up), (0..n).map(|_| UnsafeCell::new(Value::Null))) }
+    }
+
+    /// The slot's cell; panics when out of range.
+    #[inline(always)]
+    fn slot(&self, slot: usize) -> *mut Value {
+        match self.block.get(slot) {
+            Some(cell) => cell.get(),
+            None => panic!("environment slot out of range"),
         }
-        env
     }
 
-    /// Allocates the header; the caller must initialise all `n` slots before any use.
-    fn alloc(up: Option<Env>, n: usize) -> Env {
-        let l = layout(n);
-        // SAFETY: the layout has a non-zero size (the header).
-        let p = unsafe { alloc(l) } as *mut Header;
-        let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
-        // SAFETY: freshly allocated, properly aligned for Header.
-        unsafe { ptr.as_ptr().write(Header { rc: RefCount::one(), len: n as u32, up }) };
-        Env { ptr, _marker: PhantomData }
-    }
-
-    #[inline(always)]
-    fn header(&self) -> &Header {
-        // SAFETY: the pointer is live while a handle exists.
-        unsafe { self.ptr.as_ref() }
-    }
-
-    #[inline(always)]
-    fn slot_ptr(&self, i: usize) -> *mut UnsafeCell<Value> {
-        let offset = Layout::new::<Header>().extend(Layout::new::<UnsafeCell<Value>>()).expect("layout").1;
-        // SAFETY: slots start at `offset` and are contiguous; callers check the index.
-        unsafe { (self.ptr.as_ptr() as *mut u8).add(offset).cast::<UnsafeCell<Value>>().add(i) }
-    }
-
+    /// The number of slots.
     pub fn len(&self) -> usize {
-        self.header().len as usize
+        self.block.len()
     }
 
+    /// Whether there are no slots.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The enclosing environment (none for the outermost).
     pub fn up(&self) -> Option<&Env> {
-        self.header().up.as_ref()
+        self.block.head().0.as_ref()
     }
 
+    /// The value in `slot` (as it is: a thunk stays a thunk); panics when out of range.
     #[inline(always)]
     pub fn get(&self, slot: usize) -> Value {
-        assert!(slot < self.len(), "environment slot out of range");
-        // SAFETY: in range and initialised; see the module comment on aliasing.
-        unsafe { (*(*self.slot_ptr(slot)).get()).clone() }
+        // SAFETY: no reference into a slot outlives a method of this type (module comment).
+        unsafe { (*self.slot(slot)).clone() }
     }
 
     /// The value in `slot`, looking through a thunk that has been evaluated. The slot then
@@ -116,29 +86,28 @@ impl Env {
     /// the slot's meaning does not change, as an evaluated thunk never changes again.
     #[inline(always)]
     pub fn get_resolved(&self, slot: usize) -> Value {
-        assert!(slot < self.len(), "environment slot out of range");
-        let p = self.slot_ptr(slot);
-        // SAFETY: in range and initialised; the reference into the slot ends before the
-        // slot is written, and the old value is dropped after the write.
+        let p = self.slot(slot);
+        // SAFETY: the reference into the slot ends before the slot is written, and the old
+        // value is dropped after the write.
         unsafe {
-            let done = match &*(*p).get() {
+            let done = match &*p {
                 Value::Thunk(t) => match t.value() {
                     Some(v) => v,
                     None => return Value::Thunk(t.clone()),
                 },
                 v => return v.clone(),
             };
-            let old = std::mem::replace(&mut *(*p).get(), done.clone());
+            let old = std::mem::replace(&mut *p, done.clone());
             drop(old);
             done
         }
     }
 
+    /// Puts `v` in `slot` (while the environment is being built); panics when out of range.
     #[inline(always)]
     pub fn set(&self, slot: usize, v: Value) {
-        assert!(slot < self.len(), "environment slot out of range");
-        // SAFETY: in range and initialised; no reference into the slot is alive.
-        let old = unsafe { std::mem::replace(&mut *(*self.slot_ptr(slot)).get(), v) };
+        // SAFETY: no reference into the slot is alive.
+        let old = unsafe { std::mem::replace(&mut *self.slot(slot), v) };
         drop(old);
     }
 
@@ -152,56 +121,9 @@ impl Env {
         e
     }
 
+    /// Whether `a` and `b` are the same environment.
     pub fn ptr_eq(a: &Env, b: &Env) -> bool {
-        a.ptr == b.ptr
-    }
-}
-
-impl Clone for Env {
-    #[inline]
-    fn clone(&self) -> Env {
-        self.header().rc.inc();
-        Env { ptr: self.ptr, _marker: PhantomData }
-    }
-}
-
-impl Drop for Env {
-    /// Inlined: most drops only decrement (a call's environment is shared by its thunks).
-    #[inline]
-    fn drop(&mut self) {
-        if self.header().rc.dec() {
-            self.free_chain();
-        }
-    }
-}
-
-impl Env {
-    /// Frees this environment, whose count reached zero, and every enclosing one whose
-    /// count drops to zero with it: iterative, so that freeing a very deep chain does not
-    /// recurse.
-    #[inline(never)]
-    fn free_chain(&mut self) {
-        let mut cur = self.ptr;
-        loop {
-            // SAFETY: `cur`'s count reached zero: no handle to it remains. Drop the slots
-            // and take `up` out before freeing the block.
-            let up = unsafe {
-                let e = std::mem::ManuallyDrop::new(Env { ptr: cur, _marker: PhantomData });
-                let n = e.header().len as usize;
-                for i in 0..n {
-                    std::ptr::drop_in_place(e.slot_ptr(i));
-                }
-                let up = std::ptr::read(&(*cur.as_ptr()).up);
-                dealloc(cur.as_ptr() as *mut u8, layout(n));
-                up
-            };
-            let Some(up) = up else { break };
-            let up = std::mem::ManuallyDrop::new(up);
-            if !up.header().rc.dec() {
-                break;
-            }
-            cur = up.ptr;
-        }
+        ThinBlock::ptr_eq(&a.block, &b.block)
     }
 }
 
@@ -219,7 +141,8 @@ mod tests {
         drop(root);
         assert!(matches!(e.ancestor(1).get(0), Value::Int(1)));
         assert_eq!(std::mem::size_of::<Env>(), 8);
-        assert_eq!(layout(1).size(), 32);
+        assert_eq!(std::mem::size_of::<Option<Env>>(), 8);
+        assert_eq!(ThinBlock::<Up, UnsafeCell<Value>>::block_size(1), 32, "a one-variable environment takes 32 bytes");
     }
 
     #[test]

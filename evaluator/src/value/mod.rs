@@ -4,6 +4,8 @@
 //! unevaluated [`Thunk`]; `Eval::force` turns it into weak head normal form. [`ValueType`] is the
 //! user-visible kind (`builtins.typeOf`), kept apart from the representation.
 
+// Documented with the layered `//` change of this module.
+#[allow(missing_docs)]
 mod attrs;
 mod count;
 mod env;
@@ -21,19 +23,29 @@ use crate::ast::LambdaExpr;
 use crate::builtin::BuiltinDef;
 use std::rc::Rc;
 
+/// A Nix value, or a thunk that evaluates to one.
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A 64-bit integer (overflow is an error, as in the reference).
     Int(i64),
+    /// A double.
     Float(f64),
+    /// A string with its context.
     String(NixString),
     /// An absolute, canonical path (no context).
     Path(NixString),
+    /// An attribute set.
     Attrs(Attrs),
+    /// A list.
     List(List),
+    /// A lambda with the environment it closes over.
     Lambda(ThinRc<Closure>),
     /// A builtin, possibly partially applied.
     Builtin(Rc<BuiltinApp>),
+    /// Not yet evaluated (or evaluated and not yet replaced): see `Eval::force`.
     Thunk(Thunk),
 }
 
@@ -43,29 +55,43 @@ pub type List = ThinSlice<Value>;
 /// A lambda and the environment it closes over.
 pub struct Closure {
     pub(crate) lambda: &'static LambdaExpr,
+    /// The variables the lambda sees.
     pub env: Env,
 }
 
 /// A builtin with the arguments given so far (fewer than its arity).
 pub struct BuiltinApp {
+    /// The builtin.
     pub def: &'static BuiltinDef,
     /// Fewer than the arity; builtins take at most three arguments, so these stay inline.
     pub args: BuiltinArgs,
 }
 
+/// The arguments of a partly applied builtin.
 pub type BuiltinArgs = smallvec::SmallVec<[Value; 2]>;
 
+/// The kind of a value as the language sees it (`builtins.typeOf`, error messages).
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub enum ValueType {
+    /// `null`.
     Null,
+    /// A Boolean.
     Bool,
+    /// An integer.
     Int,
+    /// A float.
     Float,
+    /// A string.
     String,
+    /// A path.
     Path,
+    /// An attribute set.
     Attrs,
+    /// A list.
     List,
+    /// A lambda or a builtin.
     Function,
+    /// Not evaluated yet (never the answer of `typeOf`, which forces).
     Thunk,
 }
 
@@ -125,6 +151,7 @@ impl Clone for Value {
 }
 
 impl Value {
+    /// The kind of this value (a thunk is `Thunk`: force first).
     pub fn ty(&self) -> ValueType {
         match self {
             Value::Null => ValueType::Null,
@@ -139,12 +166,15 @@ impl Value {
             Value::Thunk(_) => ValueType::Thunk,
         }
     }
+    /// A string value without context.
     pub fn string(s: impl Into<NixString>) -> Value {
         Value::String(s.into())
     }
+    /// A list value of `v`'s items.
     pub fn list(v: Vec<Value>) -> Value {
         Value::List(ThinSlice::from_vec(v))
     }
+    /// Whether this is a thunk (evaluated or not).
     pub fn is_thunk(&self) -> bool {
         matches!(self, Value::Thunk(_))
     }

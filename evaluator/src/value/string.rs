@@ -5,36 +5,23 @@
 //! reference encodes them: `/nix/store/…` (a plain path), `=/nix/store/….drv` (a derivation and
 //! its whole closure), `!out!/nix/store/….drv` (one output of a derivation).
 
-use super::count::RefCount;
+use super::thin::{Head, ThinBlock};
 use crate::symbol::Symbol;
-use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::collections::BTreeSet;
-use std::marker::PhantomData;
-use std::ptr::NonNull;
 
+/// The store paths a string refers to, in the encoding of the module header.
 pub type Context = BTreeSet<Box<str>>;
 
-/// A string is one allocation: this header, then the bytes. Evaluations make millions of
-/// short strings (`substring`, interpolation), so one allocation instead of two matters.
-#[repr(C)]
-struct Header {
-    rc: RefCount,
-    len: usize,
-    context: Option<Box<Context>>,
-}
-
-/// A shared, immutable Nix string (cloning shares it).
+/// A shared, immutable Nix string (cloning shares it). One allocation: the count, the
+/// length and the context, then the bytes (a thin block); evaluations make millions of short
+/// strings (`substring`, interpolation), so one allocation instead of two matters. The length
+/// is a `usize`: strings, unlike lists, may pass 4 GiB.
+#[derive(Clone)]
 pub struct NixString {
-    ptr: NonNull<Header>,
-    /// Not `Send`/`Sync`: the count is not atomic.
-    _marker: PhantomData<*const Header>,
+    block: ThinBlock<Option<Box<Context>>, u8, usize>,
 }
 
-fn layout(len: usize) -> (Layout, usize) {
-    let (l, offset) =
-        Layout::new::<Header>().extend(Layout::array::<u8>(len).expect("string size")).expect("string size");
-    (l.pad_to_align(), offset)
-}
+impl Head for Option<Box<Context>> {}
 
 thread_local! {
     /// One shared string per attribute name that was made a value (see
@@ -51,35 +38,22 @@ impl NixString {
     pub fn of_symbol(name: Symbol) -> NixString {
         SYMBOL_STRINGS.with(|m| m.borrow_mut().entry(name).or_insert_with(|| NixString::new(name.as_str())).clone())
     }
+    /// A string of `bytes` without context.
     pub fn new(bytes: impl AsRef<[u8]>) -> NixString {
         NixString::make(bytes.as_ref(), None)
     }
+    /// A string of `bytes` that refers to `context`.
     pub fn with_context(bytes: impl AsRef<[u8]>, context: Context) -> NixString {
         let context = if context.is_empty() { None } else { Some(Box::new(context)) };
         NixString::make(bytes.as_ref(), context)
     }
     fn make(bytes: &[u8], context: Option<Box<Context>>) -> NixString {
-        let (l, offset) = layout(bytes.len());
-        // SAFETY: the layout has a non-zero size (the header).
-        let p = unsafe { alloc(l) } as *mut Header;
-        let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
-        // SAFETY: freshly allocated and aligned; the bytes go right after the header.
-        unsafe {
-            ptr.as_ptr().write(Header { rc: RefCount::one(), len: bytes.len(), context });
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), (p as *mut u8).add(offset), bytes.len());
-        }
-        NixString { ptr, _marker: PhantomData }
+        NixString { block: ThinBlock::copy_from_slice(context, bytes) }
     }
-    #[inline(always)]
-    fn header(&self) -> &Header {
-        // SAFETY: the block lives while a handle exists.
-        unsafe { self.ptr.as_ref() }
-    }
+    /// The bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        let offset = layout(0).1;
-        // SAFETY: `len` initialised bytes follow the header.
-        unsafe { std::slice::from_raw_parts((self.ptr.as_ptr() as *const u8).add(offset), self.header().len) }
+        self.block.as_slice()
     }
     /// The text, with invalid UTF-8 replaced (for messages and names).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
@@ -89,54 +63,30 @@ impl NixString {
             Err(_) => String::from_utf8_lossy(self.as_bytes()),
         }
     }
+    /// The text, if the bytes are UTF-8.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.as_bytes()).ok()
     }
+    /// The length in bytes.
     #[inline]
     pub fn len(&self) -> usize {
-        self.header().len
+        self.block.len()
     }
+    /// Whether the string is `""`.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The context, if there is one (never an empty one).
     pub fn context(&self) -> Option<&Context> {
-        self.header().context.as_deref()
+        self.block.head().as_deref()
     }
+    /// Whether the string refers to store paths.
     pub fn has_context(&self) -> bool {
-        self.header().context.is_some()
+        self.block.head().is_some()
     }
+    /// Whether `a` and `b` share one allocation.
     pub fn ptr_eq(a: &NixString, b: &NixString) -> bool {
-        a.ptr == b.ptr
-    }
-}
-
-impl Clone for NixString {
-    #[inline]
-    fn clone(&self) -> NixString {
-        self.header().rc.inc();
-        NixString { ptr: self.ptr, _marker: PhantomData }
-    }
-}
-
-impl Drop for NixString {
-    #[inline]
-    fn drop(&mut self) {
-        if self.header().rc.dec() {
-            self.free();
-        }
-    }
-}
-
-impl NixString {
-    /// Out of line, so that dropping a `Value` stays small.
-    #[inline(never)]
-    fn free(&mut self) {
-        let len = self.header().len;
-        // SAFETY: last handle: drop the header's context, then free the block.
-        unsafe {
-            std::ptr::drop_in_place(self.ptr.as_ptr());
-            dealloc(self.ptr.as_ptr() as *mut u8, layout(len).0);
-        }
+        ThinBlock::ptr_eq(&a.block, &b.block)
     }
 }
 
@@ -165,20 +115,25 @@ impl std::fmt::Debug for NixString {
 /// Accumulates bytes and context while building a string (interpolation, concatenation).
 #[derive(Default)]
 pub struct StringBuilder {
+    /// The bytes so far.
     pub bytes: Vec<u8>,
+    /// The union of the pieces' contexts.
     pub context: Context,
 }
 
 impl StringBuilder {
+    /// Appends a string and its context.
     pub fn push(&mut self, s: &NixString) {
         self.bytes.extend_from_slice(s.as_bytes());
         if let Some(c) = s.context() {
             self.context.extend(c.iter().cloned());
         }
     }
+    /// Appends bytes without context.
     pub fn push_bytes(&mut self, b: &[u8]) {
         self.bytes.extend_from_slice(b);
     }
+    /// The string built.
     pub fn finish(self) -> NixString {
         NixString::with_context(self.bytes, self.context)
     }
@@ -202,5 +157,6 @@ mod tests {
         let e = NixString::from("");
         assert!(e.is_empty() && !e.has_context());
         assert_eq!(std::mem::size_of::<NixString>(), 8);
+        assert_eq!(ThinBlock::<Option<Box<Context>>, u8, usize>::block_size(3), 32, "a 24-byte header, then the bytes");
     }
 }

@@ -21,6 +21,7 @@ use std::ptr::NonNull;
 
 pub type NativeThunk = Box<dyn FnOnce(&mut Eval) -> Result<Value>>;
 
+/// What a thunk holds: something to evaluate, its value, or its error.
 pub enum ThunkState {
     /// An expression and the environment to evaluate it in.
     Pending(ExprRef, Env),
@@ -32,7 +33,9 @@ pub enum ThunkState {
     Apply2(Box<(Value, Value, Value)>),
     /// Any other deferred computation of the builtins.
     Native(NativeThunk),
+    /// Being evaluated: forcing it again is infinite recursion.
     Blackhole,
+    /// Evaluated.
     Done(Value),
     /// Evaluation failed; forcing again raises the same error.
     Failed(Box<EvalError>),
@@ -168,15 +171,17 @@ impl Thunk {
 }
 
 impl Thunk {
+    /// A thunk in `state`.
     pub fn new(state: ThunkState) -> Thunk {
         let (tag, payload) = Payload::split(state);
         let b = Box::new(ThunkCell { rc: RefCount::one(), tag: Cell::new(tag), payload: UnsafeCell::new(payload) });
         // SAFETY: Box::into_raw never returns null.
         Thunk { ptr: unsafe { NonNull::new_unchecked(Box::into_raw(b)) }, _marker: PhantomData }
     }
-    pub fn pending(expr: ExprRef, env: Env) -> Value {
+    pub(crate) fn pending(expr: ExprRef, env: Env) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Pending(expr, env)))
     }
+    /// A thunk of `f arg`.
     pub fn apply(f: Value, arg: Value) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Apply(Box::new((f, arg)))))
     }
@@ -184,6 +189,7 @@ impl Thunk {
     pub fn apply2(f: Value, a: Value, b: Value) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Apply2(Box::new((f, a, b)))))
     }
+    /// A thunk that runs `f` when forced.
     pub fn native(f: impl FnOnce(&mut Eval) -> Result<Value> + 'static) -> Value {
         Value::Thunk(Thunk::new(ThunkState::Native(Box::new(f))))
     }
@@ -198,6 +204,7 @@ impl Thunk {
         // before anything can replace the payload (see `ThunkCell::tag`).
         Some(unsafe { Value::clone(&(*cell.payload.get()).done) })
     }
+    /// Whether the thunk is being evaluated.
     pub fn is_blackhole(&self) -> bool {
         self.cell().tag.get() == Tag::Blackhole
     }
@@ -205,14 +212,17 @@ impl Thunk {
     pub fn take(&self) -> ThunkState {
         self.cell().take()
     }
+    /// Puts a state back (after [`Thunk::take`], when evaluation is done or failed).
     pub fn restore(&self, s: ThunkState) {
         // The old state is dropped after the write.
         let old = self.cell().replace(s);
         drop(old);
     }
+    /// Whether `a` and `b` are the same thunk.
     pub fn ptr_eq(a: &Thunk, b: &Thunk) -> bool {
         a.ptr == b.ptr
     }
+    /// The shared cell.
     #[inline]
     pub fn cell(&self) -> &ThunkCell {
         // SAFETY: the cell lives while a handle exists.

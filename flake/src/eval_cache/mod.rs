@@ -46,7 +46,9 @@ pub struct EvalCache {
 /// A cached answer: the bytes printed and the store paths that must still be valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
+    /// What the command printed.
     pub output: Vec<u8>,
+    /// Store paths the answer names (valid, or it is not used).
     pub paths: Vec<String>,
 }
 

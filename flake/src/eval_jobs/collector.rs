@@ -175,6 +175,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Runs `eval-jobs` as the parent: starts the workers, hands out attribute paths, prints their answers; the exit status.
 pub fn main(o: &Options, args: &[String]) -> u8 {
     let shared = Shared { state: Mutex::new(State::default()), wake: Condvar::new() };
     shared.with(|s| s.queue.push_back(vec![]));

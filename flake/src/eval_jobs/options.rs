@@ -11,6 +11,7 @@ use std::path::PathBuf;
 pub struct Shard {
     /// 1-based.
     pub index: usize,
+    /// The number of shards.
     pub count: usize,
 }
 
@@ -40,6 +41,7 @@ impl Shard {
     name = "rnix-eval eval-jobs",
     about = "Evaluate the jobs of an attribute set in parallel worker processes; one JSON line per job"
 )]
+/// The command line of `eval-jobs` (nix-eval-jobs' flags and `--shard`).
 pub struct Options {
     /// The flake and attribute to evaluate, `REF#ATTR` (e.g. `.#hydraJobs`).
     #[arg(long, value_name = "REF#ATTR")]

@@ -51,6 +51,7 @@ pub struct Worker {
 
 /// The outcome of starting a worker.
 pub enum Started {
+    /// The worker evaluated its root and waits for requests.
     Ready(Worker),
     /// The worker could not evaluate its root (its message).
     Fatal(String),

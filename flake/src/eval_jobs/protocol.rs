@@ -22,6 +22,7 @@ pub enum Outcome {
 /// A worker's answer to one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
+    /// What the job gave.
     pub outcome: Outcome,
     /// Resident memory after the job, KiB.
     pub rss_kib: u64,
@@ -30,10 +31,12 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reply as one JSON line (without the newline).
     pub fn to_line(&self) -> String {
         self.to_json().to_string()
     }
 
+    /// The reply as JSON.
     pub fn to_json(&self) -> Json {
         let mut m = Map::new();
         match &self.outcome {
@@ -46,10 +49,12 @@ impl Reply {
         Json::Object(m)
     }
 
+    /// A reply read from a line of [`Reply::to_line`].
     pub fn parse(line: &str) -> Option<Reply> {
         Reply::from_json(&serde_json::from_str(line).ok()?)
     }
 
+    /// A reply read from [`Reply::to_json`]'s form.
     pub fn from_json(v: &Json) -> Option<Reply> {
         let o = v.as_object()?;
         let outcome = if let Some(Json::Object(j)) = o.get("job") {

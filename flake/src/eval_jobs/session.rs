@@ -17,8 +17,11 @@ use crate::flakeref::{FlakeRef, ParseOptions};
 
 /// An evaluator with the root of the jobs.
 pub struct Session {
+    /// The evaluator.
     pub ev: Eval,
+    /// The attribute set whose jobs are evaluated.
     pub root: Value,
+    /// `--arg`/`--argstr` values for functions met on the way.
     pub auto_args: Attrs,
 }
 

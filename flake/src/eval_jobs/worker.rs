@@ -16,6 +16,7 @@ const ABORT_ON_ENV: &str = "RNIX_EVAL_JOBS_TEST_ABORT_ON";
 
 pub use super::pool::rss_kib;
 
+/// Runs a worker process: evaluates the root, then answers requests on stdin; the exit status.
 pub fn main(o: &Options) -> u8 {
     let mut session = None;
     let opened = Session::open(o).map(|s| session = Some(s));

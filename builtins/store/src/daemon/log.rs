@@ -17,7 +17,7 @@ pub enum LogMode {
     /// Print them on stderr (messages, activities such as `building '…'...`, build output).
     #[default]
     Stderr,
-    /// Keep them for [`super::DaemonStore::take_logs`] (the newest [`MAX_COLLECTED`]).
+    /// Keep them for [`super::DaemonStore::take_logs`] (the newest 100,000).
     Collect,
     /// Drop them.
     Quiet,

@@ -228,8 +228,7 @@ fn parse_only(ev: &mut Eval, opts: &RunOptions) -> Result<()> {
         }
     }
     for (text, origin, dir) in texts {
-        let e = ev.parse(&text, origin, &dir, &[])?;
-        println!("{}", print::expr_summary(e));
+        println!("{}", ev.parse_to_string(&text, origin, &dir)?);
     }
     Ok(())
 }
