@@ -434,59 +434,42 @@ impl<'a> Iter<'a> {
     /// [`Iterator::next`] while both runs have attributes left.
     #[inline(never)]
     fn next_merged(&mut self) -> Option<&'a Attr> {
-        let (base, overlay) = (self.base, self.overlay);
-        let Some((x, xs)) = base.split_first() else {
-            let (y, ys) = overlay.split_first()?;
-            self.left -= 1;
-            self.overlay = ys;
-            return Some(y);
-        };
-        let (y, ys) = overlay.split_first()?;
-        self.left -= 1;
-        match x.name.cmp(&y.name) {
-            Ordering::Less => {
-                self.base = xs;
-                Some(x)
-            }
-            Ordering::Greater => {
-                self.overlay = ys;
-                Some(y)
-            }
-            Ordering::Equal => {
-                self.base = xs;
-                self.overlay = ys;
-                Some(y)
-            }
-        }
+        self.merged_step(<[Attr]>::split_first, Ordering::Less)
     }
 
     /// [`DoubleEndedIterator::next_back`] while both runs have attributes left.
     #[inline(never)]
     fn next_back_merged(&mut self) -> Option<&'a Attr> {
-        let (base, overlay) = (self.base, self.overlay);
-        let Some((x, xs)) = base.split_last() else {
-            let (y, ys) = overlay.split_last()?;
+        self.merged_step(<[Attr]>::split_last, Ordering::Greater)
+    }
+
+    /// One step of the merge from the end `split` takes: the base's attribute when its name
+    /// compares `base_first` to the overlay's, else the overlay's (which also wins a tie,
+    /// dropping the base's).
+    #[inline(always)]
+    fn merged_step(
+        &mut self,
+        split: fn(&'a [Attr]) -> Option<(&'a Attr, &'a [Attr])>,
+        base_first: Ordering,
+    ) -> Option<&'a Attr> {
+        let Some((x, xs)) = split(self.base) else {
+            let (y, ys) = split(self.overlay)?;
             self.left -= 1;
             self.overlay = ys;
             return Some(y);
         };
-        let (y, ys) = overlay.split_last()?;
+        let (y, ys) = split(self.overlay)?;
         self.left -= 1;
-        match x.name.cmp(&y.name) {
-            Ordering::Greater => {
-                self.base = xs;
-                Some(x)
-            }
-            Ordering::Less => {
-                self.overlay = ys;
-                Some(y)
-            }
-            Ordering::Equal => {
-                self.base = xs;
-                self.overlay = ys;
-                Some(y)
-            }
+        let order = x.name.cmp(&y.name);
+        if order == base_first {
+            self.base = xs;
+            return Some(x);
         }
+        if order == Ordering::Equal {
+            self.base = xs;
+        }
+        self.overlay = ys;
+        Some(y)
     }
 }
 
