@@ -12,8 +12,16 @@ with its own `networking.hostName`, time zone and an extra user. Then measures:
             CPU time of all processes shows the work the workers duplicate and
             the load average how many cores were really free); both must print
             the same drv paths
-  memory    `--workers 2 --max-memory-size MIB`: workers replaced (restarts) and the
-            highest worker RSS seen after a job (NIX_SHOW_STATS)
+  memory    `--workers 2 --max-memory-size MIB`: first with a 1 MiB limit, so every job
+            runs on a fresh worker: the largest single-job peak of a fresh worker. Then
+            with limits that make sense for it (default: 2.5 times that peak, where a
+            worker keeps several jobs; that peak + 25%, which every worker can keep with
+            about one job each; and that peak - 25%, where the jobs that alone need more
+            cannot be kept under it, counted as over-limit), each printing the limit,
+            the highest worker RSS — reported by the workers (VmHWM per job) and seen
+            from outside (VmRSS/VmHWM of every worker process, polled every 10 ms) —,
+            the restarts (predicted, after a job, jobs evaluated again after the guard
+            stopped a worker) and whether max <= limit
   shards    the union of `--shard 1/3`, `2/3`, `3/3` equals the unsharded output
   cache     `rnix-eval .#nixosConfigurations.HOST` and `flake show`: the first run
             (evaluates) and the median of RUNS hits (goals: <= 50 ms and <= 100 ms)
@@ -23,7 +31,7 @@ nix-eval-jobs writes them into the store), all removed at the end; the cache
 runs use a private directory store and cache home.
 
 Usage:
-    bench/fleet.py [--hosts N] [-n RUNS] [--max-memory-size MIB] [--bin PATH]
+    bench/fleet.py [--hosts N] [-n RUNS] [--max-memory-size MIB[,MIB…]] [--bin PATH]
                    [--skip scaling,memory,shards,cache] [--json FILE]
 
 Only the Python 3 standard library is needed. Run on an otherwise idle machine.
@@ -38,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -110,6 +119,59 @@ def run(cmd, cwd, env=None):
     return time.monotonic() - t, p
 
 
+def status_kib(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_of(pid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                # The parent's pid follows the command name (in parentheses) and the state.
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    return kids
+
+
+def run_polled(cmd, cwd, env):
+    """run(), polling the resident memory of the process's children (the workers) every
+    10 ms: returns (wall s, completed process, highest VmRSS/VmHWM seen in KiB, workers)."""
+    t = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = {"max": 0, "pids": set()}
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            for kid in children_of(p.pid):
+                seen["pids"].add(kid)
+                seen["max"] = max(seen["max"], status_kib(kid, "VmRSS:"), status_kib(kid, "VmHWM:"))
+            done.wait(0.01)
+
+    th = threading.Thread(target=poll, daemon=True)
+    th.start()
+    out, err = p.communicate()
+    done.set()
+    th.join()
+    wall = time.monotonic() - t
+    cp = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+    if p.returncode != 0:
+        print(f"  {' '.join(cmd[1:])}: exit {p.returncode}: {err.strip()[-500:]}", flush=True)
+    return wall, cp, seen["max"], len(seen["pids"])
+
+
 STORES = []
 
 
@@ -140,7 +202,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=24)
     ap.add_argument("-n", "--runs", type=int, default=5, help="cache hits measured (median)")
-    ap.add_argument("--max-memory-size", type=int, default=1024)
+    ap.add_argument("--max-memory-size", default="",
+                    help="limits, MiB, comma-separated (default: from the largest fresh single-job peak)")
     ap.add_argument("--bin")
     ap.add_argument("--skip", default="")
     ap.add_argument("--json")
@@ -186,14 +249,36 @@ def main():
             results["speedup"] = round(s, 2)
             print(f"speed-up 2 vs 1 worker: {s:.2f}x (goal >= 1.8x)", flush=True)
         if "memory" not in skip:
-            lim = a.max_memory_size
-            t, p = run(base() + ["--workers", "2", "--max-memory-size", str(lim)], flake, senv)
-            st = stats_of(p.stderr)
-            results["memory"] = {"limit_mib": lim, "s": round(t, 2), "stats": st,
-                                 "match": whole is None or jobs_of(p.stdout) == whole}
-            print(f"--max-memory-size {lim}: {t:.2f} s, restarts {st.get('restarts')}, "
-                  f"max worker RSS {st.get('maxWorkerRssKiB', 0) // 1024} MiB, "
-                  f"same output: {results['memory']['match']}", flush=True)
+            results["memory"] = []
+
+            def limited(lim):
+                t, p, outside, pids = run_polled(base() + ["--workers", "2", "--max-memory-size", str(lim)], flake, senv)
+                st = stats_of(p.stderr)
+                reported = st.get("maxWorkerPeakKiB", 0)
+                r = {"limit_mib": lim, "s": round(t, 2), "load": round(os.getloadavg()[0], 2),
+                     "max_reported_mib": reported // 1024, "max_outside_mib": outside // 1024,
+                     "under_limit": max(reported, outside) <= lim * 1024, "worker_processes": pids,
+                     "stats": st, "match": whole is None or jobs_of(p.stdout) == whole}
+                results["memory"].append(r)
+                print(f"--max-memory-size {lim}: {t:.2f} s (load {r['load']}), max worker RSS "
+                      f"{r['max_reported_mib']} MiB reported / {r['max_outside_mib']} MiB seen from outside, "
+                      f"max <= limit: {r['under_limit']}; restarts {st.get('restarts')} = predicted "
+                      f"{st.get('predictiveRestarts')} + after a job {st.get('limitRestarts')} + retried "
+                      f"{st.get('retries')}; over-limit jobs {st.get('overLimitJobs')} (a job that alone needs "
+                      f"more on a fresh worker); largest growth of one job {st.get('maxJobGrowthKiB', 0) // 1024} "
+                      f"MiB; {pids} worker processes; same output: {r['match']}", flush=True)
+                return r
+
+            if a.max_memory_size:
+                limits = [int(x) for x in a.max_memory_size.split(",")]
+            else:
+                # Every job on a fresh worker: the largest single-job peak of a fresh worker.
+                fresh = limited(1)["max_reported_mib"]
+                results["fresh_single_job_peak_mib"] = fresh
+                print(f"largest single-job peak of a fresh worker: {fresh} MiB", flush=True)
+                limits = [fresh * 5 // 2, fresh * 5 // 4, fresh * 3 // 4]
+            for lim in limits:
+                limited(lim)
         if "shards" not in skip:
             union, ok = {}, True
             for i in (1, 2, 3):

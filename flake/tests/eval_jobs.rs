@@ -208,3 +208,80 @@ fn a_crashed_worker_or_endless_recursion_is_one_error_line() {
     assert!(stderr(&o).contains("no root"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Jobs that keep `n` strings alive each (300,000 ≈ 26 MiB), so a worker's memory grows
+/// job by job as an evaluation of many hosts does.
+fn memory_jobs(jobs: &[(&str, u32)]) -> String {
+    let mut s = String::from(
+        r#"let d = name: n: let l = builtins.genList (i: "${name}-${toString i}") n; in
+             derivation { name = builtins.seq (builtins.deepSeq l null) name; system = "x"; builder = "/b"; }
+             // { keep = l; };
+           in {"#,
+    );
+    for (name, n) in jobs {
+        s.push_str(&format!(" {name} = d \"{name}\" {n};"));
+    }
+    s + " }"
+}
+
+/// A run of `expr` on one worker under `--max-memory-size limit_mib`: its lines and stats.
+fn limited(dir: &Path, expr: &str, limit_mib: u64) -> (BTreeMap<String, Json>, Json) {
+    let limit = limit_mib.to_string();
+    let args = ["--expr", expr, "--store", "dummy://", "--workers", "1", "--max-memory-size", &limit];
+    let o = eval_jobs(dir, &args, &[("NIX_SHOW_STATS", "1")]);
+    (lines(&o), stats(&o))
+}
+
+fn kib(st: &Json, key: &str) -> u64 {
+    st[key].as_u64().unwrap_or_else(|| panic!("{key} in {st}"))
+}
+
+#[test]
+fn workers_are_replaced_before_they_would_pass_the_memory_limit() {
+    let Some(_) = shared() else { return };
+    let dir = scratch("eval-jobs-memory");
+    // Six jobs of about the same size: the predicted growth replaces a worker in time.
+    let small =
+        memory_jobs(&[("a", 300000), ("b", 300000), ("c", 300000), ("e", 300000), ("f", 300000), ("g", 300000)]);
+    let (whole, unlimited) = limited(&dir, &small, 4096);
+    assert_eq!(whole.len(), 6);
+    assert_eq!(kib(&unlimited, "restarts"), 0, "{unlimited}");
+    // Each job on a fresh worker (a 1 MiB limit): the largest single-job peak.
+    let (alone, fresh) = limited(&dir, &small, 1);
+    assert_eq!(alone, whole);
+    assert_eq!(kib(&fresh, "overLimitJobs"), 7, "the root and six jobs: {fresh}");
+    let (one_job, all_jobs) = (kib(&fresh, "maxWorkerPeakKiB"), kib(&unlimited, "maxWorkerPeakKiB"));
+    assert!(all_jobs > one_job + 80 * 1024, "jobs keep their memory: {one_job} KiB, {all_jobs} KiB");
+    let limit_mib = (one_job + all_jobs) / 2 / 1024;
+    let (got, st) = limited(&dir, &small, limit_mib);
+    assert_eq!(got, whole, "the same lines as without a limit");
+    assert!(kib(&st, "predictiveRestarts") >= 1, "{st}");
+    assert!(kib(&st, "maxWorkerPeakKiB") <= limit_mib * 1024, "limit {limit_mib} MiB: {st}");
+    assert_eq!(kib(&st, "overLimitJobs"), 0, "{st}");
+    assert_eq!(kib(&st, "limitRestarts"), 0, "{st}");
+
+    // A job that grows twice as much as any before it, on a warm worker: the guard
+    // stops that worker below the limit and a fresh one evaluates the job again.
+    let mixed = memory_jobs(&[("a", 900000), ("zbig", 2000000)]);
+    let (whole, unlimited) = limited(&dir, &mixed, 4096);
+    let (alone, fresh) = limited(&dir, &mixed, 1);
+    assert_eq!(alone, whole);
+    let (warm_peak, fresh_peak) = (kib(&unlimited, "maxWorkerPeakKiB"), kib(&fresh, "maxWorkerPeakKiB"));
+    assert!(warm_peak > fresh_peak + 40 * 1024, "{warm_peak} KiB after a, {fresh_peak} KiB alone");
+    let limit_mib = (warm_peak + fresh_peak) / 2 / 1024;
+    let (got, st) = limited(&dir, &mixed, limit_mib);
+    assert_eq!(got, whole, "the retried job's line is the same");
+    assert_eq!(kib(&st, "retries"), 1, "{st}");
+    assert_eq!(kib(&st, "predictiveRestarts"), 0, "{st}");
+    assert!(kib(&st, "maxWorkerPeakKiB") <= limit_mib * 1024, "limit {limit_mib} MiB: {st}");
+    assert_eq!(kib(&st, "workersStarted"), 2, "{st}");
+
+    // A job that alone needs more than the limit cannot be kept under it: it finishes on
+    // a fresh worker (same line), is counted, and that worker is replaced.
+    let limit_mib = fresh_peak / 1024 - 20;
+    let (got, st) = limited(&dir, &mixed, limit_mib);
+    assert_eq!(got, whole);
+    assert_eq!(kib(&st, "overLimitJobs"), 1, "limit {limit_mib} MiB: {st}");
+    assert!(kib(&st, "maxWorkerPeakKiB") > limit_mib * 1024, "{st}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -56,8 +56,13 @@ fn flake_dir(shared: &Path, tag: &str) -> PathBuf {
 }
 
 fn rnix(dir: &Path, args: &[&str]) -> Output {
+    rnix_env(dir, args, &[])
+}
+
+fn rnix_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let store = store().display().to_string();
     isolate(&mut Command::new(bin()))
+        .envs(env.iter().copied())
         .args(args)
         .args(["--store", &store, "--no-eval-cache"])
         .current_dir(dir)
@@ -132,10 +137,14 @@ fn show_with_workers_prints_what_one_process_prints_even_on_an_error() {
     let one = rnix(&dir, &["flake", "show"]);
     assert_eq!(one.status.code(), Some(1));
     assert!(stderr(&one).contains("this check fails"), "{}", stderr(&one));
-    let pooled = rnix(&dir, &["flake", "show", "-j", "2"]);
-    assert_eq!(pooled.status.code(), Some(1));
-    assert_eq!(stdout(&pooled), stdout(&one));
-    assert_eq!(stderr(&pooled), stderr(&one));
+    // The first derivations are shown in the parent until a worker would have started;
+    // with the hook at 0 every one is shown by a worker.
+    for in_process_ms in ["0", "250", "60000"] {
+        let pooled = rnix_env(&dir, &["flake", "show", "-j", "2"], &[("RNIX_FLAKE_SHOW_IN_PROCESS_MS", in_process_ms)]);
+        assert_eq!(pooled.status.code(), Some(1));
+        assert_eq!(stdout(&pooled), stdout(&one), "{in_process_ms} ms");
+        assert_eq!(stderr(&pooled), stderr(&one), "{in_process_ms} ms");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -192,6 +201,13 @@ fn fleet_show_and_check_progress_equal_the_reference() {
     let show = run(&args(&["flake", "show"]));
     assert!(show.status.success(), "{}", stderr(&show));
     let show2 = run(&args(&["flake", "show", "-j", "2"]));
+    assert_eq!((stdout(&show2), stderr(&show2)), (stdout(&show), stderr(&show)));
+    let all_by_workers = [("RNIX_FLAKE_SHOW_IN_PROCESS_MS", "0")];
+    let show2 = rnix_env(
+        &dir,
+        &args(&["flake", "show", "-j", "2"]).iter().map(String::as_str).collect::<Vec<_>>(),
+        &all_by_workers,
+    );
     assert_eq!((stdout(&show2), stderr(&show2)), (stdout(&show), stderr(&show)));
     assert!(progress(&show).contains(&"evaluating 'nixosConfigurations.alpha'...".to_owned()));
 

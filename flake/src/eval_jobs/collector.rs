@@ -1,8 +1,9 @@
 //! The parent of `eval-jobs`: a queue of attribute paths shared by one thread per worker
 //! process. Each thread sends a path to its worker, prints the job or error line that comes
 //! back (whole lines, under the stdout lock, as each finishes), and queues a set's
-//! attributes. A worker that asks to be replaced (`--max-memory-size`) or dies (a crash, a
-//! signal) is replaced; a death in the middle of a path is that path's `error` line. With
+//! attributes. A worker is replaced to stay under `--max-memory-size` ([`super::memory`])
+//! or when it dies (a crash, a signal); a death in the middle of a path is that path's
+//! `error` line. With
 //! `--shard I/N` only the roots (the attributes of the top-level set) of shard I are queued.
 
 use std::collections::VecDeque;
@@ -10,9 +11,10 @@ use std::io::Write;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
+use super::memory::Budget;
 use super::options::Options;
-use super::pool::{Started, Worker, WorkerSpec};
-use super::protocol::{output_line, request, Outcome, Reply};
+use super::pool::{Asked, Slot, WorkerSpec};
+use super::protocol::{output_line, request, Outcome};
 
 #[derive(Default)]
 struct State {
@@ -23,9 +25,7 @@ struct State {
     jobs: u64,
     errors: u64,
     started: u64,
-    restarts: u64,
     crashes: u64,
-    max_rss_kib: u64,
     /// Seconds, summed over the slots: starting workers, waiting for a reply, waiting for
     /// a path (where the time of a run goes, for `NIX_SHOW_STATS`).
     startup_s: f64,
@@ -75,88 +75,76 @@ impl Shared {
     }
 }
 
-/// Starts a worker; `None` (and the run fails) if it cannot evaluate the root.
-fn start(shared: &Shared, spec: &WorkerSpec) -> Option<Worker> {
-    let t = Instant::now();
-    let started = Worker::start(spec);
-    shared.with(|s| s.startup_s += t.elapsed().as_secs_f64());
-    match started {
-        Ok(Started::Ready(w)) => {
-            shared.with(|s| s.started += 1);
-            Some(w)
-        }
-        Ok(Started::Fatal(msg)) | Err(msg) => {
-            shared.fail(msg);
-            None
-        }
+/// One worker slot: works through the queue, its [`Slot`] replacing the worker as needed.
+/// The first worker starts at once, so that every slot's start-up overlaps the listing of
+/// the roots.
+fn slot(shared: &Shared, o: &Options, spec: &WorkerSpec, budget: &Budget) {
+    let mut slot = Slot::new(spec, budget);
+    if let Err(msg) = slot.ensure() {
+        shared.fail(msg);
+    } else {
+        work(shared, o, &mut slot);
     }
+    slot.stop();
+    shared.with(|s| {
+        s.started += slot.started;
+        s.startup_s += slot.startup_s;
+    });
 }
 
-/// One worker slot: works through the queue, replacing its worker as needed. The first
-/// worker starts at once, so that every slot's start-up overlaps the listing of the roots.
-fn slot(shared: &Shared, o: &Options, spec: &WorkerSpec) {
-    let mut worker: Option<Worker> = start(shared, spec);
-    if worker.is_none() {
-        return;
-    }
+fn work(shared: &Shared, o: &Options, slot: &mut Slot) {
     loop {
         let t = Instant::now();
         let next = shared.next();
         shared.with(|s| s.idle_s += t.elapsed().as_secs_f64());
         let Some(path) = next else { break };
-        let mut w = match worker.take() {
-            Some(w) => w,
-            None => match start(shared, spec) {
-                Some(w) => w,
-                None => return,
-            },
-        };
         let t = Instant::now();
-        let asked = w.ask(&request(&path)).and_then(|(reply, _)| {
-            Reply::from_json(&reply).ok_or_else(|| (format!("sent an unreadable reply: {reply}"), String::new()))
-        });
-        shared.with(|s| s.busy_s += t.elapsed().as_secs_f64());
+        let starting = slot.startup_s;
+        let asked = slot.ask(&request(&path));
+        let busy = t.elapsed().as_secs_f64() - (slot.startup_s - starting);
+        shared.with(|s| s.busy_s += busy);
         let (line, children) = match asked {
-            Ok(reply) => {
-                shared.with(|s| s.max_rss_kib = s.max_rss_kib.max(reply.rss_kib));
-                if reply.restart {
-                    shared.with(|s| s.restarts += 1);
-                    w.stop();
-                } else {
-                    worker = Some(w);
+            Asked::Reply(reply, _) => match Outcome::from_json(&reply) {
+                Some(Outcome::Job(job)) => {
+                    shared.with(|s| s.jobs += 1);
+                    (Some(output_line(&path, Ok(&job))), vec![])
                 }
-                match reply.outcome {
-                    Outcome::Job(job) => {
-                        shared.with(|s| s.jobs += 1);
-                        (Some(output_line(&path, Ok(&job))), vec![])
-                    }
-                    Outcome::Error(e) => {
-                        shared.with(|s| s.errors += 1);
-                        (Some(output_line(&path, Err(&e))), vec![])
-                    }
-                    Outcome::Attrs(names) => {
-                        let names = names.into_iter().enumerate().filter(|(i, _)| match o.shard {
-                            Some(sh) if path.is_empty() => sh.owns(*i),
-                            _ => true,
-                        });
-                        let children = names
-                            .map(|(_, n)| {
-                                let mut p = path.clone();
-                                p.push(n);
-                                p
-                            })
-                            .collect();
-                        (None, children)
-                    }
+                Some(Outcome::Error(e)) => {
+                    shared.with(|s| s.errors += 1);
+                    (Some(output_line(&path, Err(&e))), vec![])
                 }
-            }
-            Err((fate, _)) => {
+                Some(Outcome::Attrs(names)) => {
+                    let names = names.into_iter().enumerate().filter(|(i, _)| match o.shard {
+                        Some(sh) if path.is_empty() => sh.owns(*i),
+                        _ => true,
+                    });
+                    let children = names
+                        .map(|(_, n)| {
+                            let mut p = path.clone();
+                            p.push(n);
+                            p
+                        })
+                        .collect();
+                    (None, children)
+                }
+                None => {
+                    shared.with(|s| s.errors += 1);
+                    let msg = format!("error: the evaluation worker sent an unreadable reply: {reply}");
+                    (Some(output_line(&path, Err(&msg))), vec![])
+                }
+            },
+            Asked::Died(fate, _) => {
                 shared.with(|s| {
                     s.crashes += 1;
                     s.errors += 1;
                 });
                 let msg = format!("error: the evaluation worker {fate} while evaluating this attribute");
                 (Some(output_line(&path, Err(&msg))), vec![])
+            }
+            Asked::StartFailed(msg) => {
+                shared.fail(msg);
+                shared.finish(vec![]);
+                return;
             }
         };
         if let Some(line) = line {
@@ -165,9 +153,6 @@ fn slot(shared: &Shared, o: &Options, spec: &WorkerSpec) {
             let _ = out.flush();
         }
         shared.finish(children);
-    }
-    if let Some(w) = worker {
-        w.stop();
     }
 }
 
@@ -183,21 +168,29 @@ pub fn main(o: &Options, args: &[String]) -> u8 {
     let mut worker_args = vec!["eval-jobs".to_owned(), "--worker".to_owned()];
     worker_args.extend(args.iter().cloned());
     let spec = WorkerSpec { args: worker_args, capture_stderr: false };
+    let budget = Budget::new(o.max_memory_size);
     std::thread::scope(|scope| {
         for _ in 0..n {
-            scope.spawn(|| slot(&shared, o, &spec));
+            scope.spawn(|| slot(&shared, o, &spec, &budget));
         }
     });
     let s = shared.state.into_inner().unwrap_or_else(|e| e.into_inner());
     if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
-        eprintln!(
-            "{}",
-            serde_json::json!({
-                "jobs": s.jobs, "errors": s.errors, "workers": n, "workersStarted": s.started,
-                "restarts": s.restarts, "crashes": s.crashes, "maxWorkerRssKiB": s.max_rss_kib,
-                "startupS": round2(s.startup_s), "busyS": round2(s.busy_s), "idleS": round2(s.idle_s),
-            })
-        );
+        let mut stats = budget.stats();
+        // Workers replaced for their memory: before a job, after one, or within one.
+        let restarts = ["predictiveRestarts", "limitRestarts", "retries"]
+            .iter()
+            .map(|k| stats[*k].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        let more = serde_json::json!({
+            "jobs": s.jobs, "errors": s.errors, "workers": n, "workersStarted": s.started,
+            "restarts": restarts, "crashes": s.crashes,
+            "startupS": round2(s.startup_s), "busyS": round2(s.busy_s), "idleS": round2(s.idle_s),
+        });
+        if let serde_json::Value::Object(m) = more {
+            stats.extend(m);
+        }
+        eprintln!("{}", serde_json::Value::Object(stats));
     }
     match s.fatal {
         Some(msg) => {

@@ -4,12 +4,14 @@
 //! Why processes: evaluation is single-threaded (thunks are shared), so independent roots
 //! (each `nixosConfigurations` host, each package) scale out only as separate evaluators;
 //! a process also contains a crash or a memory blow-up, which is reported for its
-//! attribute while the run goes on, and is replaced when its memory passes
+//! attribute while the run goes on, and is replaced before its memory would pass
 //! `--max-memory-size`.
 //!
 //! - [`options`]: the command line (nix-eval-jobs' flags, plus `--shard I/N`);
 //! - [`collector`]: the parent: a queue of attribute paths, one thread per worker, output;
 //! - [`pool`]: worker processes of this binary, also used by `flake check`/`flake show -j N`;
+//! - [`memory`]: keeping each worker under `--max-memory-size` (predicted growth, a guard
+//!   during a job, the limit checked after it);
 //! - [`worker`]: the hidden `eval-jobs --worker` mode, speaking [`protocol`] over
 //!   stdin/stdout;
 //! - [`session`]: evaluator, store, flake and attribute selection for a worker (to be
@@ -18,6 +20,7 @@
 
 pub mod collector;
 pub mod job;
+pub mod memory;
 pub mod options;
 pub mod pool;
 pub mod protocol;

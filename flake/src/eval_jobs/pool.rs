@@ -1,8 +1,8 @@
 //! Worker processes of the `rnix-eval` binary, shared by `eval-jobs`, `flake check -j N` and
 //! `flake show -j N`: start one (`rnix-eval ARGS…`, answering `{"ready":true}` or
 //! `{"fatal":…}` on stdout), send it one JSON request line at a time, read one JSON reply
-//! line, and replace it when it asks to (`"restart": true`, its memory passed the limit)
-//! or dies (a crash, a signal: an error for the request it was on).
+//! line, and replace it to keep it under its memory limit ([`Slot`], [`super::memory`]) or
+//! when it dies (a crash, a signal: an error for the request it was on).
 //!
 //! With stderr capture (the flake commands), a worker writes [`STDERR_END`] on stderr after
 //! the stderr of each request (and after starting): what it printed for one request —
@@ -12,15 +12,19 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Condvar, Mutex};
+use std::time::Instant;
 
 use serde_json::{json, Value as Json};
+
+use super::memory::{Budget, Guard, JobMemory};
 
 /// The line a capturing worker writes on stderr after each request's stderr output.
 pub const STDERR_END: &str = "\u{1e}rnix-eval-worker-stderr-end";
 
-/// A flake command's worker is replaced after a unit that left it above this many MiB.
+/// A flake command's workers are kept under this many MiB ([`super::memory`]).
 pub const DEFAULT_MAX_MEMORY_MIB: u64 = 4096;
 
 /// The arguments of this process with `--worker` added: a flake command's workers run the
@@ -47,6 +51,10 @@ pub struct Worker {
     stdout: BufReader<ChildStdout>,
     /// Chunks of stderr, one per [`STDERR_END`] (the last one at end of file).
     stderr: Option<Receiver<String>>,
+    /// Jobs it answered, what its last one left, and the largest growth of one of them.
+    jobs: u64,
+    last: Option<JobMemory>,
+    max_growth_kib: u64,
 }
 
 /// The outcome of starting a worker.
@@ -119,7 +127,7 @@ impl Worker {
         let v: Json = serde_json::from_str(&line).unwrap_or(Json::Null);
         let start_err = stderr.as_ref().map(|rx| rx.recv().unwrap_or_default()).unwrap_or_default();
         if v.get("ready").is_some() {
-            return Ok(Started::Ready(Worker { child, stdin, stdout, stderr }));
+            return Ok(Started::Ready(Worker { child, stdin, stdout, stderr, jobs: 0, last: None, max_growth_kib: 0 }));
         }
         if let Some(msg) = v.get("fatal").and_then(|m| m.as_str()) {
             let _ = child.wait();
@@ -161,35 +169,32 @@ fn indent_tail(s: &str) -> String {
     }
 }
 
-/// Resident memory of this process, KiB (0 if unknown).
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_owned()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
-}
-
-/// The worker side for [`map_ordered`]: says `ready` (or `fatal`), then answers each
-/// request line with `handle`'s reply, adding `"restart": true` (and exiting) when the
-/// resident memory passed `limit_mib`. With `capture`, writes [`STDERR_END`] on stderr
-/// after starting and after each request. The exit status.
+/// The worker side for [`map_ordered`] and `eval-jobs`: says `ready` (or `fatal`), then
+/// answers each request line with `handle`'s reply, adding what the job did to the memory
+/// ([`JobMemory`]) and `"restart": true` (then exiting) when its peak passed `limit_mib`;
+/// a [`Guard`] stops a warm worker that reaches the limit during a job with a `retry`
+/// reply. With `capture`, writes [`STDERR_END`] on stderr after starting and after each
+/// request. The exit status.
 pub fn serve(opened: Result<(), String>, capture: bool, limit_mib: u64, mut handle: impl FnMut(Json) -> Json) -> u8 {
     let end = || {
         if capture {
             eprintln!("{STDERR_END}");
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let write = |line: &Json| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}").and_then(|_| out.flush()).is_ok()
+    };
     end();
     if let Err(msg) = opened {
-        let _ = writeln!(out, "{}", json!({ "fatal": msg.trim_end() }));
+        write(&json!({ "fatal": msg.trim_end() }));
         return 1;
     }
-    if writeln!(out, "{}", json!({ "ready": true })).and_then(|_| out.flush()).is_err() {
+    if !write(&json!({ "ready": true })) {
         return 1;
     }
+    let limit_kib = limit_mib.saturating_mul(1024);
+    let mut guard = Guard::start(limit_kib, capture.then_some(STDERR_END));
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
@@ -197,13 +202,17 @@ pub fn serve(opened: Result<(), String>, capture: bool, limit_mib: u64, mut hand
             eprintln!("error: evaluation worker: bad request '{line}'");
             return 1;
         };
+        guard.begin();
         let mut reply = handle(request);
-        let restart = rss_kib() > limit_mib.saturating_mul(1024);
+        let memory = guard.end();
+        // The backstop: a worker that passed the limit anyway does not take another job.
+        let restart = memory.peak_kib > limit_kib;
         if let Json::Object(m) = &mut reply {
+            memory.insert_into(m);
             m.insert("restart".into(), json!(restart));
         }
         end();
-        if writeln!(out, "{reply}").and_then(|_| out.flush()).is_err() {
+        if !write(&reply) {
             return 1;
         }
         if restart {
@@ -211,6 +220,107 @@ pub fn serve(opened: Result<(), String>, capture: bool, limit_mib: u64, mut hand
         }
     }
     0
+}
+
+/// What a [`Slot`] got for a request.
+pub enum Asked {
+    /// The reply, and what the worker printed on stderr for it.
+    Reply(Json, String),
+    /// The worker died on it (`exited with status …`), with the stderr it left.
+    Died(String, String),
+    /// No worker could be started: the message is the whole error.
+    StartFailed(String),
+}
+
+/// A place for one worker at a time: starts one when needed and keeps it under the
+/// memory [`Budget`] — replaced before a job it would likely not finish under the limit,
+/// after a job that passed it, and a job it was stopped in is asked again of a fresh one.
+pub struct Slot<'a> {
+    spec: &'a WorkerSpec,
+    budget: &'a Budget,
+    worker: Option<Worker>,
+    /// Workers this slot started.
+    pub started: u64,
+    /// The seconds starting them took.
+    pub startup_s: f64,
+}
+
+impl<'a> Slot<'a> {
+    /// A slot that starts workers of `spec` under `budget`, none running yet.
+    pub fn new(spec: &'a WorkerSpec, budget: &'a Budget) -> Slot<'a> {
+        Slot { spec, budget, worker: None, started: 0, startup_s: 0.0 }
+    }
+
+    /// Starts a worker if there is none; the message if none can start.
+    pub fn ensure(&mut self) -> Result<(), String> {
+        if self.worker.is_some() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        let started = Worker::start(self.spec);
+        self.startup_s += t.elapsed().as_secs_f64();
+        match started {
+            Ok(Started::Ready(w)) => {
+                self.started += 1;
+                self.worker = Some(w);
+                Ok(())
+            }
+            Ok(Started::Fatal(msg)) | Err(msg) => Err(msg),
+        }
+    }
+
+    /// Sends `request` to a worker that is expected to stay under the limit and returns
+    /// the reply.
+    pub fn ask(&mut self, request: &str) -> Asked {
+        if let Some(w) = &self.worker {
+            if let Some(last) = &w.last {
+                if self.budget.predicts_overrun(last, w.max_growth_kib) {
+                    self.budget.predictive_restarts.fetch_add(1, Ordering::Relaxed);
+                    self.stop();
+                }
+            }
+        }
+        loop {
+            if let Err(msg) = self.ensure() {
+                return Asked::StartFailed(msg);
+            }
+            let mut w = self.worker.take().expect("started");
+            match w.ask(request) {
+                Ok((reply, err)) => {
+                    let memory = JobMemory::from_reply(&reply);
+                    if reply.get("retry").and_then(Json::as_bool) == Some(true) {
+                        let fresh = w.jobs == 0;
+                        w.stop();
+                        if fresh {
+                            // A fresh worker's guard is never armed: not a retry, a fault.
+                            return Asked::Died("stopped on its first job".into(), err);
+                        }
+                        self.budget.retries.fetch_add(1, Ordering::Relaxed);
+                        self.budget.max_peak_kib.fetch_max(memory.peak_kib, Ordering::Relaxed);
+                        continue;
+                    }
+                    self.budget.record(&memory, w.jobs);
+                    w.jobs += 1;
+                    w.max_growth_kib = w.max_growth_kib.max(memory.growth_kib);
+                    w.last = Some(memory);
+                    if reply.get("restart").and_then(Json::as_bool) == Some(true) {
+                        w.stop();
+                    } else {
+                        self.worker = Some(w);
+                    }
+                    return Asked::Reply(reply, err);
+                }
+                Err((fate, err)) => return Asked::Died(fate, err),
+            }
+        }
+    }
+
+    /// Stops the worker, if any.
+    pub fn stop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.stop();
+        }
+    }
 }
 
 /// What came back for one request of [`map_ordered`].
@@ -229,12 +339,14 @@ struct Results {
 
 /// Runs `requests` on `workers` worker processes, calling `on_answer` for each in request
 /// order as soon as it and all before it are answered. Requests are handed out in order,
-/// one at a time, so a slow one does not hold others back.
+/// one at a time, so a slow one does not hold others back. Workers are kept under
+/// [`DEFAULT_MAX_MEMORY_MIB`] (the limit their [`serve`] is given) as [`Slot`] does.
 pub fn map_ordered(spec: &WorkerSpec, workers: usize, requests: &[String], mut on_answer: impl FnMut(usize, Answer)) {
     let results = Mutex::new(Results { next: 0, done: (0..requests.len()).map(|_| None).collect() });
     let wake = Condvar::new();
+    let budget = Budget::new(DEFAULT_MAX_MEMORY_MIB);
     let slot = || {
-        let mut worker: Option<Worker> = None;
+        let mut slot = Slot::new(spec, &budget);
         loop {
             let i = {
                 let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
@@ -244,30 +356,18 @@ pub fn map_ordered(spec: &WorkerSpec, workers: usize, requests: &[String], mut o
                 r.next += 1;
                 r.next - 1
             };
-            let answer = match worker.take().map(|w| Ok(Started::Ready(w))).unwrap_or_else(|| Worker::start(spec)) {
-                Ok(Started::Ready(mut w)) => match w.ask(&requests[i]) {
-                    Ok((reply, err)) => {
-                        if reply.get("restart").and_then(Json::as_bool) == Some(true) {
-                            w.stop();
-                        } else {
-                            worker = Some(w);
-                        }
-                        Answer::Reply(reply, err)
-                    }
-                    Err((fate, err)) => Answer::Died(
-                        format!("error: the evaluation worker {fate} while evaluating this attribute"),
-                        err,
-                    ),
-                },
-                Ok(Started::Fatal(msg)) | Err(msg) => Answer::Died(msg, String::new()),
+            let answer = match slot.ask(&requests[i]) {
+                Asked::Reply(reply, err) => Answer::Reply(reply, err),
+                Asked::Died(fate, err) => {
+                    Answer::Died(format!("error: the evaluation worker {fate} while evaluating this attribute"), err)
+                }
+                Asked::StartFailed(msg) => Answer::Died(msg, String::new()),
             };
             let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
             r.done[i] = Some(answer);
             wake.notify_all();
         }
-        if let Some(w) = worker {
-            w.stop();
-        }
+        slot.stop();
     };
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, requests.len().max(1)) {

@@ -2,9 +2,10 @@
 //!
 //! worker → collector, once started: `{"ready":true}` or `{"fatal":"message"}` (the root
 //! could not be evaluated: the run stops). collector → worker: `{"path":["a","b"]}`, one
-//! at a time. worker → collector, per request: a [`Reply`] with the worker's resident
-//! memory and whether it exits now (`--max-memory-size` passed) — the collector then
-//! starts a fresh one.
+//! at a time. worker → collector, per request: the [`Outcome`] with what the job did to
+//! the worker's memory and whether it exits now (`restart`: `--max-memory-size` passed),
+//! or `retry` (the worker stopped in the job at the limit: a fresh one evaluates it again);
+//! see [`super::memory`].
 
 use serde_json::{json, Map, Value as Json};
 
@@ -19,45 +20,23 @@ pub enum Outcome {
     Error(String),
 }
 
-/// A worker's answer to one request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    /// What the job gave.
-    pub outcome: Outcome,
-    /// Resident memory after the job, KiB.
-    pub rss_kib: u64,
-    /// The worker exits after this reply.
-    pub restart: bool,
-}
-
-impl Reply {
-    /// The reply as one JSON line (without the newline).
-    pub fn to_line(&self) -> String {
-        self.to_json().to_string()
-    }
-
-    /// The reply as JSON.
+impl Outcome {
+    /// The reply of an eval-jobs worker (the pool adds the memory fields, see
+    /// [`super::memory::JobMemory`], and `restart`/`retry`).
     pub fn to_json(&self) -> Json {
         let mut m = Map::new();
-        match &self.outcome {
+        match self {
             Outcome::Job(j) => m.insert("job".into(), Json::Object(j.clone())),
             Outcome::Attrs(a) => m.insert("attrs".into(), json!(a)),
             Outcome::Error(e) => m.insert("error".into(), json!(e)),
         };
-        m.insert("rssKiB".into(), json!(self.rss_kib));
-        m.insert("restart".into(), json!(self.restart));
         Json::Object(m)
     }
 
-    /// A reply read from a line of [`Reply::to_line`].
-    pub fn parse(line: &str) -> Option<Reply> {
-        Reply::from_json(&serde_json::from_str(line).ok()?)
-    }
-
-    /// A reply read from [`Reply::to_json`]'s form.
-    pub fn from_json(v: &Json) -> Option<Reply> {
+    /// An outcome read back from [`Outcome::to_json`]'s form.
+    pub fn from_json(v: &Json) -> Option<Outcome> {
         let o = v.as_object()?;
-        let outcome = if let Some(Json::Object(j)) = o.get("job") {
+        Some(if let Some(Json::Object(j)) = o.get("job") {
             Outcome::Job(j.clone())
         } else if let Some(Json::Array(a)) = o.get("attrs") {
             Outcome::Attrs(a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
@@ -65,10 +44,7 @@ impl Reply {
             Outcome::Error(e.clone())
         } else {
             return None;
-        };
-        let rss_kib = o.get("rssKiB").and_then(Json::as_u64).unwrap_or(0);
-        let restart = o.get("restart").and_then(Json::as_bool).unwrap_or(false);
-        Some(Reply { outcome, rss_kib, restart })
+        })
     }
 }
 
@@ -120,10 +96,9 @@ mod tests {
             Outcome::Error("error: boom\n  at x".into()),
             Outcome::Job(serde_json::from_str(r#"{"drvPath":"/nix/store/x.drv","name":"x"}"#).unwrap()),
         ] {
-            let r = Reply { outcome, rss_kib: 12, restart: true };
-            assert_eq!(Reply::parse(&r.to_line()), Some(r));
+            assert_eq!(Outcome::from_json(&outcome.to_json()), Some(outcome));
         }
-        assert_eq!(Reply::parse("garbage"), None);
+        assert_eq!(Outcome::from_json(&json!("garbage")), None);
         assert_eq!(
             parse_request(&serde_json::from_str(&request(&["a".into(), "b".into()])).unwrap()),
             Some(vec!["a".into(), "b".into()])

@@ -1,20 +1,18 @@
 //! The worker process (`eval-jobs --worker …`): evaluates the root once, then answers one
-//! attribute path per line on stdin with one [`Reply`] line on stdout. After each job it
-//! waits for the store writes (so a printed `.drv` is in the store), makes the GC root,
-//! and exits when its resident memory passes `--max-memory-size`.
+//! attribute path per line on stdin with one [`Outcome`] line on stdout. After each job it
+//! waits for the store writes (so a printed `.drv` is in the store) and makes the GC root;
+//! [`super::pool::serve`] keeps it under `--max-memory-size` ([`super::memory`]).
 
 use std::path::Path;
 
 use super::job::classify;
 use super::options::Options;
-use super::protocol::{parse_request, Outcome, Reply};
+use super::protocol::{parse_request, Outcome};
 use super::session::Session;
 use serde_json::json;
 
 /// Test hook: a worker asked for an attribute of this name aborts, as a crash would.
 const ABORT_ON_ENV: &str = "RNIX_EVAL_JOBS_TEST_ABORT_ON";
-
-pub use super::pool::rss_kib;
 
 /// Runs a worker process: evaluates the root, then answers requests on stdin; the exit status.
 pub fn main(o: &Options) -> u8 {
@@ -29,9 +27,7 @@ pub fn main(o: &Options) -> u8 {
         if abort_on.is_some() && path.last() == abort_on.as_ref() {
             std::process::abort();
         }
-        let outcome = evaluate(session, o, &path);
-        let reply = Reply { outcome, rss_kib: rss_kib(), restart: false };
-        reply.to_json()
+        evaluate(session, o, &path).to_json()
     })
 }
 

@@ -11,9 +11,12 @@
 //! processes (`flake show --worker`, see `nix_flake::eval_jobs::pool`): the walk records
 //! its stdout and stderr text with the derivations in their places, and prints each
 //! derivation's lines (and its error, which ends the run as it would) in that place, so the
-//! output is that of the single-process run.
+//! output is that of the single-process run. The first derivations are shown in this
+//! process, until they took as long as a worker needs to start (see `run_segments`): a
+//! small flake starts no worker.
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::{CoerceOpts, Eval, Symbol, Value};
@@ -287,6 +290,7 @@ pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn
     if opts.pool.worker {
         return Ok(worker(ev, opts, installable));
     }
+    let begun = Instant::now();
     let (r, _) = parse_installable(installable)?;
     let locked = lock(ev, opts, &r)?;
     let outs = outputs(ev, &locked)?;
@@ -296,7 +300,8 @@ pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn
     let mut walked = s.visit(ev, &outs, &[], &header, "");
     if let Some(segments) = s.segments.take() {
         // What the walk met before an error of its own is shown first, as it would be.
-        let Some(units) = run_segments(opts, segments, stdout) else { return Ok(1) };
+        let startup = begun.elapsed();
+        let Some(units) = run_segments(ev, opts, &outs, startup, segments, stdout) else { return Ok(1) };
         if let Ok(j) = &mut walked {
             fill_units(j, &units);
         }
@@ -308,9 +313,36 @@ pub fn show(ev: &mut Eval, opts: &FlakeOpts, installable: &str, stdout: &mut dyn
     Ok(0)
 }
 
-/// Prints a collecting walk's text with each derivation shown by a worker in its place;
-/// the derivations' JSON, or `None` after printing the first error (which ends the run).
-fn run_segments(opts: &FlakeOpts, segments: Vec<Segment>, stdout: &mut dyn Write) -> Option<Vec<Json>> {
+/// The least time derivations are shown in this process before the rest go to workers.
+const MIN_IN_PROCESS: Duration = Duration::from_millis(250);
+
+/// Test hook: the milliseconds derivations are shown in this process instead (0: all by
+/// workers).
+const IN_PROCESS_MS_ENV: &str = "RNIX_FLAKE_SHOW_IN_PROCESS_MS";
+
+/// Prints a collecting walk's text with each derivation shown in its place — in this
+/// process until the derivations have taken as long as this process took to reach them
+/// (`startup`: locking the flake, its outputs, the walk; about what a worker needs before
+/// its first derivation), then by workers; the derivations' JSON, or `None` after printing
+/// the first error (which ends the run).
+///
+/// Why: a worker first locks the flake and evaluates what the derivations share (often
+/// one nixpkgs), which this process already has after its first; a small flake's
+/// derivations all fit in that time and start no worker, and expensive ones (NixOS systems
+/// as `checks`) go to workers after at most that long — the rule that never spends more
+/// than twice the better of the two choices when the costs ahead are unknown.
+fn run_segments(
+    ev: &mut Eval,
+    opts: &FlakeOpts,
+    outs: &Value,
+    startup: Duration,
+    segments: Vec<Segment>,
+    stdout: &mut dyn Write,
+) -> Option<Vec<Json>> {
+    let budget = match std::env::var(IN_PROCESS_MS_ENV).ok().and_then(|v| v.parse().ok()) {
+        Some(ms) => Duration::from_millis(ms),
+        None => startup.max(MIN_IN_PROCESS),
+    };
     let mut units = Vec::new();
     let mut requests = Vec::new();
     for (i, s) in segments.iter().enumerate() {
@@ -335,22 +367,38 @@ fn run_segments(opts: &FlakeOpts, segments: Vec<Segment>, stdout: &mut dyn Write
         }
         *printed = end;
     };
-    pool::map_ordered(&spec, opts.pool.jobs, &requests, |k, answer| {
+    let mut take = |reply: Json, stdout: &mut dyn Write, failed: &mut bool| {
+        if let Some(msg) = reply.get("error").and_then(Json::as_str) {
+            eprintln!("{msg}");
+            *failed = true;
+            return;
+        }
+        let _ = stdout.write_all(reply.get("out").and_then(Json::as_str).unwrap_or("").as_bytes());
+        shown.push(reply.get("json").cloned().unwrap_or(Json::Object(Map::new())));
+    };
+    let started = Instant::now();
+    let mut local = 0;
+    while local < units.len() && started.elapsed() < budget {
+        let Segment::Unit { path, header, next } = &segments[units[local]] else { unreachable!("a unit") };
+        print_before(units[local], &mut printed, stdout);
+        printed += 1;
+        let reply = show_unit(ev, opts, outs, path, header, next);
+        take(reply, stdout, &mut failed);
+        if failed {
+            return None;
+        }
+        local += 1;
+    }
+    pool::map_ordered(&spec, opts.pool.jobs, &requests[local..], |k, answer| {
         if failed {
             return;
         }
-        print_before(units[k], &mut printed, stdout);
+        print_before(units[local + k], &mut printed, stdout);
         printed += 1;
         match answer {
             Answer::Reply(reply, err) => {
                 eprint!("{err}");
-                if let Some(msg) = reply.get("error").and_then(Json::as_str) {
-                    eprintln!("{msg}");
-                    failed = true;
-                    return;
-                }
-                let _ = stdout.write_all(reply.get("out").and_then(Json::as_str).unwrap_or("").as_bytes());
-                shown.push(reply.get("json").cloned().unwrap_or(Json::Object(Map::new())));
+                take(reply, stdout, &mut failed);
             }
             Answer::Died(msg, err) => {
                 eprint!("{err}");
@@ -401,16 +449,23 @@ fn worker(ev: &mut Eval, opts: &FlakeOpts, installable: &str) -> u8 {
             .and_then(Json::as_array)
             .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
             .unwrap_or_default();
-        let mut buf = Vec::new();
-        let mut s = Shower { json: opts.json, legacy: opts.legacy, out: &mut buf, segments: None };
-        let shown = crate::check::select_unforced(ev, outs, &path).and_then(|v| {
-            let v = v.ok_or_else(|| err(&format!("attribute '{}' not found", path.join("."))))?;
-            s.visit(ev, &v, &path, &text("header"), &text("next"))
-        });
-        let _ = nix_builtins::store::flush_store(ev);
-        match shown {
-            Ok(j) => json!({ "out": String::from_utf8_lossy(&buf), "json": j }),
-            Err(e) => json!({ "error": render(&e) }),
-        }
+        show_unit(ev, opts, outs, &path, &text("header"), &text("next"))
     })
+}
+
+/// Shows the derivation at `path` as the single-process walk would (its `evaluating` line
+/// on stderr): `{"out": TEXT, "json": …}`, or `{"error": MESSAGE}` rendered.
+fn show_unit(ev: &mut Eval, opts: &FlakeOpts, outs: &Value, path: &[String], header: &str, next: &str) -> Json {
+    let show_trace = ev.settings.show_trace;
+    let mut buf = Vec::new();
+    let mut s = Shower { json: opts.json, legacy: opts.legacy, out: &mut buf, segments: None };
+    let shown = crate::check::select_unforced(ev, outs, path).and_then(|v| {
+        let v = v.ok_or_else(|| err(&format!("attribute '{}' not found", path.join("."))))?;
+        s.visit(ev, &v, path, header, next)
+    });
+    let _ = nix_builtins::store::flush_store(ev);
+    match shown {
+        Ok(j) => json!({ "out": String::from_utf8_lossy(&buf), "json": j }),
+        Err(e) => json!({ "error": nix_flake::cli::session::render_error(&e, show_trace, opts.error_format) }),
+    }
 }
