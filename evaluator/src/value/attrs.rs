@@ -430,6 +430,9 @@ impl<'a> Iter<'a> {
     }
 }
 
+/// Takes one attribute off an end of a run (`split_first` or `split_last`).
+type SplitEnd<'a> = fn(&'a [Attr]) -> Option<(&'a Attr, &'a [Attr])>;
+
 impl<'a> Iter<'a> {
     /// [`Iterator::next`] while both runs have attributes left.
     #[inline(never)]
@@ -447,11 +450,7 @@ impl<'a> Iter<'a> {
     /// compares `base_first` to the overlay's, else the overlay's (which also wins a tie,
     /// dropping the base's).
     #[inline(always)]
-    fn merged_step(
-        &mut self,
-        split: fn(&'a [Attr]) -> Option<(&'a Attr, &'a [Attr])>,
-        base_first: Ordering,
-    ) -> Option<&'a Attr> {
+    fn merged_step(&mut self, split: SplitEnd<'a>, base_first: Ordering) -> Option<&'a Attr> {
         let Some((x, xs)) = split(self.base) else {
             let (y, ys) = split(self.overlay)?;
             self.left -= 1;
