@@ -20,11 +20,11 @@
 //!   writer thread, `local_db` its state and SQLite database as Nix keeps them,
 //!   `path_lock` Nix's per-path locks, `realise` import from derivation's builds
 //!   (by the installed `nix-store`);
-//! - [`LazyStore`]: a store opened at its first use (a daemon nobody may need);
 //! - [`store_url`]: the store URLs of `--store` / `NIX_REMOTE`, parsed once;
 //! - [`gc_roots`]: `--add-root`'s permanent GC roots;
 //! - [`daemon`]: a client of the Nix daemon's worker protocol and `DaemonStore`,
-//!   a [`Store`] writing into a daemon's store over its Unix socket.
+//!   a [`Store`] writing into a daemon's store over its Unix socket; `LazyDaemonStore`
+//!   connects it at the first use, as 2.8 does.
 //!
 //! The logical store directory is always [`STORE_DIR`] (`/nix/store`): it is
 //! part of every hash, so a store rooted elsewhere on disk still reports
@@ -36,7 +36,6 @@ pub mod daemon;
 pub mod derivation;
 pub mod gc_roots;
 pub mod hash;
-mod lazy;
 pub mod local_db;
 pub mod nar;
 pub mod nar_restore;
@@ -54,7 +53,6 @@ mod test_support;
 
 pub use derivation::{Derivation, DerivationError, DerivationOutput};
 pub use hash::{Hash, HashAlgo, HashError, HashFormat, Hasher};
-pub use lazy::LazyStore;
 pub use local_db::LocalLayout;
 pub use nar::FileType;
 pub use read_only::ReadOnlyStore;

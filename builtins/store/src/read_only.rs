@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use crate::daemon::DaemonStore;
+use crate::daemon::LazyDaemonStore;
 use crate::hash::{Hash, HashAlgo};
 use crate::local_db::{self, LocalLayout};
 use crate::nar::PathFilter;
@@ -46,7 +46,7 @@ enum Backing {
     Local { root: PathBuf, layout: LocalLayout, db: OnceCell<Option<Connection>> },
     /// A daemon, connected when first needed (a read-only evaluation that never builds
     /// does not need it to be up).
-    Daemon { socket: PathBuf, conn: OnceCell<Result<DaemonStore, String>> },
+    Daemon(LazyDaemonStore),
 }
 
 impl fmt::Debug for Backing {
@@ -54,7 +54,7 @@ impl fmt::Debug for Backing {
         match self {
             Backing::Nothing => f.write_str("Nothing"),
             Backing::Local { root, .. } => f.debug_struct("Local").field("root", root).finish_non_exhaustive(),
-            Backing::Daemon { socket, .. } => f.debug_struct("Daemon").field("socket", socket).finish_non_exhaustive(),
+            Backing::Daemon(d) => f.debug_struct("Daemon").field("socket", &d.socket()).finish_non_exhaustive(),
         }
     }
 }
@@ -75,20 +75,7 @@ impl ReadOnlyStore {
     /// Stands for the store of the daemon listening on `socket`: writes nothing there, but
     /// builds through it for import from derivation (connecting then).
     pub fn over_daemon(socket: impl Into<PathBuf>) -> ReadOnlyStore {
-        ReadOnlyStore { backing: Backing::Daemon { socket: socket.into(), conn: OnceCell::new() } }
-    }
-
-    /// The daemon, connected on first use.
-    fn daemon<'a>(
-        socket: &Path,
-        conn: &'a OnceCell<Result<DaemonStore, String>>,
-    ) -> Result<&'a DaemonStore, StoreError> {
-        conn.get_or_init(|| {
-            DaemonStore::connect(socket)
-                .map_err(|e| format!("cannot open the daemon store at '{}': {e}", socket.display()))
-        })
-        .as_ref()
-        .map_err(|e| StoreError::Db(e.clone()))
+        ReadOnlyStore { backing: Backing::Daemon(LazyDaemonStore::new(socket)) }
     }
 
     /// Whether the local store's database has `path` (no database: nothing is valid).
@@ -135,9 +122,9 @@ impl Store for ReadOnlyStore {
             Backing::Nothing => None,
             Backing::Local { root, .. } => Some(physical(root, path)),
             // Once connected (for a build), the daemon knows where its paths are readable.
-            Backing::Daemon { conn, .. } => match conn.get() {
-                Some(Ok(daemon)) => daemon.real_path(path),
-                _ => Some(physical(Path::new("/"), path)),
+            Backing::Daemon(d) => match d.connected() {
+                Some(daemon) => daemon.real_path(path),
+                None => Some(physical(Path::new("/"), path)),
             },
         }
     }
@@ -157,8 +144,8 @@ impl Store for ReadOnlyStore {
                     ))),
                 }
             }
-            Backing::Daemon { socket, conn } => {
-                let daemon = Self::daemon(socket, conn)?;
+            Backing::Daemon(d) => {
+                let daemon = d.connect()?;
                 let drv_path = StorePath::parse(drv)?;
                 let valid = daemon.is_valid_path(&drv_path).map_err(|e| StoreError::Build(e.to_string()))?;
                 if !valid {
@@ -173,7 +160,7 @@ impl Store for ReadOnlyStore {
         match &self.backing {
             Backing::Nothing => Ok(None),
             Backing::Local { layout, .. } => crate::gc_roots::add_perm_root(layout, store_path, gc_root).map(Some),
-            Backing::Daemon { socket, conn } => Self::daemon(socket, conn)?.add_perm_root(store_path, gc_root),
+            Backing::Daemon(d) => d.connect()?.add_perm_root(store_path, gc_root),
         }
     }
 }

@@ -99,11 +99,7 @@ pub fn open_store_url(spec: Option<&str>, read_only: bool) -> Result<(Rc<dyn Sto
         }
         // Connected at the first use, as 2.8 does (`--eval -E 1` needs no daemon).
         ResolvedStore::Daemon { socket } => {
-            let path = StoreUrl::socket_path(socket.as_deref());
-            Rc::new(nix_store_core::LazyStore::new(move || match nix_store_core::daemon::DaemonStore::connect(&path) {
-                Ok(store) => Ok(Rc::new(store) as Rc<dyn Store>),
-                Err(e) => Err(format!("cannot open the daemon store at '{}': {e}", path.display())),
-            }))
+            Rc::new(nix_store_core::daemon::LazyDaemonStore::new(StoreUrl::socket_path(socket.as_deref())))
         }
     };
     Ok((opened, notice))

@@ -26,6 +26,7 @@
 
 mod connection;
 mod error;
+mod lazy;
 mod log;
 mod ops;
 mod upload;
@@ -39,6 +40,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use error::DaemonError;
+pub use lazy::LazyDaemonStore;
 pub use log::{Field, LogEvent, LogMode, RESULT_BUILD_LOG_LINE};
 pub use ops::{BuildMode, DerivedPath, PathInfo};
 
