@@ -35,10 +35,14 @@ use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+/// One attribute: its name, where it was defined and its value.
 #[derive(Clone)]
 pub struct Attr {
+    /// The name.
     pub name: Symbol,
+    /// Where it was defined (`unsafeGetAttrPos`); [`Pos::NONE`] for built ones.
     pub pos: Pos,
+    /// The value, often a thunk.
     pub value: Value,
 }
 
@@ -126,6 +130,7 @@ impl Attrs {
         Attrs { ptr, _marker: PhantomData }
     }
 
+    /// The empty set (shared).
     pub fn empty() -> Attrs {
         EMPTY.with(|e| e.clone())
     }
@@ -211,22 +216,26 @@ impl Attrs {
     pub fn as_slice(&self) -> &[Attr] {
         if self.is_layered() {
             let l = self.layer();
-            l.flat.get_or_init(|| merge(self.iter(), Iter::default())).flat_slice()
+            l.flat.get_or_init(|| Attrs::from_sorted_iter(self.iter().cloned())).flat_slice()
         } else {
             self.flat_slice()
         }
     }
+    /// The number of attributes.
     #[inline]
     pub fn len(&self) -> usize {
         (self.header().len & !LAYERED) as usize
     }
+    /// Whether there are no attributes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// The value of attribute `name`.
     #[inline]
     pub fn get(&self, name: Symbol) -> Option<&Value> {
         self.get_attr(name).map(|a| &a.value)
     }
+    /// The attribute `name`.
     #[inline]
     pub fn get_attr(&self, name: Symbol) -> Option<&Attr> {
         if self.is_layered() {
@@ -267,6 +276,7 @@ impl Attrs {
         hint.set(i);
         Some(&s[i])
     }
+    /// Whether there is an attribute `name`.
     pub fn contains(&self, name: Symbol) -> bool {
         self.get_attr(name).is_some()
     }
@@ -321,9 +331,11 @@ impl Attrs {
             (self.clone(), Attrs::empty())
         }
     }
+    /// Whether `a` and `b` are handles to the same set.
     pub fn ptr_eq(a: &Attrs, b: &Attrs) -> bool {
         a.ptr == b.ptr
     }
+    /// The set's address, for identity (cycle detection while printing or forcing).
     pub fn as_ptr(&self) -> *const () {
         self.ptr.as_ptr() as *const ()
     }

@@ -4,8 +4,6 @@
 //! unevaluated [`Thunk`]; `Eval::force` turns it into weak head normal form. [`ValueType`] is the
 //! user-visible kind (`builtins.typeOf`), kept apart from the representation.
 
-// Documented with the layered `//` change of this module.
-#[allow(missing_docs)]
 mod attrs;
 mod count;
 mod env;
