@@ -177,14 +177,9 @@ pub fn main(o: &Options, args: &[String]) -> u8 {
     let s = shared.state.into_inner().unwrap_or_else(|e| e.into_inner());
     if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
         let mut stats = budget.stats();
-        // Workers replaced for their memory: before a job, after one, or within one.
-        let restarts = ["predictiveRestarts", "limitRestarts", "retries"]
-            .iter()
-            .map(|k| stats[*k].as_u64().unwrap_or(0))
-            .sum::<u64>();
         let more = serde_json::json!({
             "jobs": s.jobs, "errors": s.errors, "workers": n, "workersStarted": s.started,
-            "restarts": restarts, "crashes": s.crashes,
+            "restarts": budget.restarts(), "crashes": s.crashes,
             "startupS": round2(s.startup_s), "busyS": round2(s.busy_s), "idleS": round2(s.idle_s),
         });
         if let serde_json::Value::Object(m) = more {

@@ -229,6 +229,11 @@ impl Budget {
         last.rss_kib.saturating_add(growth) > guard_threshold_kib(self.limit_kib)
     }
 
+    /// Workers replaced for their memory: before a job, after one, or within one.
+    pub fn restarts(&self) -> u64 {
+        [&self.predictive_restarts, &self.limit_restarts, &self.retries].iter().map(|a| a.load(Ordering::Relaxed)).sum()
+    }
+
     /// The counters as `NIX_SHOW_STATS` fields.
     pub fn stats(&self) -> Map<String, Json> {
         let get = |a: &AtomicU64| json!(a.load(Ordering::Relaxed));
