@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::memory::Budget;
 use super::options::Options;
-use super::pool::{Asked, Slot, WorkerSpec};
+use super::pool::{died_message, Asked, Slot, WorkerSpec};
 use super::protocol::{output_line, request, Outcome};
 
 #[derive(Default)]
@@ -138,7 +138,7 @@ fn work(shared: &Shared, o: &Options, slot: &mut Slot) {
                     s.crashes += 1;
                     s.errors += 1;
                 });
-                let msg = format!("error: the evaluation worker {fate} while evaluating this attribute");
+                let msg = died_message(&fate);
                 (Some(output_line(&path, Err(&msg))), vec![])
             }
             Asked::StartFailed(msg) => {

@@ -222,6 +222,11 @@ pub fn serve(opened: Result<(), String>, capture: bool, limit_mib: u64, mut hand
     0
 }
 
+/// The error of a request whose worker died on it (`fate`: `exited with status …`).
+pub fn died_message(fate: &str) -> String {
+    format!("error: the evaluation worker {fate} while evaluating this attribute")
+}
+
 /// What a [`Slot`] got for a request.
 pub enum Asked {
     /// The reply, and what the worker printed on stderr for it.
@@ -358,9 +363,7 @@ pub fn map_ordered(spec: &WorkerSpec, workers: usize, requests: &[String], mut o
             };
             let answer = match slot.ask(&requests[i]) {
                 Asked::Reply(reply, err) => Answer::Reply(reply, err),
-                Asked::Died(fate, err) => {
-                    Answer::Died(format!("error: the evaluation worker {fate} while evaluating this attribute"), err)
-                }
+                Asked::Died(fate, err) => Answer::Died(died_message(&fate), err),
                 Asked::StartFailed(msg) => Answer::Died(msg, String::new()),
             };
             let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
