@@ -1,5 +1,7 @@
 //! Times parsing + lowering of the files named on stdin with each front end (e.g. the 2197
-//! files a NixOS desktop evaluation reads): `parse_bench [fast|rnix|both] < files.txt`.
+//! files a NixOS desktop evaluation reads): `parse_bench [fast|rnix|both] < files.txt`;
+//! `bench/parse.py` makes those lists. Prints the best thread CPU time of `ROUNDS` rounds
+//! (default 5) and the throughput in MB of source per CPU second.
 
 use nix_eval::source::{add_source, normalize_source, Origin};
 use nix_eval::testing::{parse_and_lower_with, FrontEnd, LowerCtx};
@@ -34,7 +36,13 @@ fn main() {
     let t = Instant::now();
     for line in std::io::stdin().lock().lines() {
         let path = PathBuf::from(line.unwrap());
-        let text = normalize_source(&std::fs::read(&path).unwrap());
+        // As the evaluator reads a file: UTF-8 as is, unless it has CRs or invalid bytes.
+        let bytes = std::fs::read(&path).unwrap();
+        let text = match String::from_utf8(bytes) {
+            Ok(s) if !s.contains('\r') => s,
+            Ok(s) => normalize_source(s.as_bytes()),
+            Err(e) => normalize_source(e.as_bytes()),
+        };
         files.push((path, text));
     }
     let bytes: usize = files.iter().map(|f| f.1.len()).sum();
@@ -101,6 +109,13 @@ fn main() {
                 eprintln!("{} errors", errors);
             }
         }
-        eprintln!("{:?}: best of {} rounds {:.1?} CPU; RSS now {:.0} MB", front, rounds, best, rss_mb());
+        eprintln!(
+            "{:?}: best of {} rounds {:.1?} CPU, {:.1} MB/s; RSS now {:.0} MB",
+            front,
+            rounds,
+            best,
+            bytes as f64 / 1e6 / best.as_secs_f64(),
+            rss_mb()
+        );
     }
 }
