@@ -1,6 +1,8 @@
 //! Prints `PATH<TAB>HASH` of the lowered AST dump of every file named on stdin (or
 //! `PATH<TAB>ERR message`), to compare front ends or lowering refactors across builds.
 //! Unbound names are made globals one by one, so that files with free variables still lower.
+//! `--as-parsed` skips the interning of all identifiers up front, so that the dumps (whose
+//! bindings are sorted by symbol) also show the order in which lowering interns names.
 
 use nix_eval::source::{add_source, normalize_source, Origin};
 use nix_eval::testing::{dump, parse_and_lower, LowerCtx};
@@ -17,7 +19,9 @@ fn main() {
         let i = globals.len() as u32;
         globals.insert(Symbol::new(n), i);
     }
-    let full = std::env::args().nth(1).as_deref() == Some("--full");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let full = args.iter().any(|a| a == "--full");
+    let as_parsed = args.iter().any(|a| a == "--as-parsed");
     let mut files = Vec::new();
     for line in std::io::stdin().lock().lines() {
         let path = line.unwrap();
@@ -28,7 +32,7 @@ fn main() {
     }
     // Bindings are sorted by symbol, i.e. by interning order: intern identifiers in source
     // order first, so that the dumps do not depend on the order a front end interns them in.
-    for (_, text, _) in &files {
+    for (_, text, _) in files.iter().filter(|_| !as_parsed) {
         for (kind, t) in rnix::tokenize(text) {
             if kind == rnix::SyntaxKind::TOKEN_IDENT {
                 Symbol::new(t);
