@@ -80,6 +80,8 @@ struct Lowerer<'a> {
     /// While a literal set is merged into an attribute defined earlier (`a.b = 1; a = { … };`),
     /// the path of that attribute, which duplicate-attribute errors show in front.
     merge_prefix: Vec<String>,
+    /// Scratch buffer for the text runs of string literals (see `strings.rs`).
+    lit: String,
 }
 
 /// Deepest tree from the fast parser that is lowered (deeper ones take the rnix path).
@@ -138,6 +140,7 @@ fn lower_file(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd, scratch
         depth: 0,
         max_depth,
         merge_prefix: Vec::new(),
+        lit: String::new(),
     };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());

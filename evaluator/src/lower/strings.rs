@@ -14,25 +14,42 @@ pub fn canon_path(p: &str) -> String {
     if is_canonical(p) {
         return p.to_owned();
     }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
     let mut out = String::with_capacity(p.len());
-    for c in &parts {
-        out.push('/');
-        out.push_str(c);
-    }
+    push_canonical(&mut out, p);
     if out.is_empty() {
         out.push('/');
     }
     out
+}
+
+/// [`canon_path`] of `base + "/" + rel` without building that string (relative path
+/// literals: the file's directory and the literal).
+fn canon_join(base: &str, rel: &str) -> String {
+    let mut out = String::with_capacity(base.len() + rel.len() + 1);
+    push_canonical(&mut out, base);
+    push_canonical(&mut out, rel);
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// Append the components of `p` to the canonical path `out` (empty for the root), resolving
+/// `.` and `..` against what is already there.
+fn push_canonical(out: &mut String, p: &str) {
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
+            }
+            c => {
+                out.push('/');
+                out.push_str(c);
+            }
+        }
+    }
 }
 
 /// True if `p` is already what [`canon_path`] makes of it (the usual case).
@@ -75,6 +92,14 @@ pub(super) fn literal_text<'s>(s: &Str<'s>) -> Option<Cow<'s, str>> {
 
 impl<'a> Lowerer<'a> {
     pub(super) fn string(&mut self, s: &Str, pos: Pos) -> LResult<ExprRef> {
+        // Most strings are one piece of plain text without escapes: its value is the source.
+        match s.parts {
+            [] if !s.indented => return self.string_const("", pos),
+            [Part::Text(t)] if !s.indented && !t.bytes().any(|c| c == b'\\' || c == b'\r') => {
+                return self.string_const(t, pos)
+            }
+            _ => {}
+        }
         let mut raw: Vec<Raw<ExprRef>> = Vec::with_capacity(s.parts.len());
         for p in s.parts {
             match p {
@@ -83,37 +108,41 @@ impl<'a> Lowerer<'a> {
             }
         }
         let pieces = resolve(s.indented, raw);
+        if let [Piece::Text(t)] = pieces.as_slice() {
+            return self.string_const(t, pos);
+        }
+        // Runs of text are joined in a buffer kept from string to string; the constants are
+        // copied out of it at their exact size.
+        let mut lit = std::mem::take(&mut self.lit);
+        lit.clear();
         let mut parts: Vec<ExprRef> = Vec::new();
-        // Each constant is built at its exact size (strings live as long as the evaluation).
-        let run_len = |from: usize| -> usize {
-            pieces[from..].iter().map_while(|p| if let Piece::Text(t) = p { Some(t.len()) } else { None }).sum()
-        };
-        let mut lit = String::with_capacity(run_len(0));
-        let mut any_interp = false;
-        for (i, piece) in pieces.iter().enumerate() {
+        for piece in &pieces {
             match piece {
                 Piece::Text(t) => lit.push_str(t),
                 Piece::Expr(e) => {
-                    any_interp = true;
                     if !lit.is_empty() {
-                        parts.push(self.string_const(std::mem::take(&mut lit), pos)?);
+                        parts.push(self.string_const(&lit, pos)?);
+                        lit.clear();
                     }
                     parts.push(*e);
-                    lit.reserve_exact(run_len(i + 1));
                 }
             }
         }
-        if !any_interp {
-            return self.string_const(lit, pos);
-        }
-        if !lit.is_empty() {
-            parts.push(self.string_const(lit, pos)?);
-        }
-        Ok(self.alloc(Expr::Interp { pos, parts: self.alloc_slice(parts), is_path: false }))
+        let r = if parts.is_empty() {
+            self.string_const(&lit, pos)
+        } else {
+            if !lit.is_empty() {
+                parts.push(self.string_const(&lit, pos)?);
+            }
+            Ok(self.alloc(Expr::Interp { pos, parts: self.alloc_slice(parts), is_path: false }))
+        };
+        self.lit = lit;
+        r
     }
 
-    fn string_const(&self, t: String, pos: Pos) -> LResult<ExprRef> {
-        if t.contains('\0') {
+    fn string_const(&self, t: &str, pos: Pos) -> LResult<ExprRef> {
+        let b = t.as_bytes();
+        if b.contains(&0) {
             let shown = t.replace('\0', "␀");
             let at = pos.shifted(1);
             return self.err(
@@ -121,7 +150,9 @@ impl<'a> Lowerer<'a> {
                 format!("input string '{}' cannot be represented as Nix string because it contains null bytes", shown),
             );
         }
-        Ok(self.konst(Value::String(crate::source::source_string(t))))
+        // Stand-ins for bytes that are not UTF-8 all start with 0xF4 (see `source_string`).
+        let s = if b.contains(&0xF4) { crate::source::source_string(t.to_owned()) } else { t.into() };
+        Ok(self.konst(Value::String(s)))
     }
 
     /// `<name>`: `__findFile __nixPath "name"`.
@@ -133,6 +164,12 @@ impl<'a> Lowerer<'a> {
     }
 
     pub(super) fn path(&mut self, kind: PathKind, parts: &[Part], pos: Pos) -> LResult<ExprRef> {
+        if let [Part::Text(text)] = parts {
+            // A plain literal: anchored, it is canonical already unless it ends in a slash.
+            let s = self.anchor_path(kind, text, pos)?;
+            let s = if s.ends_with('/') { canon_path(&s) } else { s };
+            return Ok(self.konst(Value::Path(s.as_str().into())));
+        }
         let mut out: Vec<ExprRef> = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
             match part {
@@ -165,7 +202,7 @@ impl<'a> Lowerer<'a> {
                 let Some(home) = self.ctx.home else {
                     return self.err(pos, "the path '~/...' cannot be resolved: HOME is not set");
                 };
-                canon_path(&format!("{}/{}", home, &text[2..]))
+                canon_join(home, &text[2..])
             }
             PathKind::Rel => {
                 if !text.starts_with("./") && !text.starts_with("../") {
@@ -178,7 +215,10 @@ impl<'a> Lowerer<'a> {
                         ),
                     )?;
                 }
-                canon_path(&format!("{}/{}", self.ctx.base_dir.display(), text))
+                match self.ctx.base_dir.to_str() {
+                    Some(base) => canon_join(base, text),
+                    None => canon_join(&self.ctx.base_dir.to_string_lossy(), text),
+                }
             }
         };
         if trailing && !s.ends_with('/') {
