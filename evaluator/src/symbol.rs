@@ -1,37 +1,83 @@
 //! Interned identifiers.
 //!
 //! Every attribute name and variable name is a [`Symbol`]: a `u32` handle into one process-wide
-//! `lasso` interner. Names never die (the evaluator is a one-shot process), so resolving a symbol
+//! interner. Names never die (the evaluator is a one-shot process), so resolving a symbol
 //! yields a `&'static str` and comparing two names is comparing two integers. Symbol order is
 //! interning order, *not* name order: whoever needs names sorted (attrNames, printing, JSON,
 //! derivation env) sorts by `as_str()`.
+//!
+//! The interner is hand-written rather than a crate's (it was `lasso`'s `ThreadedRodeo`, a
+//! sharded map with SipHash that cost ~1,900 instructions per new name, 5% of lowering the
+//! files of a NixOS system): one map with the Fx hash behind a mutex, names copied into a
+//! never-freed arena, and per-thread caches in front of it for both directions, so that the
+//! common lookups take no lock.
 
-use lasso::{Spur, ThreadedRodeo};
-use std::sync::LazyLock;
+use bumpalo::Bump;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::num::NonZeroU32;
+use std::sync::{LazyLock, Mutex};
 
-static INTERNER: LazyLock<ThreadedRodeo> = LazyLock::new(|| {
-    let r = ThreadedRodeo::new();
-    for name in WELL_KNOWN {
-        r.get_or_intern_static(name);
+/// The process-wide table: name to symbol and symbol to name.
+struct Interner {
+    map: FxHashMap<&'static str, Symbol>,
+    /// `names[i]` is the name of the symbol with index `i`.
+    names: Vec<&'static str>,
+    /// Where the names live; never reset or dropped (the interner is a static).
+    arena: Bump,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> (Symbol, &'static str) {
+        if let Some((&name, &sym)) = self.map.get_key_value(s) {
+            return (sym, name);
+        }
+        // SAFETY: the arena belongs to a never-dropped static and is never reset, so its
+        // allocations live (unmoved, unfreed) for the rest of the process.
+        let name: &'static str = unsafe { &*(self.arena.alloc_str(s) as *const str) };
+        self.push(name)
     }
-    r
+
+    fn push(&mut self, name: &'static str) -> (Symbol, &'static str) {
+        let sym = Symbol::from_index(self.names.len());
+        self.names.push(name);
+        self.map.insert(name, sym);
+        (sym, name)
+    }
+}
+
+static INTERNER: LazyLock<Mutex<Interner>> = LazyLock::new(|| {
+    let mut i = Interner { map: FxHashMap::default(), names: Vec::new(), arena: Bump::new() };
+    i.map.reserve(1 << 15);
+    i.names.reserve(1 << 15);
+    for name in WELL_KNOWN {
+        i.push(name);
+    }
+    Mutex::new(i)
 });
+
+fn interner() -> std::sync::MutexGuard<'static, Interner> {
+    // A panic while the lock was held cannot leave the table inconsistent (every insert is
+    // one push and one map insert of an already complete name).
+    INTERNER.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 thread_local! {
     /// Per-thread cache of resolved names, indexed by symbol: resolving through the shared
     /// interner takes a lock, and sorting attribute names resolves a lot.
-    static NAMES: std::cell::RefCell<Vec<Option<&'static str>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static NAMES: RefCell<Vec<Option<&'static str>>> = const { RefCell::new(Vec::new()) };
 }
 
 thread_local! {
-    /// Per-thread lookup in front of the shared interner (whose map is locked and uses a
-    /// slower hash): lowering interns every identifier of every file.
-    static LOCAL: std::cell::RefCell<rustc_hash::FxHashMap<&'static str, Symbol>> = std::cell::RefCell::new(Default::default());
+    /// Per-thread lookup in front of the shared interner (whose map is behind a lock):
+    /// lowering interns every identifier of every file.
+    static LOCAL: RefCell<FxHashMap<&'static str, Symbol>> = RefCell::new(Default::default());
 }
 
 /// An interned name: a `u32` index, compared and hashed as one (see the module header).
+/// Stored as `index + 1`, so that `Option<Symbol>` is 4 bytes too.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Symbol(Spur);
+pub struct Symbol(NonZeroU32);
 
 impl Symbol {
     /// The symbol of `s`, interning it if new.
@@ -45,14 +91,24 @@ impl Symbol {
 
     #[cold]
     fn new_slow(s: &str) -> Symbol {
-        let sym = Symbol(INTERNER.get_or_intern(s));
-        let name = sym.as_str();
+        let (sym, name) = interner().intern(s);
         LOCAL.with(|m| m.borrow_mut().insert(name, sym));
+        NAMES.with(|n| {
+            let mut n = n.borrow_mut();
+            let i = sym.index();
+            if n.len() <= i {
+                n.resize(i + 1, None);
+            }
+            n[i] = Some(name);
+        });
         sym
     }
     /// The symbol for `s` if it was ever interned (a name never interned is in no attribute set).
     pub fn lookup(s: &str) -> Option<Symbol> {
-        INTERNER.get(s).map(Symbol)
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s).copied()) {
+            return Some(sym);
+        }
+        interner().map.get(s).copied()
     }
     /// The name.
     #[inline]
@@ -65,19 +121,25 @@ impl Symbol {
         }
     }
 
+    #[inline]
     fn index(self) -> usize {
-        use lasso::Key;
-        self.0.into_usize()
+        self.0.get() as usize - 1
+    }
+
+    fn from_index(i: usize) -> Symbol {
+        match u32::try_from(i + 1).ok().and_then(NonZeroU32::new) {
+            Some(n) => Symbol(n),
+            None => panic!("more than 2^32 - 1 symbols"),
+        }
     }
 
     #[cold]
     fn as_str_slow(self) -> &'static str {
-        let s: &str = INTERNER.resolve(&self.0);
-        // SAFETY: the interner is a never-dropped static and never frees or moves its strings.
-        let s: &'static str = unsafe { &*(s as *const str) };
+        let i = self.index();
+        // Every symbol was made by the interner, so its index is in the table.
+        let s = interner().names[i];
         NAMES.with(|n| {
             let mut n = n.borrow_mut();
-            let i = self.index();
             if n.len() <= i {
                 n.resize(i + 1, None);
             }
@@ -86,9 +148,8 @@ impl Symbol {
         s
     }
     const fn well_known(i: usize) -> Symbol {
-        // lasso keys are `index + 1` in a NonZeroU32.
-        match std::num::NonZeroU32::new(i as u32 + 1) {
-            Some(n) => Symbol(unsafe { std::mem::transmute::<std::num::NonZeroU32, Spur>(n) }),
+        match NonZeroU32::new(i as u32 + 1) {
+            Some(n) => Symbol(n),
             None => panic!(),
         }
     }
