@@ -88,6 +88,10 @@ enum Ctx {
 const PATH: u8 = 1;
 const URI: u8 = 2;
 const IDENT: u8 = 4;
+/// A path character other than `/`: what [`Lexer::path_run`] measures.
+const PATH_PIECE: u8 = 8;
+/// Bytes a string body cannot skip over: `"`, `\\`, `$`, `'`.
+const STR_SPECIAL: u8 = 16;
 
 static CLASSES: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -99,7 +103,13 @@ static CLASSES: [u8; 256] = {
         let uri =
             path || matches!(b, b'%' | b'?' | b':' | b'@' | b'&' | b'=' | b'$' | b',' | b'!' | b'~' | b'*' | b'\'');
         let ident = alnum || matches!(b, b'_' | b'-' | b'\'');
-        t[c] = (path as u8 * PATH) | (uri as u8 * URI) | (ident as u8 * IDENT);
+        let piece = path && b != b'/';
+        let special = matches!(b, b'"' | b'\\' | b'$' | b'\'');
+        t[c] = (path as u8 * PATH)
+            | (uri as u8 * URI)
+            | (ident as u8 * IDENT)
+            | (piece as u8 * PATH_PIECE)
+            | (special as u8 * STR_SPECIAL);
         c += 1;
     }
     t
@@ -125,12 +135,12 @@ struct Lexer<'a> {
     i: usize,
     ctx: Vec<Ctx>,
     out: &'a mut Vec<Token>,
-    /// The last run of path characters measured for path/URI detection: `[from, to)`, and
-    /// the position of its last `_`. Runs are the same from any start inside them, so input
-    /// like `a.a.a.a…` or `----…` is measured once instead of once per token.
-    run: (usize, usize, Option<usize>),
+    /// The last run of path characters measured for path/URI detection: `[from, to)`. Runs
+    /// are the same from any start inside them, so input like `a.a.a.a…` or `----…` is
+    /// measured once instead of once per token.
+    run: (usize, usize),
     /// The same for runs that may contain `<` and `/` (after a `<`).
-    search: (usize, usize, Option<usize>),
+    search: (usize, usize),
 }
 
 /// Tokenize `text` into `out` (cleared first); the last token is [`T::Eof`].
@@ -139,7 +149,7 @@ pub fn lex(text: &str, out: &mut Vec<Token>) -> Option<()> {
         return None;
     }
     out.clear();
-    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out, run: (0, 0, None), search: (0, 0, None) };
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, ctx: Vec::new(), out, run: (0, 0), search: (0, 0) };
     lx.run()?;
     let end = text.len() as u32;
     lx.out.push(Token { kind: T::Eof, start: end, end });
@@ -266,7 +276,7 @@ impl Lexer<'_> {
             return self.path(T::PathHome, s);
         }
         let search = c == b'<';
-        let (j, underscore) = if search { self.search_run() } else { self.path_run() };
+        let j = if search { self.search_run() } else { self.path_run() };
         let (l1, l2) = (self.b.get(j).copied().unwrap_or(0), self.b.get(j + 1).copied().unwrap_or(0));
         let mut uri = false;
         let mut search_path = false;
@@ -279,7 +289,8 @@ impl Lexer<'_> {
                 return self.path(T::PathRel, s);
             }
             (b'>', _) => search_path = true,
-            (b':', d) if is_uri_char(d) && !underscore => uri = true,
+            // A `_` before the colon makes it no URI (rnix's rule); only looked for here.
+            (b':', d) if is_uri_char(d) && !self.b[self.i..j].contains(&b'_') => uri = true,
             _ => {}
         }
         self.i += 1;
@@ -388,40 +399,30 @@ impl Lexer<'_> {
         Some(())
     }
 
-    /// End of the run of path characters other than `/` from here, and whether it has a `_`.
-    fn path_run(&mut self) -> (usize, bool) {
-        let (from, to, _) = self.run;
+    /// End of the run of path characters other than `/` from here.
+    fn path_run(&mut self) -> usize {
+        let (from, to) = self.run;
         if !(from <= self.i && self.i < to) {
             let mut j = self.i;
-            let mut us = None;
-            while j < self.b.len() && self.b[j] != b'/' && is_path_char(self.b[j]) {
-                if self.b[j] == b'_' {
-                    us = Some(j);
-                }
+            while j < self.b.len() && CLASSES[self.b[j] as usize] & PATH_PIECE != 0 {
                 j += 1;
             }
-            self.run = (self.i, j, us);
+            self.run = (self.i, j);
         }
-        let (_, to, us) = self.run;
-        (to, us.is_some_and(|u| u >= self.i))
+        self.run.1
     }
 
     /// Like [`Lexer::path_run`] for a `<`: `<` and `/` count too (rnix's search path test).
-    fn search_run(&mut self) -> (usize, bool) {
-        let (from, to, _) = self.search;
+    fn search_run(&mut self) -> usize {
+        let (from, to) = self.search;
         if !(from <= self.i && self.i < to) {
             let mut j = self.i;
-            let mut us = None;
             while j < self.b.len() && (matches!(self.b[j], b'<' | b'/') || is_path_char(self.b[j])) {
-                if self.b[j] == b'_' {
-                    us = Some(j);
-                }
                 j += 1;
             }
-            self.search = (self.i, j, us);
+            self.search = (self.i, j);
         }
-        let (_, to, us) = self.search;
-        (to, us.is_some_and(|u| u >= self.i))
+        self.search.1
     }
 
     fn two(&mut self, t: T) -> T {
@@ -448,6 +449,10 @@ impl Lexer<'_> {
         let s = self.i;
         let b = self.b;
         loop {
+            // Plain text in one tight loop; the match below sees only the special bytes.
+            while self.i < b.len() && CLASSES[b[self.i] as usize] & STR_SPECIAL == 0 {
+                self.i += 1;
+            }
             let c = *b.get(self.i)?;
             match c {
                 b'"' if !indented => {

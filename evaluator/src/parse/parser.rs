@@ -29,11 +29,39 @@ pub struct Parser<'a, 't> {
     bump: &'a Bump,
     expr_depth: u32,
     depth: u32,
+    // Scratch stacks for the items of lists, sets, paths, strings and patterns being parsed:
+    // a construct pushes its items, then moves them into the arena at their final size
+    // (growing a vector in the arena copied and wasted memory on every doubling). Nested
+    // constructs push above and take their items off before the outer one continues.
+    nodes: Vec<Node<'a>>,
+    attrs: Vec<Attr<'a>>,
+    entries: Vec<Entry<'a>>,
+    parts: Vec<Part<'a>>,
+    pats: Vec<PatEntry<'a>>,
+}
+
+/// Move `stack[start..]` into the arena.
+fn take<'a, X: Copy>(bump: &'a Bump, stack: &mut Vec<X>, start: usize) -> &'a [X] {
+    let items = bump.alloc_slice_copy(&stack[start..]);
+    stack.truncate(start);
+    items
 }
 
 impl<'a, 't> Parser<'a, 't> {
     pub fn new(src: &'a str, toks: &'t [Token], bump: &'a Bump) -> Self {
-        Parser { src, toks, i: 0, bump, expr_depth: 0, depth: 0 }
+        Parser {
+            src,
+            toks,
+            i: 0,
+            bump,
+            expr_depth: 0,
+            depth: 0,
+            nodes: Vec::with_capacity(64),
+            attrs: Vec::with_capacity(64),
+            entries: Vec::with_capacity(64),
+            parts: Vec::with_capacity(64),
+            pats: Vec::with_capacity(64),
+        }
     }
 
     /// The whole file: one expression, then the end.
@@ -129,7 +157,7 @@ impl<'a, 't> Parser<'a, 't> {
                 let body = self.expr()?;
                 self.node(Syn::Assert { pos, cond, body })
             }
-            _ => self.implication()?,
+            _ => self.binary(L_IMPL)?,
         })
     }
 
@@ -139,100 +167,76 @@ impl<'a, 't> Parser<'a, 't> {
         self.node(Syn::BinOp { pos, op: Op::Bin(op), lhs, rhs })
     }
 
-    /// `next (op next)*`, folded to the left.
-    fn left(&mut self, next: fn(&mut Self) -> P<Node<'a>>, ops: &[(T, BinOp)]) -> P<Node<'a>> {
+    /// An expression of operators of level `min` and tighter (see [`level`]), by precedence
+    /// climbing: one call per operand instead of one per precedence level, as rnix's
+    /// function-per-level descent (which this replaces and whose trees it builds: every node
+    /// starts at its left operand, `!` and unary `-` bind as there, a second operator of a
+    /// non-associative level gives up).
+    fn binary(&mut self, min: u8) -> P<Node<'a>> {
         let pos = self.start();
-        let mut lhs = next(self)?;
-        while let Some(&(_, op)) = ops.iter().find(|(t, _)| *t == self.peek()) {
+        let mut lhs = if self.peek() == T::Not {
+            // `!` takes an operand of the levels above it, and only where its level is allowed.
+            if min > L_NOT {
+                return None;
+            }
             self.bump();
-            let rhs = next(self)?;
-            lhs = self.bin(pos, op, lhs, rhs);
+            self.enter()?;
+            let inner = self.binary(L_NOT);
+            self.leave();
+            self.node(Syn::Not(pos, inner?))
+        } else {
+            self.negate()?
+        };
+        // The level of the last non-associative operator applied at this level.
+        let mut non_assoc = 0;
+        loop {
+            let t = self.peek();
+            if t == T::Question {
+                // Always allowed here: no caller asks for more than `?`'s level.
+                self.bump();
+                let path = self.attrpath()?;
+                lhs = self.node(Syn::HasAttr { pos, expr: lhs, path });
+                continue;
+            }
+            let Some((lvl, op, assoc)) = level(t) else { break };
+            if lvl < min {
+                break;
+            }
+            if lvl == non_assoc {
+                return None;
+            }
+            self.bump();
+            match assoc {
+                Assoc::Left | Assoc::Non => {
+                    let rhs = self.binary(lvl + 1)?;
+                    lhs = self.bin(pos, op, lhs, rhs);
+                    non_assoc = if assoc == Assoc::Non { lvl } else { 0 };
+                }
+                Assoc::Right => {
+                    // A chain `a op b op c` folds to the right, each node starting at its
+                    // left operand; collected in a loop, so long chains take no stack.
+                    let mut operands = self.vec();
+                    operands.push((pos, lhs));
+                    loop {
+                        let p = self.start();
+                        operands.push((p, self.binary(lvl + 1)?));
+                        if self.peek() != t {
+                            break;
+                        }
+                        self.bump();
+                    }
+                    let (_, mut acc) = operands.pop()?;
+                    while let Some((p, l)) = operands.pop() {
+                        acc = self.bin(p, op, l, acc);
+                    }
+                    lhs = acc;
+                    non_assoc = 0;
+                }
+            }
         }
         Some(lhs)
     }
 
-    /// `next (op next)*`, folded to the right; each node starts at its left operand.
-    fn right(&mut self, next: fn(&mut Self) -> P<Node<'a>>, tok: T, op: BinOp) -> P<Node<'a>> {
-        let pos = self.start();
-        let first = next(self)?;
-        if self.peek() != tok {
-            return Some(first);
-        }
-        let mut operands = self.vec();
-        operands.push((pos, first));
-        while self.peek() == tok {
-            self.bump();
-            let p = self.start();
-            operands.push((p, next(self)?));
-        }
-        let (_, mut acc) = operands.pop()?;
-        while let Some((p, lhs)) = operands.pop() {
-            acc = self.bin(p, op, lhs, acc);
-        }
-        Some(acc)
-    }
-
-    /// `next (op next)?`.
-    fn non_assoc(&mut self, next: fn(&mut Self) -> P<Node<'a>>, ops: &[(T, BinOp)]) -> P<Node<'a>> {
-        let pos = self.start();
-        let lhs = next(self)?;
-        match ops.iter().find(|(t, _)| *t == self.peek()) {
-            Some(&(_, op)) => {
-                self.bump();
-                let rhs = next(self)?;
-                Some(self.bin(pos, op, lhs, rhs))
-            }
-            None => Some(lhs),
-        }
-    }
-
-    fn implication(&mut self) -> P<Node<'a>> {
-        self.right(Self::or, T::Impl, BinOp::Impl)
-    }
-    fn or(&mut self) -> P<Node<'a>> {
-        self.left(Self::and, &[(T::Or, BinOp::Or)])
-    }
-    fn and(&mut self) -> P<Node<'a>> {
-        self.left(Self::equal, &[(T::And, BinOp::And)])
-    }
-    fn equal(&mut self) -> P<Node<'a>> {
-        self.non_assoc(Self::compare, &[(T::Eq, BinOp::Eq), (T::NEq, BinOp::NEq)])
-    }
-    fn compare(&mut self) -> P<Node<'a>> {
-        self.non_assoc(Self::update, &[(T::Lt, BinOp::Lt), (T::Le, BinOp::Le), (T::Gt, BinOp::Gt), (T::Ge, BinOp::Ge)])
-    }
-    fn update(&mut self) -> P<Node<'a>> {
-        self.right(Self::not, T::Update, BinOp::Update)
-    }
-    fn not(&mut self) -> P<Node<'a>> {
-        if self.peek() != T::Not {
-            return self.add();
-        }
-        let pos = self.start();
-        self.bump();
-        self.enter()?;
-        let inner = self.not();
-        self.leave();
-        Some(self.node(Syn::Not(pos, inner?)))
-    }
-    fn add(&mut self) -> P<Node<'a>> {
-        self.left(Self::mul, &[(T::Add, BinOp::Add), (T::Sub, BinOp::Sub)])
-    }
-    fn mul(&mut self) -> P<Node<'a>> {
-        self.left(Self::concat, &[(T::Mul, BinOp::Mul), (T::Div, BinOp::Div)])
-    }
-    fn concat(&mut self) -> P<Node<'a>> {
-        self.right(Self::has_attr, T::Concat, BinOp::Concat)
-    }
-    fn has_attr(&mut self) -> P<Node<'a>> {
-        let pos = self.start();
-        let mut e = self.negate()?;
-        while self.expect(T::Question).is_some() {
-            let path = self.attrpath()?;
-            e = self.node(Syn::HasAttr { pos, expr: e, path });
-        }
-        Some(e)
-    }
     fn negate(&mut self) -> P<Node<'a>> {
         if self.peek() != T::Sub {
             return self.apply();
@@ -298,12 +302,14 @@ impl<'a, 't> Parser<'a, 't> {
             }
             T::LBrack => {
                 self.bump();
-                let mut items = self.vec();
+                let start = self.nodes.len();
                 while self.peek() != T::RBrack {
-                    items.push(self.simple()?);
+                    let item = self.simple()?;
+                    self.nodes.push(item);
                 }
                 self.bump();
-                self.node(Syn::List(pos, items.into_bump_slice()))
+                let items = take(self.bump, &mut self.nodes, start);
+                self.node(Syn::List(pos, items))
             }
             T::StrStart => {
                 let s = self.string()?;
@@ -378,8 +384,8 @@ impl<'a, 't> Parser<'a, 't> {
             T::PathHome => PathKind::Home,
             _ => PathKind::Rel,
         };
-        let mut parts = self.vec();
-        parts.push(Part::Text(self.text(first)));
+        let start = self.parts.len();
+        self.parts.push(Part::Text(self.text(first)));
         let mut end = first.end;
         loop {
             let t = self.toks[self.i];
@@ -387,37 +393,39 @@ impl<'a, 't> Parser<'a, 't> {
             match t.kind {
                 T::PathSeg if adjacent => {
                     self.bump();
-                    parts.push(Part::Text(self.text(t)));
+                    self.parts.push(Part::Text(self.text(t)));
                 }
                 T::InterpStart if adjacent => {
                     self.bump();
                     let e = self.expr()?;
-                    parts.push(Part::Interp(e));
+                    self.parts.push(Part::Interp(e));
                     self.expect(T::InterpEnd)?;
                 }
                 // rnix would take these into the path too.
-                T::PathAbs | T::PathRel | T::PathHome if adjacent && parts.len() > 1 => return None,
-                T::InterpStart if parts.len() == 1 => return None,
+                T::PathAbs | T::PathRel | T::PathHome if adjacent && self.parts.len() - start > 1 => return None,
+                T::InterpStart if self.parts.len() - start == 1 => return None,
                 _ => break,
             }
             end = self.toks[self.i - 1].end;
         }
-        Some(self.node(Syn::Path { pos: first.start, kind, parts: parts.into_bump_slice() }))
+        let parts = take(self.bump, &mut self.parts, start);
+        Some(self.node(Syn::Path { pos: first.start, kind, parts }))
     }
 
     fn string(&mut self) -> P<&'a Str<'a>> {
         let start = self.bump();
         let indented = self.text(start) == "''";
-        let mut parts = self.vec();
+        let first = self.parts.len();
         loop {
             match self.peek() {
                 T::StrContent => {
                     let t = self.bump();
-                    parts.push(Part::Text(self.text(t)));
+                    self.parts.push(Part::Text(self.text(t)));
                 }
                 T::InterpStart => {
                     self.bump();
-                    parts.push(Part::Interp(self.expr()?));
+                    let e = self.expr()?;
+                    self.parts.push(Part::Interp(e));
                     self.expect(T::InterpEnd)?;
                 }
                 T::StrEnd => {
@@ -427,7 +435,8 @@ impl<'a, 't> Parser<'a, 't> {
                 _ => return None,
             }
         }
-        Some(self.bump.alloc(Str { indented, parts: parts.into_bump_slice() }))
+        let parts = take(self.bump, &mut self.parts, first);
+        Some(self.bump.alloc(Str { indented, parts }))
     }
 
     // ---------------------------------------------------------------- sets and patterns
@@ -453,20 +462,22 @@ impl<'a, 't> Parser<'a, 't> {
     }
 
     fn attrpath(&mut self) -> P<&'a [Attr<'a>]> {
-        let mut path = self.vec();
-        path.push(self.attr()?);
+        let start = self.attrs.len();
+        let a = self.attr()?;
+        self.attrs.push(a);
         while self.expect(T::Dot).is_some() {
-            path.push(self.attr()?);
-            if path.len() > MAX_ATTRPATH {
+            let a = self.attr()?;
+            self.attrs.push(a);
+            if self.attrs.len() - start > MAX_ATTRPATH {
                 return None;
             }
         }
-        Some(path.into_bump_slice())
+        Some(take(self.bump, &mut self.attrs, start))
     }
 
     /// Entries up to and including `until` (`}` or `in`).
     fn set(&mut self, until: T) -> P<&'a [Entry<'a>]> {
-        let mut entries = self.vec();
+        let start = self.entries.len();
         loop {
             match self.peek() {
                 T::Eof => return None,
@@ -484,12 +495,14 @@ impl<'a, 't> Parser<'a, 't> {
                         }
                         None => None,
                     };
-                    let mut attrs = self.vec();
+                    let first = self.attrs.len();
                     while self.peek() != T::Semi {
-                        attrs.push(self.attr()?);
+                        let a = self.attr()?;
+                        self.attrs.push(a);
                     }
                     self.bump();
-                    entries.push(Entry::Inherit { from, attrs: attrs.into_bump_slice() });
+                    let attrs = take(self.bump, &mut self.attrs, first);
+                    self.entries.push(Entry::Inherit { from, attrs });
                 }
                 _ => {
                     let pos = self.start();
@@ -497,16 +510,16 @@ impl<'a, 't> Parser<'a, 't> {
                     self.expect(T::Assign)?;
                     let value = self.expr()?;
                     self.expect(T::Semi)?;
-                    entries.push(Entry::Value { pos, path, value });
+                    self.entries.push(Entry::Value { pos, path, value });
                 }
             }
         }
-        Some(entries.into_bump_slice())
+        Some(take(self.bump, &mut self.entries, start))
     }
 
     /// A lambda pattern after its `{`, and a following `@ name` unless `bind` is given.
     fn pattern(&mut self, bind: Option<&'a str>) -> P<&'a Pattern<'a>> {
-        let mut entries = self.vec();
+        let start = self.pats.len();
         let mut ellipsis = false;
         loop {
             match self.peek() {
@@ -527,7 +540,7 @@ impl<'a, 't> Parser<'a, 't> {
                         Some(_) => Some(self.expr()?),
                         None => None,
                     };
-                    entries.push(PatEntry { pos: t.start, name, default });
+                    self.pats.push(PatEntry { pos: t.start, name, default });
                     if self.expect(T::Comma).is_none() {
                         self.expect(T::RBrace)?;
                         break;
@@ -545,7 +558,8 @@ impl<'a, 't> Parser<'a, 't> {
             }
             (b, _) => b,
         };
-        Some(self.bump.alloc(Pattern { bind, entries: entries.into_bump_slice(), ellipsis }))
+        let entries = take(self.bump, &mut self.pats, start);
+        Some(self.bump.alloc(Pattern { bind, entries, ellipsis }))
     }
 }
 
@@ -566,4 +580,39 @@ fn is_fn_arg(t: T) -> bool {
             | T::PathHome
             | T::PathSearch
     )
+}
+
+/// Binding levels of the operators, loosest first, as in rnix's grammar.
+const L_IMPL: u8 = 1;
+/// `!` binds between `//` and `+`.
+const L_NOT: u8 = 7;
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Assoc {
+    Left,
+    Right,
+    Non,
+}
+
+/// Level, operator and associativity of a binary operator token (`?` is handled apart).
+fn level(t: T) -> Option<(u8, BinOp, Assoc)> {
+    use Assoc::*;
+    Some(match t {
+        T::Impl => (L_IMPL, BinOp::Impl, Right),
+        T::Or => (2, BinOp::Or, Left),
+        T::And => (3, BinOp::And, Left),
+        T::Eq => (4, BinOp::Eq, Non),
+        T::NEq => (4, BinOp::NEq, Non),
+        T::Lt => (5, BinOp::Lt, Non),
+        T::Le => (5, BinOp::Le, Non),
+        T::Gt => (5, BinOp::Gt, Non),
+        T::Ge => (5, BinOp::Ge, Non),
+        T::Update => (6, BinOp::Update, Right),
+        T::Add => (8, BinOp::Add, Left),
+        T::Sub => (8, BinOp::Sub, Left),
+        T::Mul => (9, BinOp::Mul, Left),
+        T::Div => (9, BinOp::Div, Left),
+        T::Concat => (10, BinOp::Concat, Right),
+        _ => return None,
+    })
 }

@@ -135,6 +135,7 @@ impl Attr<'_> {
     }
 }
 
+#[derive(Copy, Clone)]
 pub enum Entry<'a> {
     /// `inherit (from) attrs;` — `from` with the position of its parenthesis.
     Inherit { from: Option<Node<'a>>, attrs: &'a [Attr<'a>] },
@@ -153,6 +154,7 @@ pub struct Pattern<'a> {
     pub ellipsis: bool,
 }
 
+#[derive(Copy, Clone)]
 pub struct PatEntry<'a> {
     pub pos: u32,
     pub name: &'a str,
