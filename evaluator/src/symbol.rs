@@ -121,8 +121,9 @@ impl Symbol {
         }
     }
 
+    /// The symbol's number: symbols are numbered densely from 0 in interning order.
     #[inline]
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0.get() as usize - 1
     }
 

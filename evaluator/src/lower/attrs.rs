@@ -241,6 +241,7 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn attrset(&mut self, entries: &[Entry], pos: Pos, rec: bool) -> LResult<ExprRef> {
         let mut ps = PSet::new(pos, rec);
+        ps.statics.reserve(entries.len());
         self.collect(entries, &mut ps)?;
         self.lower_set(ps)
     }
@@ -332,6 +333,7 @@ impl<'a> Lowerer<'a> {
 
     pub(super) fn let_in(&mut self, entries: &[Entry], body: Node, pos: Pos) -> LResult<ExprRef> {
         let mut ps = PSet::new(pos, true);
+        ps.statics.reserve(entries.len());
         self.collect(entries, &mut ps)?;
         if let Some((_, _, dpos)) = ps.dynamic.first() {
             return self.err(*dpos, "dynamic attributes not allowed in let");
@@ -344,7 +346,7 @@ impl<'a> Lowerer<'a> {
             for f in std::mem::take(&mut ps.inherit_from) {
                 from_exprs.push(self.expr(f)?);
             }
-            let mut bindings = Vec::new();
+            let mut bindings = Vec::with_capacity(n_names);
             for e in std::mem::take(&mut ps.statics) {
                 bindings.push(self.binding(e, true, n_names)?);
             }

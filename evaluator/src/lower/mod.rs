@@ -82,6 +82,8 @@ struct Lowerer<'a> {
     merge_prefix: Vec<String>,
     /// Scratch buffer for the text runs of string literals (see `strings.rs`).
     lit: String,
+    /// `ctx.base_dir` made canonical, when a relative path literal first needs it.
+    base_dir: std::cell::OnceCell<String>,
 }
 
 /// Deepest tree from the fast parser that is lowered (deeper ones take the rnix path).
@@ -141,6 +143,7 @@ fn lower_file(text: &str, file: FileId, ctx: &LowerCtx, front: FrontEnd, scratch
         max_depth,
         merge_prefix: Vec::new(),
         lit: String::new(),
+        base_dir: std::cell::OnceCell::new(),
     };
     if !ctx.outer_names.is_empty() {
         l.scopes.push_names(ctx.outer_names.iter().copied());
@@ -222,7 +225,7 @@ impl<'a> Lowerer<'a> {
             }
             Syn::Apply { .. } => {
                 // Flatten `f a b c` into one application with three arguments.
-                let mut args = Vec::new();
+                let mut args = Vec::with_capacity(4);
                 let mut cur = e;
                 while let Syn::Apply { func, arg, .. } = cur {
                     args.push(*arg);
@@ -355,8 +358,9 @@ impl<'a> Lowerer<'a> {
                     return Ok(Var::Global { pos, name, index });
                 }
                 match r {
-                    Resolved::With(depths) => {
-                        Ok(Var::With { pos, name, depths: self.alloc_slice(depths), hint: Hint::default() })
+                    Resolved::With => {
+                        let depths = self.bump.alloc_slice_fill_iter(self.scopes.with_depths(skip));
+                        Ok(Var::With { pos, name, depths, hint: Hint::default() })
                     }
                     _ => self.err(pos, format!("undefined variable '{}'", name)),
                 }
@@ -369,7 +373,7 @@ impl<'a> Lowerer<'a> {
             Param::Ident(a) => (Some(Symbol::new(a)), None),
             Param::Pattern(p) => (p.bind.map(Symbol::new), Some(*p)),
         };
-        let mut names: Vec<Symbol> = Vec::new();
+        let mut names: Vec<Symbol> = Vec::with_capacity(1 + pattern.map_or(0, |p| p.entries.len()));
         if let Some(a) = arg {
             names.push(a);
         }
@@ -390,7 +394,7 @@ impl<'a> Lowerer<'a> {
         self.scopes.push_names(names.iter().copied());
         let formal_names = &names[first_formal..];
         let result = (|| {
-            let mut formals = Vec::new();
+            let mut formals = Vec::with_capacity(formal_names.len());
             for (i, entry) in pattern.map(|p| p.entries).unwrap_or(&[]).iter().enumerate() {
                 let default = match entry.default {
                     Some(d) => Some(self.expr(d)?),

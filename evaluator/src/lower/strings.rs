@@ -22,15 +22,23 @@ pub fn canon_path(p: &str) -> String {
     out
 }
 
-/// [`canon_path`] of `base + "/" + rel` without building that string (relative path
-/// literals: the file's directory and the literal).
+/// [`canon_path`] of `base + "/" + rel` without building that string, with `base` given as
+/// [`canonical_prefix`] makes it (relative path literals: the file's directory, canonicalized
+/// once per file, and the literal).
 fn canon_join(base: &str, rel: &str) -> String {
     let mut out = String::with_capacity(base.len() + rel.len() + 1);
-    push_canonical(&mut out, base);
+    out.push_str(base);
     push_canonical(&mut out, rel);
     if out.is_empty() {
         out.push('/');
     }
+    out
+}
+
+/// The canonical form of `p` to join to: as [`canon_path`], but empty for the root.
+pub(super) fn canonical_prefix(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    push_canonical(&mut out, p);
     out
 }
 
@@ -142,7 +150,9 @@ impl<'a> Lowerer<'a> {
 
     fn string_const(&self, t: &str, pos: Pos) -> LResult<ExprRef> {
         let b = t.as_bytes();
-        if b.contains(&0) {
+        // One pass for the two rare bytes: NUL (an error) and 0xF4 (see below).
+        let rare = b.iter().any(|&c| c == 0 || c == 0xF4);
+        if rare && b.contains(&0) {
             let shown = t.replace('\0', "␀");
             let at = pos.shifted(1);
             return self.err(
@@ -151,7 +161,7 @@ impl<'a> Lowerer<'a> {
             );
         }
         // Stand-ins for bytes that are not UTF-8 all start with 0xF4 (see `source_string`).
-        let s = if b.contains(&0xF4) { crate::source::source_string(t.to_owned()) } else { t.into() };
+        let s = if rare { crate::source::source_string(t.to_owned()) } else { t.into() };
         Ok(self.konst(Value::String(s)))
     }
 
@@ -202,7 +212,7 @@ impl<'a> Lowerer<'a> {
                 let Some(home) = self.ctx.home else {
                     return self.err(pos, "the path '~/...' cannot be resolved: HOME is not set");
                 };
-                canon_join(home, &text[2..])
+                canon_join(&canonical_prefix(home), &text[2..])
             }
             PathKind::Rel => {
                 if !text.starts_with("./") && !text.starts_with("../") {
@@ -215,10 +225,8 @@ impl<'a> Lowerer<'a> {
                         ),
                     )?;
                 }
-                match self.ctx.base_dir.to_str() {
-                    Some(base) => canon_join(base, text),
-                    None => canon_join(&self.ctx.base_dir.to_string_lossy(), text),
-                }
+                let base = self.base_dir.get_or_init(|| canonical_prefix(&self.ctx.base_dir.to_string_lossy()));
+                canon_join(base, text)
             }
         };
         if trailing && !s.ends_with('/') {
