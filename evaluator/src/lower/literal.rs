@@ -4,6 +4,7 @@
 //! Works on slices of the source and hands back borrowed pieces wherever the text is used as
 //! written (most of it), so lowering a string costs about one allocation.
 
+use crate::parse::has_byte;
 use std::borrow::Cow;
 
 /// A raw piece of a literal: source text between interpolations, or an interpolation.
@@ -77,6 +78,17 @@ fn lex_indented<'s, E>(text: &'s str, out: &mut Vec<IndTok<'s, E>>) {
         }
     };
     while i < n {
+        // Bytes other than `'` and `$` are plain text: skipped eight at a time.
+        while let Some(chunk) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().unwrap_or([b'$'; 8]));
+            if has_byte(w, b'\'') || has_byte(w, b'$') {
+                break;
+            }
+            i += 8;
+        }
+        if i >= n {
+            break;
+        }
         if b[i] == b'\'' && i + 1 < n && b[i + 1] == b'\'' {
             let esc: Option<(&'s str, usize)> = match b.get(i + 2) {
                 Some(b'$') => Some(("$", 3)),

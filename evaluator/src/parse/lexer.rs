@@ -275,6 +275,20 @@ impl Lexer<'_> {
             self.i += 2;
             return self.path(T::PathHome, s);
         }
+        if matches!(c, b'a'..=b'z' | b'A'..=b'Z' | b'_') {
+            // Most identifiers are followed by none of `.`, `+`, `/`, `:`: then their path run
+            // (below) ends where they do (or earlier, at a `'`), so they are no path or URI,
+            // and the run need not be measured.
+            let mut k = self.i + 1;
+            while k < self.b.len() && is_ident_char(self.b[k]) {
+                k += 1;
+            }
+            if !matches!(self.b.get(k), Some(b'.' | b'+' | b'/' | b':')) {
+                self.i = k;
+                self.push(keyword(&self.b[s..k]), s);
+                return Some(());
+            }
+        }
         let search = c == b'<';
         let j = if search { self.search_run() } else { self.path_run() };
         let (l1, l2) = (self.b.get(j).copied().unwrap_or(0), self.b.get(j + 1).copied().unwrap_or(0));
@@ -514,7 +528,7 @@ impl Lexer<'_> {
 
 /// Whether any byte of the eight in `w` is `c` (exact: the classic zero-byte test on `w ^ c…c`).
 #[inline(always)]
-fn has_byte(w: u64, c: u8) -> bool {
+pub(crate) fn has_byte(w: u64, c: u8) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let v = w ^ (ONES * c as u64);

@@ -10,6 +10,8 @@ mod lexer;
 mod parser;
 pub mod syntax;
 
+pub(crate) use lexer::has_byte;
+
 use bumpalo::Bump;
 use std::cell::RefCell;
 use syntax::Node;
