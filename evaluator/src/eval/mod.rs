@@ -196,6 +196,27 @@ impl Eval {
         if let Some(v) = t.value() {
             return Ok(v);
         }
+        // The thunks of the evaluator itself (an expression and its environment): the
+        // common case, without a whole `ThunkState` moved out and back.
+        if let Some((e, env)) = t.take_pending() {
+            return match self.eval(e, &env) {
+                Ok(v) => {
+                    debug_assert!(!v.is_thunk());
+                    t.finish(v.clone());
+                    Ok(v)
+                }
+                Err(err) => {
+                    t.restore(ThunkState::Pending(e, env));
+                    Err(err)
+                }
+            };
+        }
+        self.force_other_thunk(t)
+    }
+
+    /// [`Eval::force_thunk`] for the states but an evaluated or pending expression.
+    #[inline(never)]
+    fn force_other_thunk(&mut self, t: &Thunk) -> Result<Value> {
         let state = t.take();
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
@@ -369,6 +390,24 @@ impl Eval {
         }
     }
 
+    /// The condition of an `if`: as [`Eval::eval_operand`], and a comparison or arithmetic
+    /// (`n < 2`, `i == 0`) evaluated here, without a recursive [`Eval::eval`] (whose stack
+    /// check the operands' own evaluation does).
+    #[inline(always)]
+    fn eval_condition(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
+        match e {
+            Expr::BinOp { pos, op, lhs, rhs, .. }
+                if !self.settings.trace_function_calls
+                    && matches!(op, BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::NEq) =>
+            {
+                let l = self.eval_operand(lhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
+                self.binop_forced(*pos, *op, l, r)
+            }
+            _ => self.eval_operand(e, env),
+        }
+    }
+
     /// Evaluate `e` in `env` to weak head normal form.
     pub(crate) fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         self.check_stack()?;
@@ -407,7 +446,7 @@ impl Eval {
                 })
             }
             Expr::If { pos, cond, then, else_ } => {
-                let c = self.eval_operand(cond, env)?;
+                let c = self.eval_condition(cond, env)?;
                 let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?;
                 self.eval(if c { then } else { else_ }, env)
             }
@@ -550,32 +589,69 @@ impl Eval {
             }
             BinOp::Add => {
                 let l = self.eval_operand(lhs, env)?;
+                if let Value::Int(a) = l {
+                    // Two integers, the common case, inline; the rest as `add_values` does.
+                    let r = self.eval_operand(rhs, env)?;
+                    if let Value::Int(b) = r {
+                        if let Some(sum) = a.checked_add(b) {
+                            return Ok(Value::Int(sum));
+                        }
+                    }
+                    return self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, op, &l, &r);
+                }
                 self.add_values(pos, l, rhs, rhs_pos, env)
             }
             BinOp::Concat => self.eval_concat_chain(pos, lhs, rhs, env),
             _ => {
                 let l = self.eval_operand(lhs, env)?;
                 let r = self.eval_operand(rhs, env)?;
-                match op {
-                    BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
-                    BinOp::Update => {
-                        let a = self
-                            .expect_attrs(&l, pos)
-                            .trace(pos, || "in the left operand of the update (//) operator".into())?;
-                        let b = self
-                            .expect_attrs(&r, pos)
-                            .trace(pos, || "in the right operand of the update (//) operator".into())?;
-                        Ok(Value::Attrs(a.update(&b)))
-                    }
-                    BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
-                    BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
-                    BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
-                    BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
-                    BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
-                    BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
-                    _ => unreachable!(),
-                }
+                self.binop_forced(pos, op, l, r)
             }
+        }
+    }
+
+    /// The operators of [`Eval::eval_binop`] that evaluate both operands first, on their
+    /// values; two integers (`n - 1`, `i < n`) without a further call.
+    #[inline(always)]
+    fn binop_forced(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
+        if let Some((a, b)) = int_operands(&l, &r) {
+            let done = match op {
+                BinOp::Sub => a.checked_sub(b).map(Value::Int),
+                BinOp::Mul => a.checked_mul(b).map(Value::Int),
+                BinOp::Lt => Some(Value::Bool(a < b)),
+                BinOp::Gt => Some(Value::Bool(a > b)),
+                BinOp::Le => Some(Value::Bool(a <= b)),
+                BinOp::Ge => Some(Value::Bool(a >= b)),
+                _ => None,
+            };
+            if let Some(v) = done {
+                return Ok(v);
+            }
+        }
+        self.binop_values(pos, op, l, r)
+    }
+
+    /// [`Eval::binop_forced`] but for its integer shortcuts.
+    #[inline(never)]
+    fn binop_values(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
+        match op {
+            BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
+            BinOp::Update => {
+                let a = self
+                    .expect_attrs(&l, pos)
+                    .trace(pos, || "in the left operand of the update (//) operator".into())?;
+                let b = self
+                    .expect_attrs(&r, pos)
+                    .trace(pos, || "in the right operand of the update (//) operator".into())?;
+                Ok(Value::Attrs(a.update(&b)))
+            }
+            BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
+            BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
+            _ => unreachable!(),
         }
     }
 
@@ -694,6 +770,15 @@ impl Eval {
     /// The name of a builtin.
     pub fn builtin_def_name(def: &BuiltinDef) -> &'static str {
         def.name
+    }
+}
+
+/// Both values as integers, when they are.
+#[inline(always)]
+fn int_operands(l: &Value, r: &Value) -> Option<(i64, i64)> {
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => Some((*a, *b)),
+        _ => None,
     }
 }
 
