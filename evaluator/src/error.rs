@@ -132,10 +132,10 @@ pub(crate) fn push_frame(mut e: Box<EvalError>, pos: Pos, msg: impl FnOnce() -> 
     e
 }
 
-/// The error path of [`AddTrace::at_pos`].
+/// The error path of [`AddTrace::at_pos`]: `e` at `pos` if it has no position yet.
 #[cold]
 #[inline(never)]
-fn give_pos(mut e: Box<EvalError>, pos: Pos) -> Box<EvalError> {
+pub(crate) fn give_pos(mut e: Box<EvalError>, pos: Pos) -> Box<EvalError> {
     if e.pos.is_none() {
         e.pos = pos;
     }
