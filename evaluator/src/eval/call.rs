@@ -249,6 +249,15 @@ impl Eval {
     /// the call count, the evaluation order and every error and trace.
     #[inline(never)]
     pub(crate) fn apply_args(&mut self, f: Value, args: &[ExprRef], env: &Env, pos: Pos) -> Result<Value> {
+        // `f x` of a lambda, the commonest call, straight to the lambda (what the loop of
+        // `apply_n` does for it, without the loop's bookkeeping).
+        if let ([arg], Value::Lambda(c)) = (args, &f) {
+            let arg = self.thunk(arg, env);
+            self.enter_call(pos)?;
+            let r = self.call_lambda(c.lambda, &c.env, arg, pos);
+            self.call_depth -= 1;
+            return r;
+        }
         self.apply_n(f, args.len(), |ev, i| ev.thunk(args[i], env), pos)
     }
 

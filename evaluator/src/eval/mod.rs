@@ -445,8 +445,10 @@ impl Eval {
                 self.apply_traced(f, args, env, *pos)
             }
             Expr::If { pos, cond, then, else_ } => {
-                let c = self.eval_condition(cond, env)?;
-                let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?;
+                let c = match self.eval_condition(cond, env)? {
+                    Value::Bool(b) => b,
+                    c => self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?,
+                };
                 let branch = if c { then } else { else_ };
                 match branch {
                     Expr::Const(v) => Ok(v.clone()),
@@ -656,13 +658,17 @@ impl Eval {
                 let l = self.eval_operand(lhs, env)?;
                 if let Value::Int(a) = l {
                     // Two integers, the common case, inline; the rest as `add_values` does.
+                    // (Integers own nothing: no drop is needed, see `binop_forced`.)
+                    std::mem::forget(l);
                     let r = self.eval_operand(rhs, env)?;
                     if let Value::Int(b) = r {
+                        std::mem::forget(r);
                         if let Some(sum) = a.checked_add(b) {
                             return Ok(Value::Int(sum));
                         }
+                        return self.add_ints_failed(pos, rhs_pos, a, b);
                     }
-                    return self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, op, &l, &r);
+                    return self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, op, &Value::Int(a), &r);
                 }
                 self.add_other_values(pos, l, rhs, rhs_pos, env)
             }
@@ -680,6 +686,9 @@ impl Eval {
     #[inline(always)]
     fn binop_forced(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
         if let Some((a, b)) = int_operands(&l, &r) {
+            // Integers own nothing: no drop (an out-of-line call for a `Value`) is needed.
+            std::mem::forget(l);
+            std::mem::forget(r);
             let done = match op {
                 BinOp::Sub => a.checked_sub(b).map(Value::Int),
                 BinOp::Mul => a.checked_mul(b).map(Value::Int),
@@ -689,9 +698,10 @@ impl Eval {
                 BinOp::Ge => Some(Value::Bool(a >= b)),
                 _ => None,
             };
-            if let Some(v) = done {
-                return Ok(v);
-            }
+            return match done {
+                Some(v) => Ok(v),
+                None => self.binop_values(pos, op, Value::Int(a), Value::Int(b)),
+            };
         }
         self.binop_values(pos, op, l, r)
     }
@@ -718,6 +728,13 @@ impl Eval {
             BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
             _ => unreachable!(),
         }
+    }
+
+    /// The overflow error of `a + b`, as [`Eval::arith_forced`] words it.
+    #[cold]
+    #[inline(never)]
+    fn add_ints_failed(&mut self, pos: Pos, rhs_pos: Pos, a: i64, b: i64) -> Result<Value> {
+        self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, BinOp::Add, &Value::Int(a), &Value::Int(b))
     }
 
     /// `+` of anything but an integer on the left (strings, paths, floats): out of line, so
