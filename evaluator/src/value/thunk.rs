@@ -130,6 +130,28 @@ impl ThunkCell {
         unsafe { Payload::join(tag, std::ptr::read(self.payload.get())) }
     }
 
+    /// Drops what the state holds, leaving a blackhole (the cell is being freed). The usual
+    /// last state, an evaluated one, is handled without rebuilding a whole [`ThunkState`],
+    /// and a scalar value without a call.
+    fn drop_contents(&self) {
+        let tag = self.tag.replace(Tag::Blackhole);
+        match tag {
+            Tag::Blackhole => {}
+            Tag::Done => {
+                // SAFETY: the tag said `done` was initialised; it is now marked a blackhole,
+                // so the value is moved out exactly once.
+                let v = unsafe { ManuallyDrop::into_inner(std::ptr::read(&(*self.payload.get()).done)) };
+                if v.owns_nothing() {
+                    std::mem::forget(v);
+                } else {
+                    drop(v);
+                }
+            }
+            // SAFETY: as in `take`, the contents named by `tag` are moved out once.
+            _ => drop(unsafe { Payload::join(tag, std::ptr::read(self.payload.get())) }),
+        }
+    }
+
     /// Puts `state` in, returning the old state (for the caller to drop after the write).
     fn replace(&self, state: ThunkState) -> ThunkState {
         let old = self.take();
@@ -164,7 +186,7 @@ impl Thunk {
     #[inline(never)]
     fn free(&mut self) {
         // The state's contents are not dropped by the box (the payload is a union).
-        drop(self.cell().take());
+        self.cell().drop_contents();
         // SAFETY: this was the last handle; the box came from `Box::into_raw`.
         drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
@@ -316,5 +338,23 @@ mod size_tests {
         assert!(matches!(t.value(), Some(Value::Null)));
         assert_eq!(held_t.cell().rc.get(), 1, "the replaced value was dropped");
         drop(t);
+    }
+
+    /// An environment slot releases what it held when it is overwritten (`Env::set`) or
+    /// resolved to the value of its evaluated thunk (`Env::get_resolved`), scalars or not.
+    #[test]
+    fn env_slots_release_what_they_held() {
+        let held = Value::Thunk(Thunk::new(ThunkState::Done(Value::Int(5))));
+        let Value::Thunk(held_t) = &held else { unreachable!() };
+        let env = Env::with_nulls(None, 2);
+        env.set(0, held.clone());
+        env.set(1, Value::Int(1));
+        assert_eq!(held_t.cell().rc.get(), 2);
+        env.set(1, held.clone());
+        env.set(0, Value::Null);
+        assert_eq!(held_t.cell().rc.get(), 2, "the overwritten copy was released");
+        assert!(matches!(env.get_resolved(1), Value::Int(5)));
+        assert_eq!(held_t.cell().rc.get(), 1, "the resolved slot released the thunk");
+        assert!(matches!(env.get(1), Value::Int(5)));
     }
 }
