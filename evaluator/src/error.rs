@@ -99,31 +99,47 @@ pub trait AddTrace<T> {
     fn at_pos(self, pos: Pos) -> Result<T>;
 }
 
+/// A trace costs nothing until an error happens: on the `Ok` path [`AddTrace::trace`] is one
+/// test of the result's tag, inlined at every use; building the message and pushing the frame
+/// are out of line and marked cold, so that neither the closure's call nor the frame's
+/// `String` and `Vec` handling take room or registers in the hot callers (the evaluator's
+/// call path attaches two frames to every call).
 impl<T> AddTrace<T> for Result<T> {
-    #[inline]
+    #[inline(always)]
     fn trace(self, pos: Pos, msg: impl FnOnce() -> String) -> Result<T> {
         match self {
             Ok(v) => Ok(v),
-            Err(mut e) => {
-                if e.trace.len() < 10_000 {
-                    e.trace.push(TraceFrame { pos, msg: msg() });
-                }
-                Err(e)
-            }
+            Err(e) => Err(push_frame(e, pos, msg)),
         }
     }
-    #[inline]
+    #[inline(always)]
     fn at_pos(self, pos: Pos) -> Result<T> {
         match self {
             Ok(v) => Ok(v),
-            Err(mut e) => {
-                if e.pos.is_none() {
-                    e.pos = pos;
-                }
-                Err(e)
-            }
+            Err(e) => Err(give_pos(e, pos)),
         }
     }
+}
+
+/// The error path of [`AddTrace::trace`]: the frame `msg()` at `pos` (at most 10,000 of them,
+/// so that a runaway recursion's trace stays bounded).
+#[cold]
+#[inline(never)]
+pub(crate) fn push_frame(mut e: Box<EvalError>, pos: Pos, msg: impl FnOnce() -> String) -> Box<EvalError> {
+    if e.trace.len() < 10_000 {
+        e.trace.push(TraceFrame { pos, msg: msg() });
+    }
+    e
+}
+
+/// The error path of [`AddTrace::at_pos`]: `e` at `pos` if it has no position yet.
+#[cold]
+#[inline(never)]
+pub(crate) fn give_pos(mut e: Box<EvalError>, pos: Pos) -> Box<EvalError> {
+    if e.pos.is_none() {
+        e.pos = pos;
+    }
+    e
 }
 
 /// The reference's suggestions: the (at most 5) names within Levenshtein distance 2 of `query`,

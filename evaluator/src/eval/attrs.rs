@@ -124,7 +124,7 @@ impl Eval {
         default: Option<ExprRef>,
         env: &Env,
     ) -> Result<Value> {
-        let v = self.eval(expr, env)?;
+        let v = self.eval_operand(expr, env)?;
         // The last attribute found along the path, for the trace.
         let mut found: Option<(Symbol, Pos)> = None;
         match self.select_path(pos, v, path, default.is_some(), env, &mut found) {

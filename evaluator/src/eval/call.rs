@@ -2,7 +2,7 @@
 
 use super::Eval;
 use crate::ast::{Expr, ExprRef, LambdaExpr};
-use crate::error::{AddTrace, ErrorKind, EvalError, Result};
+use crate::error::{push_frame, AddTrace, ErrorKind, EvalError, Result};
 use crate::print;
 use crate::source::Pos;
 use crate::symbol::sym;
@@ -21,12 +21,7 @@ impl Eval {
     /// [`Eval::call`] without the `--trace-function-calls` lines, for the argument steps of
     /// one application (the reference traces a call with several arguments once).
     pub(crate) fn call_untraced(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
-        self.call_depth += 1;
-        if self.call_depth > self.settings.max_call_depth {
-            self.call_depth -= 1;
-            return Err(EvalError::at(ErrorKind::StackOverflow, pos, "stack overflow; max-call-depth exceeded"));
-        }
-        self.stats.calls += 1;
+        self.enter_call(pos)?;
         let r = self.call_inner(f, arg, pos);
         self.call_depth -= 1;
         r
@@ -49,7 +44,7 @@ impl Eval {
 
     fn call_inner(&mut self, f: &Value, arg: Value, pos: Pos) -> Result<Value> {
         match f {
-            Value::Lambda(c) => self.call_lambda(c, arg, pos).trace(pos, || "from call site".into()),
+            Value::Lambda(c) => self.call_lambda(c.lambda, &c.env, arg, pos),
             Value::Builtin(b) => {
                 let def = b.def;
                 if b.args.len() + 1 < def.arity {
@@ -128,20 +123,44 @@ impl Eval {
         }
     }
 
-    fn call_lambda(&mut self, c: &Closure, arg: Value, pos: Pos) -> Result<Value> {
-        let lam = c.lambda;
-        let env = self.bind_lambda_args(lam, &c.env, arg, pos)?;
-        self.eval(lam.body, &env).trace(lam.pos, || format!("while calling {}", Self::lambda_name(lam)))
+    /// The call of the lambda `lam` closed over `up` with `arg`, at `pos`, the call already
+    /// counted and one level deeper ([`Eval::enter_call`]): every lambda call of the
+    /// evaluator ends here (one argument or several, [`Eval::call`] or [`Eval::apply_args`]).
+    /// An error gets the reference's frames, "while calling" the lambda (errors of its body)
+    /// and "from call site", both added on the error path only ([`call_frames`]).
+    #[inline]
+    fn call_lambda(&mut self, lam: &'static LambdaExpr, up: &Env, arg: Value, pos: Pos) -> Result<Value> {
+        let env = match self.bind_lambda_args(lam, up, arg, pos) {
+            Ok(env) => env,
+            Err(e) => return Err(push_frame(e, pos, from_call_site)),
+        };
+        match self.eval(lam.body, &env) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(call_frames(e, lam, pos)),
+        }
     }
 
     /// The environment of a call of `lam` (closed over `up`) with `arg`: the argument, or
     /// the formals taken from the set with their defaults. Errors as [`Eval::call_lambda`]
     /// reports them.
+    #[inline]
     fn bind_lambda_args(&mut self, lam: &'static LambdaExpr, up: &Env, arg: Value, pos: Pos) -> Result<Env> {
         self.stats.envs += 1;
-        let Some(formals) = &lam.formals else {
-            return Ok(Env::one(up.clone(), arg));
-        };
+        match &lam.formals {
+            None => Ok(Env::one(up.clone(), arg)),
+            Some(formals) => self.bind_formals(lam, formals, up, arg, pos),
+        }
+    }
+
+    /// [`Eval::bind_lambda_args`] for a lambda with formals (`{ a, b ? 1, ... }@args:`).
+    fn bind_formals(
+        &mut self,
+        lam: &'static LambdaExpr,
+        formals: &'static crate::ast::Formals,
+        up: &Env,
+        arg: Value,
+        pos: Pos,
+    ) -> Result<Env> {
         let set = self.force(&arg)?;
         let Value::Attrs(set) = set else {
             return Err(self.type_error("a set", &set, pos))
@@ -216,8 +235,10 @@ impl Eval {
     }
 
     /// `f a1 … an` of the AST (`f` already evaluated): the same calls, one argument at a
-    /// time, as [`Eval::call_untraced`] makes them, with two shortcuts that change
-    /// nothing but the allocations:
+    /// time, as [`Eval::call_untraced`] makes them. A lambda (the common case, one argument
+    /// or several) is called here directly: one depth check, the closure's environment
+    /// borrowed rather than cloned, the error frames added only on the error path. Two
+    /// shortcuts change nothing but the allocations:
     /// - a lambda whose body is again a lambda (`a: b: …`) given a further argument goes
     ///   on to that inner lambda with the new environment, instead of allocating the
     ///   closure the call would return only to call it at once;
@@ -228,6 +249,15 @@ impl Eval {
     /// the call count, the evaluation order and every error and trace.
     #[inline(never)]
     pub(crate) fn apply_args(&mut self, f: Value, args: &[ExprRef], env: &Env, pos: Pos) -> Result<Value> {
+        // `f x` of a lambda, the commonest call, straight to the lambda (what the loop of
+        // `apply_n` does for it, without the loop's bookkeeping).
+        if let ([arg], Value::Lambda(c)) = (args, &f) {
+            let arg = self.thunk(arg, env);
+            self.enter_call(pos)?;
+            let r = self.call_lambda(c.lambda, &c.env, arg, pos);
+            self.call_depth -= 1;
+            return r;
+        }
         self.apply_n(f, args.len(), |ev, i| ev.thunk(args[i], env), pos)
     }
 
@@ -244,72 +274,73 @@ impl Eval {
         let mut pending: Option<(&'static LambdaExpr, Env)> = None;
         let mut i = 0;
         while i < n {
-            let lambda = match (&pending, &f) {
-                (Some(_), _) => pending.take(),
-                (None, Value::Lambda(c)) if i + 1 < n => Some((c.lambda, c.env.clone())),
-                (None, Value::Builtin(b))
-                    if b.def.arity <= 3 && b.args.len() + 2 <= b.def.arity && n - i + b.args.len() >= b.def.arity =>
-                {
-                    // At most three arguments, all of them on the stack.
-                    let def = b.def;
-                    let missing = def.arity - b.args.len();
-                    let r = match b.args.as_slice() {
-                        [] if def.arity == 2 => {
-                            let all = [arg_at(self, i), arg_at(self, i + 1)];
-                            self.call_builtin_saturated(def, &all, 2, pos)
-                        }
-                        [] => {
-                            let all = [arg_at(self, i), arg_at(self, i + 1), arg_at(self, i + 2)];
-                            self.call_builtin_saturated(def, &all, 3, pos)
-                        }
-                        [a, ..] => {
-                            let all = [a.clone(), arg_at(self, i), arg_at(self, i + 1)];
-                            self.call_builtin_saturated(def, &all, 2, pos)
-                        }
-                    };
-                    i += missing;
-                    f = r?;
-                    continue;
+            if pending.is_none() {
+                if let Value::Builtin(b) = &f {
+                    if b.def.arity <= 3 && b.args.len() + 2 <= b.def.arity && n - i + b.args.len() >= b.def.arity {
+                        // At most three arguments, all of them on the stack.
+                        let def = b.def;
+                        let missing = def.arity - b.args.len();
+                        let r = match b.args.as_slice() {
+                            [] if def.arity == 2 => {
+                                let all = [arg_at(self, i), arg_at(self, i + 1)];
+                                self.call_builtin_saturated(def, &all, 2, pos)
+                            }
+                            [] => {
+                                let all = [arg_at(self, i), arg_at(self, i + 1), arg_at(self, i + 2)];
+                                self.call_builtin_saturated(def, &all, 3, pos)
+                            }
+                            [a, ..] => {
+                                let all = [a.clone(), arg_at(self, i), arg_at(self, i + 1)];
+                                self.call_builtin_saturated(def, &all, 2, pos)
+                            }
+                        };
+                        i += missing;
+                        f = r?;
+                        continue;
+                    }
                 }
-                _ => None,
+            }
+            // The lambda called at this step and the environment it closes over: borrowed
+            // from `f` (which lives until the step's result replaces it) or the pending one.
+            let held: Env;
+            let (lam, up) = match pending.take() {
+                Some((lam, env)) => {
+                    held = env;
+                    (lam, &held)
+                }
+                None => match &f {
+                    Value::Lambda(c) => (c.lambda, &c.env),
+                    _ => {
+                        let arg = arg_at(self, i);
+                        i += 1;
+                        f = self.call_untraced(&f, arg, pos)?;
+                        continue;
+                    }
+                },
             };
             let arg = arg_at(self, i);
             i += 1;
-            let Some((lam, up)) = lambda else {
-                f = self.call_untraced(&f, arg, pos)?;
-                continue;
-            };
             self.enter_call(pos)?;
-            let bound = self.bind_lambda_args(lam, &up, arg, pos).trace(pos, || "from call site".into());
-            let new_env = match bound {
-                Ok(e) => e,
-                Err(e) => {
-                    self.call_depth -= 1;
-                    return Err(e);
-                }
+            let r = match lam.body {
+                Expr::Lambda(inner) if i < n => match self.bind_lambda_args(lam, up, arg, pos) {
+                    Ok(env) => {
+                        self.call_depth -= 1;
+                        pending = Some((inner, env));
+                        continue;
+                    }
+                    Err(e) => Err(push_frame(e, pos, from_call_site)),
+                },
+                _ => self.call_lambda(lam, up, arg, pos),
             };
-            drop(up);
-            match lam.body {
-                Expr::Lambda(inner) if i < n => {
-                    self.call_depth -= 1;
-                    pending = Some((inner, new_env));
-                }
-                body => {
-                    let r = self
-                        .eval(body, &new_env)
-                        .trace(lam.pos, || format!("while calling {}", Self::lambda_name(lam)))
-                        .trace(pos, || "from call site".into());
-                    self.call_depth -= 1;
-                    f = r?;
-                }
-            }
+            self.call_depth -= 1;
+            f = r?;
         }
         Ok(f)
     }
 
     /// One level deeper in the call depth, as [`Eval::call_untraced`] goes, and one call
     /// more in the statistics.
-    #[inline]
+    #[inline(always)]
     fn enter_call(&mut self, pos: Pos) -> Result<()> {
         self.call_depth += 1;
         if self.call_depth > self.settings.max_call_depth {
@@ -339,4 +370,18 @@ impl Eval {
         self.call_depth -= 1;
         r
     }
+}
+
+/// The frame a call's error gets at the call site.
+fn from_call_site() -> String {
+    "from call site".into()
+}
+
+/// The frames an error in the body of the lambda `lam` called at `pos` gets, innermost
+/// first: "while calling" at the lambda, "from call site" at the call.
+#[cold]
+#[inline(never)]
+fn call_frames(e: Box<EvalError>, lam: &'static LambdaExpr, pos: Pos) -> Box<EvalError> {
+    let e = push_frame(e, lam.pos, || format!("while calling {}", Eval::lambda_name(lam)));
+    push_frame(e, pos, from_call_site)
 }

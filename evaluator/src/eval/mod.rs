@@ -17,7 +17,7 @@ pub use import::ImportCache;
 
 use crate::ast::*;
 use crate::builtin::BuiltinDef;
-use crate::error::{error, AddTrace, ErrorKind, EvalError, Result};
+use crate::error::{error, give_pos, AddTrace, ErrorKind, EvalError, Result};
 use crate::io::EvalIo;
 use crate::print;
 use crate::source::Pos;
@@ -196,6 +196,27 @@ impl Eval {
         if let Some(v) = t.value() {
             return Ok(v);
         }
+        // The thunks of the evaluator itself (an expression and its environment): the
+        // common case, without a whole `ThunkState` moved out and back.
+        if let Some((e, env)) = t.take_pending() {
+            return match self.eval(e, &env) {
+                Ok(v) => {
+                    debug_assert!(!v.is_thunk());
+                    t.finish(v.clone());
+                    Ok(v)
+                }
+                Err(err) => {
+                    t.restore(ThunkState::Pending(e, env));
+                    Err(err)
+                }
+            };
+        }
+        self.force_other_thunk(t)
+    }
+
+    /// [`Eval::force_thunk`] for the states but an evaluated or pending expression.
+    #[inline(never)]
+    fn force_other_thunk(&mut self, t: &Thunk) -> Result<Value> {
         let state = t.take();
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
@@ -360,7 +381,10 @@ impl Eval {
                 match v {
                     Value::Thunk(t) => match t.value() {
                         Some(v) => Ok(v),
-                        None => self.force_thunk(&t).at_pos(e.pos()),
+                        None => match self.force_thunk(&t) {
+                            Ok(v) => Ok(v),
+                            Err(err) => Err(give_pos(err, e.pos())),
+                        },
                     },
                     v => Ok(v),
                 }
@@ -369,79 +393,67 @@ impl Eval {
         }
     }
 
+    /// The condition of an `if`: as [`Eval::eval_operand`], and a comparison or arithmetic
+    /// (`n < 2`, `i == 0`) evaluated here, without a recursive [`Eval::eval`] (whose stack
+    /// check the operands' own evaluation does).
+    #[inline(always)]
+    fn eval_condition(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
+        match e {
+            Expr::BinOp { pos, op, lhs, rhs, .. }
+                if !self.settings.trace_function_calls
+                    && matches!(op, BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::NEq) =>
+            {
+                let l = self.eval_operand(lhs, env)?;
+                let r = self.eval_operand(rhs, env)?;
+                self.binop_forced(*pos, *op, l, r)
+            }
+            _ => self.eval_operand(e, env),
+        }
+    }
+
     /// Evaluate `e` in `env` to weak head normal form.
+    ///
+    /// Every evaluation that recurses comes through here, so this function is kept small:
+    /// the cases of the hot path (variables, calls, `if`, operators, lambdas) inline, every
+    /// other case in a function of its own that is not inlined. A case inlined here makes
+    /// every level of the recursion pay for its locals (the frame was 632 bytes with all of
+    /// them, touched by every call of a Nix function two or three times over).
     pub(crate) fn eval(&mut self, e: ExprRef, env: &Env) -> Result<Value> {
         self.check_stack()?;
         match e {
             Expr::Const(v) => Ok(v.clone()),
             Expr::Var(v) => {
-                let val = self.lookup_var(v, env)?;
+                let val = match v {
+                    Var::Local { depth, slot, .. } => env.ancestor(*depth).get_resolved(*slot as usize),
+                    Var::Global { index, .. } => self.globals[*index as usize].clone(),
+                    Var::With { name, depths, pos, hint } => self.lookup_with(*name, depths, *pos, hint, env)?,
+                };
                 match val {
-                    Value::Thunk(t) => self.force_thunk(&t).at_pos(v.pos()),
+                    Value::Thunk(t) => match self.force_thunk(&t) {
+                        Ok(v) => Ok(v),
+                        Err(err) => Err(give_pos(err, v.pos())),
+                    },
                     v => Ok(v),
                 }
             }
-            Expr::Select { pos, expr, path, default } => self.eval_select(*pos, expr, path, *default, env),
-            Expr::HasAttr { expr, path, .. } => self.eval_has_attr(expr, path, env),
-            Expr::Attrs(a) => self.eval_attrs(a, env),
-            Expr::Let(l) => {
-                let env = self.let_env(l, env);
-                self.eval(l.body, &env)
-            }
-            Expr::List(items) => {
-                let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
-                Ok(Value::list(v))
-            }
-            Expr::Lambda(l) => Ok(Value::Lambda(ThinRc::new(Closure { lambda: l, env: env.clone() }))),
+            Expr::Select { pos, expr, path, default } => self.eval_select_node(*pos, expr, path, *default, env),
             Expr::Apply { pos, func, args } => {
-                let mut f = self.eval(func, env)?;
+                let f = self.eval_operand(func, env)?;
                 if !self.settings.trace_function_calls {
                     return self.apply_args(f, args, env, *pos);
                 }
-                self.traced(*pos, |ev| {
-                    for a in args.iter() {
-                        let arg = ev.thunk(a, env);
-                        f = ev.call_untraced(&f, arg, *pos)?;
-                    }
-                    Ok(f)
-                })
+                self.apply_traced(f, args, env, *pos)
             }
             Expr::If { pos, cond, then, else_ } => {
-                let c = self.eval_operand(cond, env)?;
-                let c = self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?;
-                self.eval(if c { then } else { else_ }, env)
-            }
-            Expr::Assert { pos, cond, body } => {
-                let c = self.eval(cond, env)?;
-                let c = self
-                    .expect_bool(&c, *pos)
-                    .trace(*pos, || "while evaluating the condition of the assertion".into())?;
-                if !c {
-                    // `assert a == b`: say why the two sides differ, as the reference does.
-                    if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs, .. } = cond {
-                        let l = self.eval(lhs, env)?;
-                        let r = self.eval(rhs, env)?;
-                        if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
-                            return Err(e).trace(*pos, || {
-                                format!(
-                                    "while evaluating the condition of the assertion '{}'",
-                                    explain::show_expr(cond)
-                                )
-                            });
-                        }
-                    }
-                    return Err(EvalError::at(
-                        ErrorKind::Assert,
-                        *pos,
-                        format!("assertion '{}' failed", source_text(cond)),
-                    ));
+                let c = match self.eval_condition(cond, env)? {
+                    Value::Bool(b) => b,
+                    c => self.expect_bool(&c, *pos).trace(*pos, || "while evaluating a branch condition".into())?,
+                };
+                let branch = if c { then } else { else_ };
+                match branch {
+                    Expr::Const(v) => Ok(v.clone()),
+                    _ => self.eval(branch, env),
                 }
-                self.eval(body, env)
-            }
-            Expr::With { namespace, body, .. } => {
-                let ns = self.thunk(namespace, env);
-                let env = Env::one(env.clone(), ns);
-                self.eval(body, &env)
             }
             Expr::BinOp { pos, op, lhs, rhs, rhs_pos } => {
                 // The reference's parser turns these operators into calls of `__sub`,
@@ -452,19 +464,118 @@ impl Eval {
                         BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge
                     )
                 {
-                    let (pos, op) = (*pos, *op);
-                    let rhs_pos = *rhs_pos;
-                    return self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, rhs_pos, env));
+                    return self.binop_traced(*pos, *op, lhs, rhs, *rhs_pos, env);
                 }
                 self.eval_binop(*pos, *op, lhs, rhs, *rhs_pos, env)
             }
+            Expr::Lambda(l) => Ok(Value::Lambda(ThinRc::new(Closure { lambda: l, env: env.clone() }))),
+            Expr::Let(l) => {
+                let env = self.let_node_env(l, env);
+                self.eval(l.body, &env)
+            }
+            Expr::With { namespace, body, .. } => {
+                let ns = self.thunk(namespace, env);
+                let env = Env::one(env.clone(), ns);
+                self.eval(body, &env)
+            }
+            Expr::Attrs(a) => self.eval_attrs_node(a, env),
+            Expr::List(items) => Ok(self.eval_list(items, env)),
+            Expr::HasAttr { expr, path, .. } => self.eval_has_attr_node(expr, path, env),
+            Expr::Assert { pos, cond, body } => self.eval_assert(*pos, cond, body, env),
             Expr::Not { pos, expr } => {
                 let v = self.eval(expr, env)?;
                 Ok(Value::Bool(!self.expect_bool(&v, *pos)?))
             }
-            Expr::Interp { pos, parts, is_path } => self.eval_interp(*pos, parts, *is_path, env),
+            Expr::Interp { pos, parts, is_path } => self.eval_interp_node(*pos, parts, *is_path, env),
             Expr::CurPos(pos) => Ok(self.pos_to_value(*pos)),
         }
+    }
+
+    // The cases of `eval` kept out of it (see there); a wrapper where the case's code lives
+    // in another module, so that the compiler cannot inline it back.
+
+    #[inline(never)]
+    fn eval_select_node(
+        &mut self,
+        pos: Pos,
+        expr: ExprRef,
+        path: &'static [AttrKey],
+        default: Option<ExprRef>,
+        env: &Env,
+    ) -> Result<Value> {
+        self.eval_select(pos, expr, path, default, env)
+    }
+
+    #[inline(never)]
+    fn eval_attrs_node(&mut self, a: &'static AttrsExpr, env: &Env) -> Result<Value> {
+        self.eval_attrs(a, env)
+    }
+
+    #[inline(never)]
+    fn let_node_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
+        self.let_env(l, env)
+    }
+
+    #[inline(never)]
+    fn eval_has_attr_node(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
+        self.eval_has_attr(expr, path, env)
+    }
+
+    #[inline(never)]
+    fn eval_interp_node(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Env) -> Result<Value> {
+        self.eval_interp(pos, parts, is_path, env)
+    }
+
+    #[inline(never)]
+    fn eval_list(&mut self, items: &'static [ExprRef], env: &Env) -> Value {
+        let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
+        Value::list(v)
+    }
+
+    /// `f a1 … an` with `--trace-function-calls`: each argument step traced.
+    #[inline(never)]
+    fn apply_traced(&mut self, mut f: Value, args: &'static [ExprRef], env: &Env, pos: Pos) -> Result<Value> {
+        self.traced(pos, |ev| {
+            for a in args.iter() {
+                let arg = ev.thunk(a, env);
+                f = ev.call_untraced(&f, arg, pos)?;
+            }
+            Ok(f)
+        })
+    }
+
+    /// An operator the reference calls as a builtin, with `--trace-function-calls`.
+    #[inline(never)]
+    fn binop_traced(
+        &mut self,
+        pos: Pos,
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        rhs_pos: Pos,
+        env: &Env,
+    ) -> Result<Value> {
+        self.traced(pos, |ev| ev.eval_binop(pos, op, lhs, rhs, rhs_pos, env))
+    }
+
+    #[inline(never)]
+    fn eval_assert(&mut self, pos: Pos, cond: ExprRef, body: ExprRef, env: &Env) -> Result<Value> {
+        let c = self.eval(cond, env)?;
+        let c = self.expect_bool(&c, pos).trace(pos, || "while evaluating the condition of the assertion".into())?;
+        if !c {
+            // `assert a == b`: say why the two sides differ, as the reference does.
+            if let Expr::BinOp { pos: eq_pos, op: BinOp::Eq, lhs, rhs, .. } = cond {
+                let l = self.eval(lhs, env)?;
+                let r = self.eval(rhs, env)?;
+                if let Some(e) = self.explain_unequal(&l, &r, explain::eq_operator_pos(*eq_pos), true)? {
+                    return Err(e).trace(pos, || {
+                        format!("while evaluating the condition of the assertion '{}'", explain::show_expr(cond))
+                    });
+                }
+            }
+            return Err(EvalError::at(ErrorKind::Assert, pos, format!("assertion '{}' failed", source_text(cond))));
+        }
+        self.eval(body, env)
     }
 
     /// `{ file, line, column }` of a position (`__curPos`, `unsafeGetAttrPos`), or `null`.
@@ -479,33 +590,28 @@ impl Eval {
         }
     }
 
-    #[inline]
-    fn lookup_var(&mut self, v: &Var, env: &Env) -> Result<Value> {
-        match v {
-            Var::Local { depth, slot, .. } => Ok(env.ancestor(*depth).get_resolved(*slot as usize)),
-            Var::Global { index, .. } => Ok(self.globals[*index as usize].clone()),
-            Var::With { name, depths, pos, hint } => {
-                for &d in depths.iter() {
-                    let wenv = env.ancestor(d);
-                    let ns = wenv.get(0);
-                    let ns = match ns {
-                        Value::Thunk(t) => {
-                            let v = self.force_thunk(&t)?;
-                            wenv.set(0, v.clone());
-                            v
-                        }
-                        v => v,
-                    };
-                    let Value::Attrs(a) = &ns else {
-                        return Err(self.type_error("a set", &ns, *pos));
-                    };
-                    if let Some(at) = a.get_attr_hinted(*name, hint) {
-                        return Ok(at.value.clone());
-                    }
+    /// The value of a variable bound by `with` (the innermost namespace that has it).
+    #[inline(never)]
+    fn lookup_with(&mut self, name: Symbol, depths: &[u32], pos: Pos, hint: &Hint, env: &Env) -> Result<Value> {
+        for &d in depths.iter() {
+            let wenv = env.ancestor(d);
+            let ns = wenv.get(0);
+            let ns = match ns {
+                Value::Thunk(t) => {
+                    let v = self.force_thunk(&t)?;
+                    wenv.set(0, v.clone());
+                    v
                 }
-                Err(EvalError::at(ErrorKind::UndefinedVar, *pos, format!("undefined variable '{}'", name)))
+                v => v,
+            };
+            let Value::Attrs(a) = &ns else {
+                return Err(self.type_error("a set", &ns, pos));
+            };
+            if let Some(at) = a.get_attr_hinted(name, hint) {
+                return Ok(at.value.clone());
             }
         }
+        Err(EvalError::at(ErrorKind::UndefinedVar, pos, format!("undefined variable '{}'", name)))
     }
 
     fn eval_binop(
@@ -550,39 +656,99 @@ impl Eval {
             }
             BinOp::Add => {
                 let l = self.eval_operand(lhs, env)?;
-                self.add_values(pos, l, rhs, rhs_pos, env)
+                if let Value::Int(a) = l {
+                    // Two integers, the common case, inline; the rest as `add_values` does.
+                    // (Integers own nothing: no drop is needed, see `binop_forced`.)
+                    std::mem::forget(l);
+                    let r = self.eval_operand(rhs, env)?;
+                    if let Value::Int(b) = r {
+                        std::mem::forget(r);
+                        if let Some(sum) = a.checked_add(b) {
+                            return Ok(Value::Int(sum));
+                        }
+                        return self.add_ints_failed(pos, rhs_pos, a, b);
+                    }
+                    return self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, op, &Value::Int(a), &r);
+                }
+                self.add_other_values(pos, l, rhs, rhs_pos, env)
             }
             BinOp::Concat => self.eval_concat_chain(pos, lhs, rhs, env),
             _ => {
                 let l = self.eval_operand(lhs, env)?;
                 let r = self.eval_operand(rhs, env)?;
-                match op {
-                    BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
-                    BinOp::Update => {
-                        let a = self
-                            .expect_attrs(&l, pos)
-                            .trace(pos, || "in the left operand of the update (//) operator".into())?;
-                        let b = self
-                            .expect_attrs(&r, pos)
-                            .trace(pos, || "in the right operand of the update (//) operator".into())?;
-                        Ok(Value::Attrs(a.update(&b)))
-                    }
-                    BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
-                    BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
-                    BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
-                    BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
-                    BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
-                    BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
-                    _ => unreachable!(),
-                }
+                self.binop_forced(pos, op, l, r)
             }
         }
+    }
+
+    /// The operators of [`Eval::eval_binop`] that evaluate both operands first, on their
+    /// values; two integers (`n - 1`, `i < n`) without a further call.
+    #[inline(always)]
+    fn binop_forced(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
+        if let Some((a, b)) = int_operands(&l, &r) {
+            // Integers own nothing: no drop (an out-of-line call for a `Value`) is needed.
+            std::mem::forget(l);
+            std::mem::forget(r);
+            let done = match op {
+                BinOp::Sub => a.checked_sub(b).map(Value::Int),
+                BinOp::Mul => a.checked_mul(b).map(Value::Int),
+                BinOp::Lt => Some(Value::Bool(a < b)),
+                BinOp::Gt => Some(Value::Bool(a > b)),
+                BinOp::Le => Some(Value::Bool(a <= b)),
+                BinOp::Ge => Some(Value::Bool(a >= b)),
+                _ => None,
+            };
+            return match done {
+                Some(v) => Ok(v),
+                None => self.binop_values(pos, op, Value::Int(a), Value::Int(b)),
+            };
+        }
+        self.binop_values(pos, op, l, r)
+    }
+
+    /// [`Eval::binop_forced`] but for its integer shortcuts.
+    #[inline(never)]
+    fn binop_values(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
+        match op {
+            BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
+            BinOp::Update => {
+                let a = self
+                    .expect_attrs(&l, pos)
+                    .trace(pos, || "in the left operand of the update (//) operator".into())?;
+                let b = self
+                    .expect_attrs(&r, pos)
+                    .trace(pos, || "in the right operand of the update (//) operator".into())?;
+                Ok(Value::Attrs(a.update(&b)))
+            }
+            BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
+            BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
+            _ => unreachable!(),
+        }
+    }
+
+    /// The overflow error of `a + b`, as [`Eval::arith_forced`] words it.
+    #[cold]
+    #[inline(never)]
+    fn add_ints_failed(&mut self, pos: Pos, rhs_pos: Pos, a: i64, b: i64) -> Result<Value> {
+        self.arith_forced(if rhs_pos.is_none() { pos } else { rhs_pos }, BinOp::Add, &Value::Int(a), &Value::Int(b))
+    }
+
+    /// `+` of anything but an integer on the left (strings, paths, floats): out of line, so
+    /// that [`Eval::eval_binop`]'s frame stays small.
+    #[inline(never)]
+    fn add_other_values(&mut self, pos: Pos, l: Value, rhs: ExprRef, rhs_pos: Pos, env: &Env) -> Result<Value> {
+        self.add_values(pos, l, rhs, rhs_pos, env)
     }
 
     /// `a ++ b ++ … ++ z` (right-associative) as one concatenation: each list is copied once
     /// instead of once per operator to its left, and a long chain does not recurse. Operands
     /// are evaluated left to right and their types checked in the order the nested
     /// operators would check them (innermost pair first), so errors are the same.
+    #[inline(never)]
     fn eval_concat_chain(&mut self, pos: Pos, lhs: ExprRef, rhs: ExprRef, env: &Env) -> Result<Value> {
         const LEFT: &str = "in the left operand of the list concatenation (++) operator";
         const RIGHT: &str = "in the right operand of the list concatenation (++) operator";
@@ -694,6 +860,15 @@ impl Eval {
     /// The name of a builtin.
     pub fn builtin_def_name(def: &BuiltinDef) -> &'static str {
         def.name
+    }
+}
+
+/// Both values as integers, when they are.
+#[inline(always)]
+fn int_operands(l: &Value, r: &Value) -> Option<(i64, i64)> {
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => Some((*a, *b)),
+        _ => None,
     }
 }
 

@@ -98,7 +98,11 @@ impl Env {
                 v => return v.clone(),
             };
             let old = std::mem::replace(&mut *p, done.clone());
-            drop(old);
+            // The slot held a thunk: its count is released directly, without the
+            // out-of-line drop of a whole `Value`.
+            if let Value::Thunk(t) = old {
+                drop(t);
+            }
             done
         }
     }
@@ -108,7 +112,13 @@ impl Env {
     pub fn set(&self, slot: usize, v: Value) {
         // SAFETY: no reference into the slot is alive.
         let old = unsafe { std::mem::replace(&mut *self.slot(slot), v) };
-        drop(old);
+        // Mostly the null of `with_nulls`: a scalar owns nothing, so the out-of-line drop
+        // of a `Value` is only called for the others.
+        if old.owns_nothing() {
+            std::mem::forget(old);
+        } else {
+            drop(old);
+        }
     }
 
     /// The environment `depth` levels up.

@@ -172,6 +172,12 @@ impl Value {
     pub fn list(v: Vec<Value>) -> Value {
         Value::List(ThinSlice::from_vec(v))
     }
+    /// Whether this is a scalar (null, Boolean, integer, float), which owns no memory:
+    /// forgetting it is the same as dropping it, without the call.
+    #[inline(always)]
+    pub fn owns_nothing(&self) -> bool {
+        matches!(self, Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_))
+    }
     /// Whether this is a thunk (evaluated or not).
     pub fn is_thunk(&self) -> bool {
         matches!(self, Value::Thunk(_))

@@ -130,6 +130,28 @@ impl ThunkCell {
         unsafe { Payload::join(tag, std::ptr::read(self.payload.get())) }
     }
 
+    /// Drops what the state holds, leaving a blackhole (the cell is being freed). The usual
+    /// last state, an evaluated one, is handled without rebuilding a whole [`ThunkState`],
+    /// and a scalar value without a call.
+    fn drop_contents(&self) {
+        let tag = self.tag.replace(Tag::Blackhole);
+        match tag {
+            Tag::Blackhole => {}
+            Tag::Done => {
+                // SAFETY: the tag said `done` was initialised; it is now marked a blackhole,
+                // so the value is moved out exactly once.
+                let v = unsafe { ManuallyDrop::into_inner(std::ptr::read(&(*self.payload.get()).done)) };
+                if v.owns_nothing() {
+                    std::mem::forget(v);
+                } else {
+                    drop(v);
+                }
+            }
+            // SAFETY: as in `take`, the contents named by `tag` are moved out once.
+            _ => drop(unsafe { Payload::join(tag, std::ptr::read(self.payload.get())) }),
+        }
+    }
+
     /// Puts `state` in, returning the old state (for the caller to drop after the write).
     fn replace(&self, state: ThunkState) -> ThunkState {
         let old = self.take();
@@ -164,7 +186,7 @@ impl Thunk {
     #[inline(never)]
     fn free(&mut self) {
         // The state's contents are not dropped by the box (the payload is a union).
-        drop(self.cell().take());
+        self.cell().drop_contents();
         // SAFETY: this was the last handle; the box came from `Box::into_raw`.
         drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
@@ -203,6 +225,34 @@ impl Thunk {
         // SAFETY: the tag says `done` is initialised; the reference ends with the clone,
         // before anything can replace the payload (see `ThunkCell::tag`).
         Some(unsafe { Value::clone(&(*cell.payload.get()).done) })
+    }
+    /// The expression and environment of a pending thunk, taken out, leaving a blackhole;
+    /// `None` (and the thunk unchanged) in any other state. With [`Thunk::finish`], the
+    /// evaluator's path for the thunks it made itself, without going through a whole
+    /// [`ThunkState`] (moved out, matched, dropped) twice per force.
+    #[inline(always)]
+    pub fn take_pending(&self) -> Option<(ExprRef, Env)> {
+        let cell = self.cell();
+        if cell.tag.get() != Tag::Pending {
+            return None;
+        }
+        cell.tag.set(Tag::Blackhole);
+        // SAFETY: the tag said `pending` was initialised; it is now marked a blackhole (no
+        // data), so the contents are moved out exactly once.
+        Some(unsafe { ManuallyDrop::into_inner(std::ptr::read(&(*cell.payload.get()).pending)) })
+    }
+    /// Stores the value of a thunk that has been evaluated.
+    #[inline(always)]
+    pub fn finish(&self, v: Value) {
+        let cell = self.cell();
+        if cell.tag.get() == Tag::Blackhole {
+            // SAFETY: a blackhole holds no data, so nothing is overwritten that needs a drop;
+            // no reference into the payload exists (see `ThunkCell::tag`).
+            unsafe { std::ptr::write(cell.payload.get(), Payload { done: ManuallyDrop::new(v) }) };
+            cell.tag.set(Tag::Done);
+        } else {
+            self.restore(ThunkState::Done(v));
+        }
     }
     /// Whether the thunk is being evaluated.
     pub fn is_blackhole(&self) -> bool {
@@ -265,5 +315,46 @@ mod size_tests {
         // Only `held` itself is left: every copy inside the states was dropped.
         assert_eq!(held_t.cell().rc.get(), 1);
         assert!(matches!(held_t.value(), Some(Value::Int(5))));
+    }
+
+    /// The evaluator's own path: a pending thunk's contents taken out once (other states
+    /// refuse), its value stored in the blackhole left behind, and nothing leaked or
+    /// dropped twice; `finish` on a thunk that is not a blackhole replaces its state.
+    #[test]
+    fn pending_taken_then_finished() {
+        let expr: ExprRef = Box::leak(Box::new(crate::ast::Expr::Const(Value::Int(7))));
+        let env = Env::new(None, vec![Value::Int(1)]);
+        let held = Value::Thunk(Thunk::new(ThunkState::Done(Value::Int(5))));
+        let Value::Thunk(held_t) = &held else { unreachable!() };
+        let t = Thunk::new(ThunkState::Pending(expr, env.clone()));
+        let (e, got) = t.take_pending().expect("pending");
+        assert!(std::ptr::eq(e, expr) && Env::ptr_eq(&got, &env));
+        assert!(t.is_blackhole() && t.take_pending().is_none());
+        drop(got);
+        t.finish(held.clone());
+        assert!(matches!(t.value(), Some(Value::Thunk(ref x)) if Thunk::ptr_eq(x, held_t)));
+        assert!(t.take_pending().is_none(), "a done thunk is not taken");
+        t.finish(Value::Null);
+        assert!(matches!(t.value(), Some(Value::Null)));
+        assert_eq!(held_t.cell().rc.get(), 1, "the replaced value was dropped");
+        drop(t);
+    }
+
+    /// An environment slot releases what it held when it is overwritten (`Env::set`) or
+    /// resolved to the value of its evaluated thunk (`Env::get_resolved`), scalars or not.
+    #[test]
+    fn env_slots_release_what_they_held() {
+        let held = Value::Thunk(Thunk::new(ThunkState::Done(Value::Int(5))));
+        let Value::Thunk(held_t) = &held else { unreachable!() };
+        let env = Env::with_nulls(None, 2);
+        env.set(0, held.clone());
+        env.set(1, Value::Int(1));
+        assert_eq!(held_t.cell().rc.get(), 2);
+        env.set(1, held.clone());
+        env.set(0, Value::Null);
+        assert_eq!(held_t.cell().rc.get(), 2, "the overwritten copy was released");
+        assert!(matches!(env.get_resolved(1), Value::Int(5)));
+        assert_eq!(held_t.cell().rc.get(), 1, "the resolved slot released the thunk");
+        assert!(matches!(env.get(1), Value::Int(5)));
     }
 }
