@@ -9,6 +9,8 @@ use crate::symbol::{sym, Symbol};
 use crate::value::*;
 
 impl Eval {
+    // A case of `Eval::eval` kept out of it (see there): never inlined.
+    #[inline(never)]
     pub(super) fn eval_attrs(&mut self, a: &'static AttrsExpr, env: &Env) -> Result<Value> {
         self.stats.attrsets += 1;
         let inner = if a.has_env {
@@ -88,6 +90,8 @@ impl Eval {
         Ok(Value::Attrs(set))
     }
 
+    // A case of `Eval::eval` kept out of it (see there): never inlined.
+    #[inline(never)]
     pub(super) fn let_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
         let nb = l.bindings.len();
         let new = Env::with_nulls(Some(env.clone()), nb + l.inherit_from.len());
@@ -116,6 +120,8 @@ impl Eval {
         }
     }
 
+    // A case of `Eval::eval` kept out of it (see there): never inlined.
+    #[inline(never)]
     pub(super) fn eval_select(
         &mut self,
         pos: Pos,
@@ -227,6 +233,9 @@ impl Eval {
         }
         parts.join(".")
     }
+
+    // A case of `Eval::eval` kept out of it (see there): never inlined.
+    #[inline(never)]
     pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
         let mut v = self.eval(expr, env)?;
         for (i, key) in path.iter().enumerate() {

@@ -206,6 +206,8 @@ impl Eval {
         })
     }
 
+    // A case of `Eval::eval` kept out of it (see there): never inlined.
+    #[inline(never)]
     pub(super) fn eval_interp(
         &mut self,
         pos: Pos,

@@ -436,7 +436,7 @@ impl Eval {
                     v => Ok(v),
                 }
             }
-            Expr::Select { pos, expr, path, default } => self.eval_select_node(*pos, expr, path, *default, env),
+            Expr::Select { pos, expr, path, default } => self.eval_select(*pos, expr, path, *default, env),
             Expr::Apply { pos, func, args } => {
                 let f = self.eval_operand(func, env)?;
                 if !self.settings.trace_function_calls {
@@ -470,7 +470,7 @@ impl Eval {
             }
             Expr::Lambda(l) => Ok(Value::Lambda(ThinRc::new(Closure { lambda: l, env: env.clone() }))),
             Expr::Let(l) => {
-                let env = self.let_node_env(l, env);
+                let env = self.let_env(l, env);
                 self.eval(l.body, &env)
             }
             Expr::With { namespace, body, .. } => {
@@ -478,52 +478,17 @@ impl Eval {
                 let env = Env::one(env.clone(), ns);
                 self.eval(body, &env)
             }
-            Expr::Attrs(a) => self.eval_attrs_node(a, env),
+            Expr::Attrs(a) => self.eval_attrs(a, env),
             Expr::List(items) => Ok(self.eval_list(items, env)),
-            Expr::HasAttr { expr, path, .. } => self.eval_has_attr_node(expr, path, env),
+            Expr::HasAttr { expr, path, .. } => self.eval_has_attr(expr, path, env),
             Expr::Assert { pos, cond, body } => self.eval_assert(*pos, cond, body, env),
             Expr::Not { pos, expr } => {
                 let v = self.eval(expr, env)?;
                 Ok(Value::Bool(!self.expect_bool(&v, *pos)?))
             }
-            Expr::Interp { pos, parts, is_path } => self.eval_interp_node(*pos, parts, *is_path, env),
+            Expr::Interp { pos, parts, is_path } => self.eval_interp(*pos, parts, *is_path, env),
             Expr::CurPos(pos) => Ok(self.pos_to_value(*pos)),
         }
-    }
-
-    // The cases of `eval` kept out of it (see there); a wrapper where the case's code lives
-    // in another module, so that the compiler cannot inline it back.
-
-    #[inline(never)]
-    fn eval_select_node(
-        &mut self,
-        pos: Pos,
-        expr: ExprRef,
-        path: &'static [AttrKey],
-        default: Option<ExprRef>,
-        env: &Env,
-    ) -> Result<Value> {
-        self.eval_select(pos, expr, path, default, env)
-    }
-
-    #[inline(never)]
-    fn eval_attrs_node(&mut self, a: &'static AttrsExpr, env: &Env) -> Result<Value> {
-        self.eval_attrs(a, env)
-    }
-
-    #[inline(never)]
-    fn let_node_env(&mut self, l: &'static LetExpr, env: &Env) -> Env {
-        self.let_env(l, env)
-    }
-
-    #[inline(never)]
-    fn eval_has_attr_node(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
-        self.eval_has_attr(expr, path, env)
-    }
-
-    #[inline(never)]
-    fn eval_interp_node(&mut self, pos: Pos, parts: &'static [ExprRef], is_path: bool, env: &Env) -> Result<Value> {
-        self.eval_interp(pos, parts, is_path, env)
     }
 
     #[inline(never)]
