@@ -29,6 +29,10 @@ use scope::{Resolved, Scopes};
 use std::cell::RefCell;
 use std::path::Path;
 
+/// Capacity of the syntax-tree arena kept from one file to the next (the trees of nearly
+/// all files fit; bigger ones are parsed into fresh chunks that are freed afterwards).
+const SCRATCH_KEPT: usize = 4 << 20;
+
 thread_local! {
     /// One arena for the ASTs of all files: they live as long as the evaluation, and sharing
     /// the arena's chunks wastes less than one arena per file.
@@ -118,7 +122,13 @@ pub fn parse_and_lower_with(text: &str, file: FileId, ctx: &LowerCtx, front: Fro
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => {
             scratch.reset();
-            lower_file(text, file, ctx, front, &scratch)
+            let lowered = lower_file(text, file, ctx, front, &scratch);
+            // The syntax tree of a big file (nixpkgs' `all-packages.nix`: 11 MiB) would keep
+            // its pages for the rest of the evaluation; freed, the allocator reuses them.
+            if scratch.allocated_bytes() > SCRATCH_KEPT {
+                *scratch = Bump::new();
+            }
+            lowered
         }
         Err(_) => lower_file(text, file, ctx, front, &Bump::new()),
     })
@@ -410,5 +420,35 @@ impl<'a> Lowerer<'a> {
         let formals = pattern.map(|p| Formals { entries: self.alloc_slice(formals), ellipsis: p.ellipsis });
         let lam = self.bump.alloc(LambdaExpr { pos, name, arg, formals, body });
         Ok(self.alloc(Expr::Lambda(lam)))
+    }
+}
+
+#[cfg(test)]
+mod scratch_tests {
+    use super::*;
+
+    fn lower(text: &str) {
+        let globals = FxHashMap::default();
+        let ctx = LowerCtx { globals: &globals, base_dir: Path::new("/"), home: None, outer_names: &[], lints: &[] };
+        let file = crate::source::add_source(crate::source::Origin::String, std::sync::Arc::from(text));
+        parse_and_lower(text, file, &ctx).expect("lowers");
+    }
+
+    fn scratch_capacity() -> usize {
+        SCRATCH.with(|s| s.borrow().allocated_bytes())
+    }
+
+    /// The syntax tree of a big file does not keep its arena past the file; a small file's
+    /// arena is kept for the next one.
+    #[test]
+    fn a_big_files_syntax_tree_is_freed_after_it() {
+        let big = format!("[ {} ]", "{ a = 1; b = [ 2 3 ]; c = \"x${\"4\"}\"; } ".repeat(100_000));
+        lower(&big);
+        assert!(scratch_capacity() <= SCRATCH_KEPT, "{} bytes kept", scratch_capacity());
+        lower("{ a = 1; }");
+        let kept = scratch_capacity();
+        assert!(kept > 0 && kept <= SCRATCH_KEPT);
+        lower("{ b = 2; }");
+        assert_eq!(scratch_capacity(), kept, "a small file's arena is reused");
     }
 }
