@@ -88,10 +88,12 @@ fn foldl_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if l.is_empty() {
         return ev.force(&args[1]);
     }
+    // Each step is one call with two arguments, as the reference's `callFunction(op, 2, …)`:
+    // `acc: x: …` goes on to its inner lambda without allocating the closure of `op acc`,
+    // and `--trace-function-calls` shows one call per element.
     let mut acc = args[1].clone();
     for x in l.iter() {
-        let g = ev.call(&f, acc, pos)?;
-        acc = ev.call(&g, x.clone(), pos)?;
+        acc = ev.call_n(&f, &[acc, x.clone()], pos)?;
     }
     Ok(acc)
 }
@@ -272,8 +274,8 @@ fn sort(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         })?;
     } else {
         peeksort(&mut v, &mut |a: &Value, b: &Value| {
-            let g = ev.call(&f, a.clone(), Pos::NONE)?;
-            let r = ev.call(&g, b.clone(), Pos::NONE)?;
+            // One call with both arguments, as the reference's `callFunction(comp, 2, …)`.
+            let r = ev.call_n(&f, &[a.clone(), b.clone()], Pos::NONE)?;
             ctx(
                 ev.expect_bool(&r, pos),
                 pos,
