@@ -30,9 +30,9 @@ const PAGE: usize = 4096;
 /// Whatever is populated past the last block mimalloc ever hands out in that stretch stays
 /// resident without being used; the frontier jumps (a new mimalloc page, a large block
 /// elsewhere) hundreds of times a run. With 1 MiB this cost peak RSS (alternated runs,
-/// `/usr/bin/time`): 20.09 desktop 422 MB against 414 MB with 128 KiB, server 401 / 393,
-/// container 207 / 197 (194 without populating); user+sys time did not move beyond the
-/// noise. 128 KiB is still 32 pages per system call.
+/// `/usr/bin/time`): 20.09 desktop 412.4 MiB against 404.1 MiB with 128 KiB, server 391.3 /
+/// 383.3, container 201.9 / 192.8 (189.7 without populating); user+sys time did not move
+/// beyond the noise. 128 KiB is still 32 pages per system call.
 const AHEAD: usize = 128 << 10;
 /// ... again once a block ends within this distance of what was populated.
 const SLACK: usize = AHEAD / 2;
