@@ -3,7 +3,8 @@
 //!
 //! `map` and `genList` elements are lazy applications; `foldl'` is a loop (a million elements
 //! need no deep recursion); `sort` is the reference's peeksort, so that even comparators that
-//! are not strict weak orders give the reference's result and call sequence.
+//! are not strict weak orders give the reference's result and call sequence. Lists of a known
+//! length (`map`, `genList`, `tail`, concatenations) are written straight into the list block.
 
 use crate::attrs::ctx;
 use nix_eval::error::{ErrorKind, EvalError, Result};
@@ -46,8 +47,7 @@ fn map(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         return Ok(Value::List(l));
     }
     let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.map")?;
-    let out: Vec<Value> = l.iter().map(|x| Thunk::apply(f.clone(), x.clone())).collect();
-    Ok(Value::list(out))
+    Ok(Value::List(List::from_iter_exact((), l.iter().map(|x| Thunk::apply(f.clone(), x.clone())))))
 }
 
 fn filter(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -88,10 +88,12 @@ fn foldl_strict(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if l.is_empty() {
         return ev.force(&args[1]);
     }
+    // Each step is one call with two arguments, as the reference's `callFunction(op, 2, …)`:
+    // `acc: x: …` goes on to its inner lambda without allocating the closure of `op acc`,
+    // and `--trace-function-calls` shows one call per element.
     let mut acc = args[1].clone();
     for x in l.iter() {
-        let g = ev.call(&f, acc, pos)?;
-        acc = ev.call(&g, x.clone(), pos)?;
+        acc = ev.call_n(&f, &[acc, x.clone()], pos)?;
     }
     Ok(acc)
 }
@@ -134,7 +136,7 @@ fn tail(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if l.is_empty() {
         return Err(EvalError::at(ErrorKind::Other, pos, "'builtins.tail' called on an empty list"));
     }
-    Ok(Value::list(l[1..].to_vec()))
+    Ok(Value::List(List::from_iter_exact((), l[1..].iter().cloned())))
 }
 
 fn length(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -153,13 +155,42 @@ fn gen_list(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         "while evaluating the first argument passed to builtins.genList",
     )?;
     let n = n as usize;
-    let mut out = Vec::new();
-    if out.try_reserve_exact(n).is_err() {
-        return Err(EvalError::at(ErrorKind::Other, pos, format!("cannot create list of size {}", n)));
+    if n > PROBE_ABOVE {
+        // A size the allocator refuses is an evaluation error, not an abort: ask for the
+        // block once and give it back before building the list.
+        let mut probe: Vec<Value> = Vec::new();
+        if probe.try_reserve_exact(n).is_err() {
+            return Err(EvalError::at(ErrorKind::Other, pos, format!("cannot create list of size {}", n)));
+        }
     }
-    out.extend((0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i as i64))));
-    Ok(Value::list(out))
+    Ok(Value::List(List::from_iter_exact((), (0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i as i64))))))
 }
+
+/// `genList` sizes up to this are built without first asking the allocator whether the
+/// block can be had (16 MiB of list at most).
+const PROBE_ABOVE: usize = 1 << 20;
+
+/// An iterator of a known number of items (the concatenation of lists), so that the result
+/// list is written in place: building a `Vec` first and moving it into the list block
+/// would hold both (and fault in both) for a moment.
+struct Exact<I> {
+    items: I,
+    len: usize,
+}
+
+impl<I: Iterator<Item = Value>> Iterator for Exact<I> {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        let x = self.items.next()?;
+        self.len = self.len.saturating_sub(1);
+        Some(x)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
+}
+
+impl<I: Iterator<Item = Value>> ExactSizeIterator for Exact<I> {}
 
 /// Concatenate lists, forcing each; a single non-empty list is returned as is.
 fn concat(ev: &mut Eval, lists: &[Value], pos: Pos, msg: &'static str) -> Result<Value> {
@@ -181,11 +212,7 @@ fn join(forced: Vec<List>, len: usize) -> Result<Value> {
     if len == 0 {
         return Ok(Value::list(Vec::new()));
     }
-    let mut out = Vec::with_capacity(len);
-    for l in &forced {
-        out.extend(l.iter().cloned());
-    }
-    Ok(Value::list(out))
+    Ok(Value::List(List::from_iter_exact((), Exact { items: forced.iter().flat_map(|l| l.iter().cloned()), len })))
 }
 
 fn concat_lists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -272,8 +299,8 @@ fn sort(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         })?;
     } else {
         peeksort(&mut v, &mut |a: &Value, b: &Value| {
-            let g = ev.call(&f, a.clone(), Pos::NONE)?;
-            let r = ev.call(&g, b.clone(), Pos::NONE)?;
+            // One call with both arguments, as the reference's `callFunction(comp, 2, …)`.
+            let r = ev.call_n(&f, &[a.clone(), b.clone()], Pos::NONE)?;
             ctx(
                 ev.expect_bool(&r, pos),
                 pos,

@@ -135,6 +135,18 @@ pub fn flush_store(ev: &mut Eval) -> std::result::Result<(), nix_store_core::Sto
     store(ev).flush()
 }
 
+/// Leaves the derivations, hashes modulo and references this evaluation learned allocated,
+/// for a process that ends right after (`rnix-eval`'s one-shot commands): freeing a NixOS
+/// system's derivations one by one was most of the session's drop (0.8% of the 20.09
+/// container's run in `perf`). Plain data only: the store, its writer, locks and temporary
+/// roots are dropped as before.
+pub fn leak_memos(ev: &mut Eval) {
+    let state = ev.ext::<StoreState>();
+    std::mem::forget(std::mem::take(&mut state.drvs));
+    std::mem::forget(std::mem::take(&mut state.hash_modulo));
+    std::mem::forget(std::mem::take(&mut state.references));
+}
+
 pub(crate) fn store(ev: &mut Eval) -> Rc<dyn Store> {
     ev.ext::<StoreState>().store.clone()
 }

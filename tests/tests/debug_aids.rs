@@ -65,6 +65,31 @@ fn trace_function_calls_as_the_reference() {
     assert_eq!(lines, trace_lines(&rerr), "trace lines differ from the reference's");
 }
 
+/// `foldl'` calls its operator with both arguments at once, as the reference's
+/// `callFunction(op, 2, …)`: one entered/exited pair per element (it once traced two).
+#[test]
+fn trace_function_calls_foldl_one_call_per_element() {
+    let dir = TempDir::new("debug-aids-trace-foldl");
+    let file = dir.path().join("foldl.nix");
+    std::fs::write(&file, "builtins.foldl' (a: b: a + b) 0 [ 1 2 3 ]\n").unwrap();
+    let ours = paths::rnix_eval_for_tests();
+    let (code, err) = stderr_of(&ours, &file, &["--trace-function-calls"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let lines = trace_lines(&err);
+    let at = |what: &str| format!("function-trace {what} {}:1:1", file.display());
+    // nix-instantiate 2.8: the `foldl'` application, then one call per element inside it.
+    let mut expected = vec![at("entered")];
+    for _ in 0..3 {
+        expected.extend([at("entered"), at("exited")]);
+    }
+    expected.push(at("exited"));
+    assert_eq!(lines, expected, "{err}");
+    let Some(reference) = reference_or_note("--trace-function-calls") else { return };
+    let (rcode, rerr) = stderr_of(&reference, &file, &["--trace-function-calls"], &[]);
+    assert_eq!(rcode, 0, "{rerr}");
+    assert_eq!(lines, trace_lines(&rerr), "trace lines differ from the reference's");
+}
+
 #[test]
 fn show_stats_reports_counts_phases_and_memory() {
     let dir = TempDir::new("debug-aids-stats");

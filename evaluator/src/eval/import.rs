@@ -15,7 +15,8 @@ use std::sync::Arc;
 /// The values and syntax trees of imported files, so each is read and evaluated once.
 #[derive(Default)]
 pub struct ImportCache {
-    /// Resolved file path -> its value (a thunk until first forced).
+    /// Resolved file path, and the path as given when it differs -> its value (a thunk
+    /// until first forced).
     values: FxHashMap<String, Value>,
     /// Resolved file path -> lowered AST (for files lowered without extra scope).
     parsed: FxHashMap<String, ExprRef>,
@@ -113,8 +114,15 @@ impl Eval {
         self.import_logged(path, Pos::NONE, false)
     }
 
-    fn import_logged(&mut self, path: &str, pos: Pos, log: bool) -> Result<Value> {
-        let path = self.resolve_import_path(path);
+    /// The value is cached under the resolved path and, as 2.8's `evalFile` does, under the
+    /// path as given, which is looked up first: importing a file again (nixpkgs imports
+    /// `make-derivation.nix` or a package directory dozens of times) costs no `lstat`.
+    fn import_logged(&mut self, given: &str, pos: Pos, log: bool) -> Result<Value> {
+        if let Some(v) = self.imports.values.get(given) {
+            let v = v.clone();
+            return self.force(&v);
+        }
+        let path = self.resolve_import_path(given);
         if let Some(v) = self.imports.values.get(&path) {
             let v = v.clone();
             return self.force(&v);
@@ -125,6 +133,9 @@ impl Eval {
         }
         let root = Env::new(None, Vec::new());
         let v = Thunk::pending(e, root);
+        if path != given {
+            self.imports.values.insert(given.to_string(), v.clone());
+        }
         self.imports.values.insert(path, v.clone());
         self.force(&v)
     }

@@ -493,8 +493,8 @@ impl Eval {
 
     #[inline(never)]
     fn eval_list(&mut self, items: &'static [ExprRef], env: &Env) -> Value {
-        let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
-        Value::list(v)
+        // Written into the list block in place (no `Vec` allocated, moved and freed).
+        Value::List(List::from_iter_exact((), items.iter().map(|i| self.thunk(i, env))))
     }
 
     /// `f a1 … an` with `--trace-function-calls`: each argument step traced.

@@ -90,27 +90,66 @@ fn raw(s: &mut String, text: &str) {
     s.push('"');
 }
 
+/// Whether any of the 8 bytes of `w` may need an ATerm escape: `"` or `\\`, or below 0x0e
+/// (which covers TAB, LF and CR). Exact for `"` and `\\`; a byte in 0x80..=0x8d or a
+/// false "below" can only make a word look special, never hide one, since the byte loop
+/// decides.
+#[inline(always)]
+fn may_need_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let below_0e = w.wrapping_sub(ONES * 0x0e) & !w & HIGHS;
+    (below_0e | zero_in(w ^ (ONES * u64::from(b'"'))) | zero_in(w ^ (ONES * u64::from(b'\\')))) != 0
+}
+
 /// A quoted string with the five ATerm escapes (Nix's `printString`).
+///
+/// The environments of a NixOS system hold megabytes of scripts and unit files, written three
+/// times per derivation (masked, final, modulo): the text is scanned eight bytes at a time,
+/// and only words that may hold a special byte are looked at byte by byte.
 fn escaped(s: &mut String, text: &str) {
     s.reserve(text.len() + 2);
     s.push('"');
     // Copy the runs between escapes whole: most strings (paths, hashes) have none.
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            _ => continue,
-        };
-        s.push_str(&text[start..i]);
-        s.push_str(esc);
-        start = i + 1;
+    let mut at = |s: &mut String, i: usize| {
+        if let Some(esc) = escape_of(bytes[i]) {
+            s.push_str(&text[start..i]);
+            s.push_str(esc);
+            start = i + 1;
+        }
+    };
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        if may_need_escape(u64::from_le_bytes(w)) {
+            for j in i..i + 8 {
+                at(s, j);
+            }
+        }
+        i += 8;
+    }
+    for j in i..bytes.len() {
+        at(s, j);
     }
     s.push_str(&text[start..]);
     s.push('"');
+}
+
+/// The ATerm escape of a byte, if it needs one.
+#[inline(always)]
+fn escape_of(b: u8) -> Option<&'static str> {
+    match b {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        b'\n' => Some("\\n"),
+        b'\r' => Some("\\r"),
+        b'\t' => Some("\\t"),
+        _ => None,
+    }
 }
 
 struct Parser<'a> {
@@ -240,5 +279,51 @@ impl Parser<'_> {
         } else {
             Err(DerivationError::BadPath(s))
         }
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escaped;
+
+    /// Nix's `printString`, byte by byte: the model the word-at-a-time scan must match.
+    fn model(text: &str) -> String {
+        let mut s = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => s.push_str("\\\""),
+                '\\' => s.push_str("\\\\"),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
+                '\t' => s.push_str("\\t"),
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+        s
+    }
+
+    /// Every special byte (and its neighbours in value: 0x08, 0x0b, 0x0c, 0x0e, `!`, `#`,
+    /// `[`, `]`) at every offset of strings up to three words long, in ASCII and after
+    /// multi-byte characters.
+    #[test]
+    fn word_scan_matches_the_byte_model() {
+        let specials = ['"', '\\', '\n', '\r', '\t', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '!', '#', '[', ']', '\u{0}'];
+        for prefix in ["", "é", "→→", "\u{8d}"] {
+            for len in 0..24 {
+                for &c in &specials {
+                    for at in 0..len.max(1) {
+                        let mut text: String = prefix.to_owned();
+                        text.extend((0..len).map(|k| if k == at { c } else { (b'a' + (k % 26) as u8) as char }));
+                        let mut got = String::new();
+                        escaped(&mut got, &text);
+                        assert_eq!(got, model(&text), "{text:?}");
+                    }
+                }
+            }
+        }
+        let mut got = String::new();
+        escaped(&mut got, "\"\\\n\r\t\"\\\n\r\tabc");
+        assert_eq!(got, model("\"\\\n\r\t\"\\\n\r\tabc"));
     }
 }

@@ -104,17 +104,37 @@ impl Derivation {
         drv_name: &str,
         lookup: impl FnMut(&str) -> Hash,
     ) -> Result<(), StorePathError> {
+        // Masked in place rather than on a copy: a NixOS system's derivations carry
+        // environments of many kilobytes (scripts, unit files), and cloning each one only
+        // to hash it was ~1% of a small configuration's evaluation. What was replaced is
+        // kept to put back on an invalid name.
         let names: Vec<String> = self.outputs.keys().cloned().collect();
-        let mut masked = self.clone();
+        let mut replaced = Vec::with_capacity(names.len());
         for name in &names {
-            masked.env.insert(name.clone(), String::new());
-            masked.outputs.insert(name.clone(), DerivationOutput::default());
+            let env = self.env.insert(name.clone(), String::new());
+            let out = self.outputs.insert(name.clone(), DerivationOutput::default());
+            replaced.push((env, out));
         }
-        let h = hash_derivation_modulo(&masked, true, lookup);
+        let h = hash_derivation_modulo(self, true, lookup);
         let paths = names
             .iter()
             .map(|o| Ok(make_output_path(&h, o, drv_name)?.to_absolute()))
-            .collect::<Result<Vec<String>, StorePathError>>()?;
+            .collect::<Result<Vec<String>, StorePathError>>();
+        let paths = match paths {
+            Ok(paths) => paths,
+            Err(e) => {
+                for (name, (env, out)) in names.into_iter().zip(replaced) {
+                    match env {
+                        Some(v) => self.env.insert(name.clone(), v),
+                        None => self.env.remove(&name),
+                    };
+                    if let Some(o) = out {
+                        self.outputs.insert(name, o);
+                    }
+                }
+                return Err(e);
+            }
+        };
         for (name, path) in names.into_iter().zip(paths) {
             self.env.insert(name.clone(), path.clone());
             self.outputs.insert(name, DerivationOutput::input_addressed(path));

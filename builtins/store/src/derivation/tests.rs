@@ -210,3 +210,21 @@ fn parse_errors() {
         assert!(StorePath::parse(path).unwrap().is_derivation());
     }
 }
+
+/// An invalid output name leaves the derivation as it was (its env and outputs are masked in
+/// place while hashing, then put back).
+#[test]
+fn invalid_output_name_changes_nothing() {
+    let original = Derivation {
+        outputs: [("out", "/nix/store/x-a"), ("bad!", "")]
+            .map(|(o, p)| (o.to_owned(), DerivationOutput { path: p.to_owned(), ..DerivationOutput::default() }))
+            .into(),
+        platform: "x86_64-linux".into(),
+        builder: "/bin/sh".into(),
+        env: [("bad!", "kept"), ("name", "a")].map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+        ..Derivation::default()
+    };
+    let mut drv = original.clone();
+    assert!(drv.fill_input_addressed_outputs("a", |_| unreachable!()).is_err());
+    assert_eq!(drv, original);
+}

@@ -48,7 +48,8 @@ fn main() -> ExitCode {
         .stack_size(EVAL_STACK)
         .spawn(move || {
             nix_eval::set_stack_budget(EVAL_STACK - STACK_MARGIN);
-            dispatch(parsed)
+            let code = dispatch(parsed);
+            exit_now(code)
         })
         .expect("spawn evaluation thread")
         .join();
@@ -56,6 +57,25 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(_) => ExitCode::from(1),
     }
+}
+
+/// Ends the process from the evaluation thread once the command is done: the session (and
+/// with it every store, writer thread, lock and temporary root) has been dropped inside
+/// [`dispatch`], so what is left is freeing memory. Returning would make the thread's exit
+/// walk every page of its mimalloc heap to collect it (1.1% of the 20.09 container's run
+/// in `perf`) before the kernel drops the whole address space anyway.
+fn exit_now(code: u8) -> u8 {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process without running destructors or atexit handlers;
+    // nothing is left that needs them (see above), and the standard streams are flushed.
+    #[cfg(unix)]
+    unsafe {
+        libc::_exit(i32::from(code))
+    }
+    #[cfg(not(unix))]
+    code
 }
 
 fn open(o: SessionOptions) -> Option<Session> {

@@ -31,6 +31,8 @@ pub fn main(mut session: Session, opts: RunOptions) -> u8 {
     if std::env::var_os("NIX_SHOW_STATS").is_some_and(|v| v != "0") {
         print_stats(&session.ev, started.elapsed(), flush_time);
     }
+    // The process ends once the session is dropped (`main.rs`, `exit_now`).
+    nix_builtins::store::leak_memos(&mut session.ev);
     code
 }
 
