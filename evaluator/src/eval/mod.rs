@@ -426,7 +426,7 @@ impl Eval {
                 let val = match v {
                     Var::Local { depth, slot, .. } => env.ancestor(*depth).get_resolved(*slot as usize),
                     Var::Global { index, .. } => self.globals[*index as usize].clone(),
-                    Var::With { name, depths, pos, hint } => self.lookup_with(*name, depths, *pos, hint, env)?,
+                    Var::With { name, levels, pos } => self.lookup_with(*name, levels, *pos, env)?,
                 };
                 match val {
                     Value::Thunk(t) => match self.force_thunk(&t) {
@@ -556,23 +556,32 @@ impl Eval {
     }
 
     /// The value of a variable bound by `with` (the innermost namespace that has it).
+    ///
+    /// The levels are innermost first, so the environment chain is walked once, upwards,
+    /// from one `with` to the next. Each namespace has its own hint, which also answers a
+    /// repeated miss in one comparison pair (see [`Attrs::get_attr_hinted`]); the namespace
+    /// itself is only looked at, its known variant dropped without the general `Value` drop.
     #[inline(never)]
-    fn lookup_with(&mut self, name: Symbol, depths: &[u32], pos: Pos, hint: &Hint, env: &Env) -> Result<Value> {
-        for &d in depths.iter() {
-            let wenv = env.ancestor(d);
-            let ns = wenv.get(0);
-            let ns = match ns {
+    fn lookup_with(&mut self, name: Symbol, levels: &'static [WithLevel], pos: Pos, env: &Env) -> Result<Value> {
+        let mut wenv = env;
+        let mut at = 0;
+        for level in levels {
+            debug_assert!(level.depth >= at, "with levels are innermost first");
+            wenv = wenv.ancestor(level.depth - at);
+            at = level.depth;
+            let ns = match wenv.get(0) {
+                Value::Attrs(a) => a,
                 Value::Thunk(t) => {
                     let v = self.force_thunk(&t)?;
                     wenv.set(0, v.clone());
-                    v
+                    match v {
+                        Value::Attrs(a) => a,
+                        v => return Err(self.type_error("a set", &v, pos)),
+                    }
                 }
-                v => v,
+                v => return Err(self.type_error("a set", &v, pos)),
             };
-            let Value::Attrs(a) = &ns else {
-                return Err(self.type_error("a set", &ns, pos));
-            };
-            if let Some(at) = a.get_attr_hinted(name, hint) {
+            if let Some(at) = ns.get_attr_hinted(name, &level.hint) {
                 return Ok(at.value.clone());
             }
         }
