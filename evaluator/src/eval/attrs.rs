@@ -57,7 +57,7 @@ impl Eval {
                 let k = self
                     .expect_string_no_ctx(&k, d.pos)
                     .trace(d.pos, || "while evaluating the name of a dynamic attribute".into())?;
-                let name = Symbol::new(&k.to_str_lossy());
+                let name = Symbol::from_bytes(k.as_bytes());
                 if let Some(prev) =
                     set.get_attr(name).map(|a| a.pos).or_else(|| extra.iter().find(|a| a.name == name).map(|a| a.pos))
                 {
@@ -115,7 +115,7 @@ impl Eval {
                 let s = self
                     .expect_string_no_ctx(&v, e.pos())
                     .trace(e.pos(), || "while evaluating an attribute name".into())?;
-                Ok(Symbol::new(&s.to_str_lossy()))
+                Ok(Symbol::from_bytes(s.as_bytes()))
             }
         }
     }
