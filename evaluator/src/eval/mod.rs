@@ -227,6 +227,8 @@ impl Eval {
                 if self.settings.trace_function_calls {
                     // The two calls, each traced, as for the nested thunks.
                     self.call(&Thunk::apply(fab.0.clone(), fab.1.clone()), fab.2.clone(), Pos::NONE)
+                } else if let Some(r) = self.apply2_lambda(&fab.0, &fab.1, &fab.2) {
+                    r
                 } else {
                     let args = [&fab.1, &fab.2];
                     self.apply_n(fab.0.clone(), 2, |_, i| args[i].clone(), Pos::NONE)
@@ -257,7 +259,8 @@ impl Eval {
             Ok(v) => {
                 // A thunk may evaluate to another thunk's value only in WHNF.
                 debug_assert!(!v.is_thunk());
-                t.restore(ThunkState::Done(v.clone()));
+                // Still the blackhole `take` left (forcing it meanwhile was an error).
+                t.finish(v.clone());
                 Ok(v)
             }
             Err(e) => {
