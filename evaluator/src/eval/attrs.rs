@@ -159,22 +159,10 @@ impl Eval {
                 AttrKey::Static(s, h) => (*s, Some(h)),
                 AttrKey::Dynamic(_) => (self.attr_name(key, env)?, None),
             };
-            let next = match &v {
-                Value::Attrs(a) => match hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h)) {
-                    Some(attr) => {
-                        *found = Some((name, attr.pos));
-                        match &attr.value {
-                            // Already evaluated: take the value without touching the thunk's count.
-                            Value::Thunk(t) => match t.value() {
-                                Some(x) => x,
-                                None => Value::Thunk(t.clone()),
-                            },
-                            x => x.clone(),
-                        }
-                    }
-                    None if has_default => return Ok(None),
-                    None => return Err(missing_attr(name, a, pos)),
-                },
+            // The set is moved out of `v`, so that it is dropped as a set (inline) once the
+            // next value is taken, not as an unknown `Value` (an out-of-line call).
+            let a = match v {
+                Value::Attrs(a) => a,
                 _ if has_default => return Ok(None),
                 other => {
                     return Err(EvalError::at(
@@ -182,13 +170,29 @@ impl Eval {
                         pos,
                         format!(
                             "expected a set but found {}: {}",
-                            super::explain::show_type(other),
-                            print::short(other)
+                            super::explain::show_type(&other),
+                            print::short(&other)
                         ),
                     ))
                     .trace(pos, || "while selecting an attribute".to_string());
                 }
             };
+            let next = match hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h)) {
+                Some(attr) => {
+                    *found = Some((name, attr.pos));
+                    match &attr.value {
+                        // Already evaluated: take the value without touching the thunk's count.
+                        Value::Thunk(t) => match t.value() {
+                            Some(x) => x,
+                            None => Value::Thunk(t.clone()),
+                        },
+                        x => x.clone(),
+                    }
+                }
+                None if has_default => return Ok(None),
+                None => return Err(missing_attr(name, &a, pos)),
+            };
+            drop(a);
             v = match next {
                 Value::Thunk(t) => self.force_thunk(&t)?,
                 x => x,

@@ -251,7 +251,9 @@ impl Eval {
     pub(crate) fn apply_args(&mut self, f: Value, args: &[ExprRef], env: &Env, pos: Pos) -> Result<Value> {
         // `f x` of a lambda, the commonest call, straight to the lambda (what the loop of
         // `apply_n` does for it, without the loop's bookkeeping).
-        if let ([arg], Value::Lambda(c)) = (args, &f) {
+        if let ([arg], Value::Lambda(_)) = (args, &f) {
+            // The closure is dropped as what it is (inline), not as an unknown `Value`.
+            let Value::Lambda(c) = f else { unreachable!() };
             let arg = self.thunk(arg, env);
             self.enter_call(pos)?;
             let r = self.call_lambda(c.lambda, &c.env, arg, pos);

@@ -688,15 +688,11 @@ impl Eval {
     fn binop_values(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
         match op {
             BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
-            BinOp::Update => {
-                let a = self
-                    .expect_attrs(&l, pos)
-                    .trace(pos, || "in the left operand of the update (//) operator".into())?;
-                let b = self
-                    .expect_attrs(&r, pos)
-                    .trace(pos, || "in the right operand of the update (//) operator".into())?;
-                Ok(Value::Attrs(a.update(&b)))
-            }
+            // Two sets, moved and dropped as sets.
+            BinOp::Update => match (l, r) {
+                (Value::Attrs(a), Value::Attrs(b)) => Ok(Value::Attrs(a.update(&b))),
+                (l, r) => self.update_values(pos, l, r),
+            },
             BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
             BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
             BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
@@ -705,6 +701,15 @@ impl Eval {
             BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
             _ => unreachable!(),
         }
+    }
+
+    /// `l // r` when an operand is not a set (a thunk is forced first): the value or the
+    /// reference's error.
+    #[cold]
+    fn update_values(&mut self, pos: Pos, l: Value, r: Value) -> Result<Value> {
+        let a = self.expect_attrs(&l, pos).trace(pos, || "in the left operand of the update (//) operator".into())?;
+        let b = self.expect_attrs(&r, pos).trace(pos, || "in the right operand of the update (//) operator".into())?;
+        Ok(Value::Attrs(a.update(&b)))
     }
 
     /// The overflow error of `a + b`, as [`Eval::arith_forced`] words it.
