@@ -241,11 +241,17 @@ impl Eval {
     // A case of `Eval::eval` kept out of it (see there): never inlined.
     #[inline(never)]
     pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
-        let mut v = self.eval(expr, env)?;
+        let mut v = self.eval_operand(expr, env)?;
         for (i, key) in path.iter().enumerate() {
-            let name = self.attr_name(key, env)?;
+            let (name, hint) = match key {
+                AttrKey::Static(s, h) => (*s, Some(h)),
+                AttrKey::Dynamic(_) => (self.attr_name(key, env)?, None),
+            };
             let Value::Attrs(a) = &v else { return Ok(Value::Bool(false)) };
-            let Some(x) = a.get(name) else { return Ok(Value::Bool(false)) };
+            // The site's hint also remembers where a missing name would be (`x ? y` is
+            // often false): see `Attrs::get_attr_hinted`.
+            let found = hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h));
+            let Some(x) = found.map(|at| &at.value) else { return Ok(Value::Bool(false)) };
             // Only the sets along the path are forced, never the final value.
             if i + 1 == path.len() {
                 return Ok(Value::Bool(true));
