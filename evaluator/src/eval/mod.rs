@@ -496,8 +496,9 @@ impl Eval {
 
     #[inline(never)]
     fn eval_list(&mut self, items: &'static [ExprRef], env: &Env) -> Value {
-        let v: Vec<Value> = items.iter().map(|i| self.thunk(i, env)).collect();
-        Value::list(v)
+        // The items written straight into the list's block: no vector allocated, copied
+        // and freed on the way.
+        Value::List(ThinSlice::from_iter_exact((), items.iter().map(|i| self.thunk(i, env))))
     }
 
     /// `f a1 … an` with `--trace-function-calls`: each argument step traced.
