@@ -44,18 +44,12 @@ pub(crate) fn string_no_ctx(ev: &mut Eval, v: &Value, pos: Pos, msg: &'static st
 /// The symbol of an attribute name, without interning names no set can contain.
 #[inline]
 fn lookup_sym(s: &NixString) -> Option<Symbol> {
-    match s.as_str() {
-        Some(s) => Symbol::lookup(s),
-        None => Symbol::lookup(&s.to_str_lossy()),
-    }
+    Symbol::lookup_bytes(s.as_bytes())
 }
 
 #[inline]
 fn intern(s: &NixString) -> Symbol {
-    match s.as_str() {
-        Some(s) => Symbol::new(s),
-        None => Symbol::new(&s.to_str_lossy()),
-    }
+    Symbol::from_bytes(s.as_bytes())
 }
 
 /// The attributes in name order. Each name is resolved once (resolving a symbol is a lookup in

@@ -817,7 +817,7 @@ impl<'a> Parser<'a> {
                     }
                     self.next()?;
                     let v = self.value()?;
-                    attrs.push(Attr { name: Symbol::new(&key.to_str_lossy()), pos: Pos::NONE, value: v });
+                    attrs.push(Attr { name: Symbol::from_bytes(key.as_bytes()), pos: Pos::NONE, value: v });
                     match self.next()? {
                         Tok::ValueSeparator => {
                             self.next()?;

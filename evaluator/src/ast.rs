@@ -122,8 +122,9 @@ pub enum Var {
     /// A builtin of the base environment (`map`, `true`, `builtins`...).
     Global { pos: Pos, name: Symbol, index: u32 },
     /// Not bound lexically: looked up in the enclosing `with` namespaces, innermost first.
-    /// `depths` are the distances to the `with` environments.
-    With { pos: Pos, name: Symbol, depths: &'static [u32], hint: Hint },
+    /// `levels` are the distances to the `with` environments (increasing), each with its
+    /// own hint.
+    With { pos: Pos, name: Symbol, levels: &'static [WithLevel] },
 }
 
 impl Var {
@@ -163,6 +164,18 @@ impl Hint {
     pub fn set(&self, i: usize) {
         self.0.set(i as u32)
     }
+}
+
+/// One `with` namespace a [`Var::With`] looks in: how many environments up it is, and
+/// where the name was found in it (or, when it was missing, where it would go) the last
+/// time. Each namespace keeps its own hint: the same name is usually missing from the
+/// inner namespaces (`with cfg;` inside `with lib;`) and found in the same outer one, and
+/// a hint shared by all of them was wrong for every namespace but the last.
+pub struct WithLevel {
+    /// Environments up from the variable's own (the `with` namespace is slot 0 there).
+    pub depth: u32,
+    /// See [`Hint`]: the index of the name in this namespace, or its insertion point.
+    pub hint: Hint,
 }
 
 /// One attribute definition.

@@ -70,8 +70,10 @@ thread_local! {
 
 thread_local! {
     /// Per-thread lookup in front of the shared interner (whose map is behind a lock):
-    /// lowering interns every identifier of every file.
-    static LOCAL: RefCell<FxHashMap<&'static str, Symbol>> = RefCell::new(Default::default());
+    /// lowering interns every identifier of every file. Keyed by the names' bytes, so that
+    /// the name of a Nix string (bytes, usually UTF-8) is found without checking its UTF-8
+    /// first ([`Symbol::from_bytes`]): only a name not found needs its text.
+    static LOCAL: RefCell<FxHashMap<&'static [u8], Symbol>> = RefCell::new(Default::default());
 }
 
 /// An interned name: a `u32` index, compared and hashed as one (see the module header).
@@ -83,16 +85,28 @@ impl Symbol {
     /// The symbol of `s`, interning it if new.
     #[inline]
     pub fn new(s: &str) -> Symbol {
-        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s).copied()) {
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s.as_bytes()).copied()) {
             return sym;
         }
         Symbol::new_slow(s)
     }
 
+    /// The symbol of the text of `b` (a Nix string: invalid UTF-8 sequences replaced, as
+    /// `NixString::to_str_lossy` does), interning it if new. The bytes of a name this
+    /// thread has seen are looked up as they are: a valid name's bytes are its text, and
+    /// invalid bytes equal no name's, so those take the lossy path.
+    #[inline]
+    pub fn from_bytes(b: &[u8]) -> Symbol {
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(b).copied()) {
+            return sym;
+        }
+        Symbol::new_slow(&String::from_utf8_lossy(b))
+    }
+
     #[cold]
     fn new_slow(s: &str) -> Symbol {
         let (sym, name) = interner().intern(s);
-        LOCAL.with(|m| m.borrow_mut().insert(name, sym));
+        LOCAL.with(|m| m.borrow_mut().insert(name.as_bytes(), sym));
         NAMES.with(|n| {
             let mut n = n.borrow_mut();
             let i = sym.index();
@@ -105,10 +119,17 @@ impl Symbol {
     }
     /// The symbol for `s` if it was ever interned (a name never interned is in no attribute set).
     pub fn lookup(s: &str) -> Option<Symbol> {
-        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s).copied()) {
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(s.as_bytes()).copied()) {
             return Some(sym);
         }
         interner().map.get(s).copied()
+    }
+    /// [`Symbol::lookup`] of the text of `b`, as [`Symbol::from_bytes`] reads it.
+    pub fn lookup_bytes(b: &[u8]) -> Option<Symbol> {
+        if let Some(sym) = LOCAL.with(|m| m.borrow().get(b).copied()) {
+            return Some(sym);
+        }
+        interner().map.get(&*String::from_utf8_lossy(b)).copied()
     }
     /// The name.
     #[inline]
@@ -243,5 +264,28 @@ mod tests {
         assert_eq!(Symbol::new("outPath"), sym::OUT_PATH);
         assert_eq!(sym::BUILTINS.as_str(), "builtins");
         assert_eq!(Symbol::new("zzz-new").as_str(), "zzz-new");
+    }
+
+    /// A string's bytes name the symbol of their lossy text: valid UTF-8 the same symbol as
+    /// its text, invalid bytes the symbol with U+FFFD in their place (found or made either
+    /// way, and the same on this thread and another, whose cache starts empty).
+    #[test]
+    fn names_from_bytes_are_their_lossy_text() {
+        let check = |first: bool| {
+            assert_eq!(Symbol::from_bytes(b"outPath"), sym::OUT_PATH);
+            let text = "caf\u{e9}-bytes";
+            assert_eq!(Symbol::lookup_bytes(text.as_bytes()).is_none(), first);
+            let cafe = Symbol::from_bytes(text.as_bytes());
+            assert_eq!(cafe.as_str(), text);
+            assert_eq!(Symbol::lookup_bytes(text.as_bytes()), Some(cafe));
+            assert_eq!(Symbol::new(text), cafe);
+            let bad = Symbol::from_bytes(b"bad-\xff-name");
+            assert_eq!(bad.as_str(), "bad-\u{fffd}-name");
+            assert_eq!(Symbol::new("bad-\u{fffd}-name"), bad);
+            assert_eq!(Symbol::lookup_bytes(b"bad-\xfe-name"), Some(bad));
+            assert_eq!(Symbol::lookup_bytes(b"never-\xfe-made"), None);
+        };
+        check(true);
+        std::thread::spawn(move || check(false)).join().expect("the same on another thread");
     }
 }

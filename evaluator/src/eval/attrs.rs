@@ -57,7 +57,7 @@ impl Eval {
                 let k = self
                     .expect_string_no_ctx(&k, d.pos)
                     .trace(d.pos, || "while evaluating the name of a dynamic attribute".into())?;
-                let name = Symbol::new(&k.to_str_lossy());
+                let name = Symbol::from_bytes(k.as_bytes());
                 if let Some(prev) =
                     set.get_attr(name).map(|a| a.pos).or_else(|| extra.iter().find(|a| a.name == name).map(|a| a.pos))
                 {
@@ -115,7 +115,7 @@ impl Eval {
                 let s = self
                     .expect_string_no_ctx(&v, e.pos())
                     .trace(e.pos(), || "while evaluating an attribute name".into())?;
-                Ok(Symbol::new(&s.to_str_lossy()))
+                Ok(Symbol::from_bytes(s.as_bytes()))
             }
         }
     }
@@ -159,22 +159,10 @@ impl Eval {
                 AttrKey::Static(s, h) => (*s, Some(h)),
                 AttrKey::Dynamic(_) => (self.attr_name(key, env)?, None),
             };
-            let next = match &v {
-                Value::Attrs(a) => match hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h)) {
-                    Some(attr) => {
-                        *found = Some((name, attr.pos));
-                        match &attr.value {
-                            // Already evaluated: take the value without touching the thunk's count.
-                            Value::Thunk(t) => match t.value() {
-                                Some(x) => x,
-                                None => Value::Thunk(t.clone()),
-                            },
-                            x => x.clone(),
-                        }
-                    }
-                    None if has_default => return Ok(None),
-                    None => return Err(missing_attr(name, a, pos)),
-                },
+            // The set is moved out of `v`, so that it is dropped as a set (inline) once the
+            // next value is taken, not as an unknown `Value` (an out-of-line call).
+            let a = match v {
+                Value::Attrs(a) => a,
                 _ if has_default => return Ok(None),
                 other => {
                     return Err(EvalError::at(
@@ -182,13 +170,29 @@ impl Eval {
                         pos,
                         format!(
                             "expected a set but found {}: {}",
-                            super::explain::show_type(other),
-                            print::short(other)
+                            super::explain::show_type(&other),
+                            print::short(&other)
                         ),
                     ))
                     .trace(pos, || "while selecting an attribute".to_string());
                 }
             };
+            let next = match hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h)) {
+                Some(attr) => {
+                    *found = Some((name, attr.pos));
+                    match &attr.value {
+                        // Already evaluated: take the value without touching the thunk's count.
+                        Value::Thunk(t) => match t.value() {
+                            Some(x) => x,
+                            None => Value::Thunk(t.clone()),
+                        },
+                        x => x.clone(),
+                    }
+                }
+                None if has_default => return Ok(None),
+                None => return Err(missing_attr(name, &a, pos)),
+            };
+            drop(a);
             v = match next {
                 Value::Thunk(t) => self.force_thunk(&t)?,
                 x => x,
@@ -237,11 +241,17 @@ impl Eval {
     // A case of `Eval::eval` kept out of it (see there): never inlined.
     #[inline(never)]
     pub(super) fn eval_has_attr(&mut self, expr: ExprRef, path: &'static [AttrKey], env: &Env) -> Result<Value> {
-        let mut v = self.eval(expr, env)?;
+        let mut v = self.eval_operand(expr, env)?;
         for (i, key) in path.iter().enumerate() {
-            let name = self.attr_name(key, env)?;
+            let (name, hint) = match key {
+                AttrKey::Static(s, h) => (*s, Some(h)),
+                AttrKey::Dynamic(_) => (self.attr_name(key, env)?, None),
+            };
             let Value::Attrs(a) = &v else { return Ok(Value::Bool(false)) };
-            let Some(x) = a.get(name) else { return Ok(Value::Bool(false)) };
+            // The site's hint also remembers where a missing name would be (`x ? y` is
+            // often false): see `Attrs::get_attr_hinted`.
+            let found = hint.map_or_else(|| a.get_attr(name), |h| a.get_attr_hinted(name, h));
+            let Some(x) = found.map(|at| &at.value) else { return Ok(Value::Bool(false)) };
             // Only the sets along the path are forced, never the final value.
             if i + 1 == path.len() {
                 return Ok(Value::Bool(true));

@@ -251,7 +251,9 @@ impl Eval {
     pub(crate) fn apply_args(&mut self, f: Value, args: &[ExprRef], env: &Env, pos: Pos) -> Result<Value> {
         // `f x` of a lambda, the commonest call, straight to the lambda (what the loop of
         // `apply_n` does for it, without the loop's bookkeeping).
-        if let ([arg], Value::Lambda(c)) = (args, &f) {
+        if let ([arg], Value::Lambda(_)) = (args, &f) {
+            // The closure is dropped as what it is (inline), not as an unknown `Value`.
+            let Value::Lambda(c) = f else { unreachable!() };
             let arg = self.thunk(arg, env);
             self.enter_call(pos)?;
             let r = self.call_lambda(c.lambda, &c.env, arg, pos);
@@ -259,6 +261,39 @@ impl Eval {
             return r;
         }
         self.apply_n(f, args.len(), |ev, i| ev.thunk(args[i], env), pos)
+    }
+
+    /// `f a b` of a lazy application a builtin made (`ThunkState::Apply2`: `mapAttrs`,
+    /// `zipAttrsWith`), when `f` is a lambda whose body is a lambda (`name: value: …`):
+    /// the two calls [`Eval::apply_n`] makes for it (the inner lambda called in the outer
+    /// one's environment, each call one level deeper and counted), without its loop, its
+    /// argument closure or a drop of the function. `None` for any other function.
+    #[inline]
+    pub(super) fn apply2_lambda(&mut self, f: &Value, a: &Value, b: &Value) -> Option<Result<Value>> {
+        let Value::Lambda(c) = f else { return None };
+        let Expr::Lambda(inner) = c.lambda.body else { return None };
+        Some(self.call_curried2(c.lambda, inner, &c.env, a.clone(), b.clone()))
+    }
+
+    /// The calls of [`Eval::apply2_lambda`]: `lam` (closed over `up`, whose body is
+    /// `inner`) with `a`, then `inner` with `b`, at no position.
+    fn call_curried2(
+        &mut self,
+        lam: &'static LambdaExpr,
+        inner: &'static LambdaExpr,
+        up: &Env,
+        a: Value,
+        b: Value,
+    ) -> Result<Value> {
+        let pos = Pos::NONE;
+        self.enter_call(pos)?;
+        let env = self.bind_lambda_args(lam, up, a, pos);
+        self.call_depth -= 1;
+        let env = env.map_err(|e| push_frame(e, pos, from_call_site))?;
+        self.enter_call(pos)?;
+        let r = self.call_lambda(inner, &env, b, pos);
+        self.call_depth -= 1;
+        r
     }
 
     /// [`Eval::apply_args`] for `n` arguments, the `i`th made by `arg(i)` when it is needed.

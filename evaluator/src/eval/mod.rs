@@ -227,6 +227,8 @@ impl Eval {
                 if self.settings.trace_function_calls {
                     // The two calls, each traced, as for the nested thunks.
                     self.call(&Thunk::apply(fab.0.clone(), fab.1.clone()), fab.2.clone(), Pos::NONE)
+                } else if let Some(r) = self.apply2_lambda(&fab.0, &fab.1, &fab.2) {
+                    r
                 } else {
                     let args = [&fab.1, &fab.2];
                     self.apply_n(fab.0.clone(), 2, |_, i| args[i].clone(), Pos::NONE)
@@ -257,7 +259,8 @@ impl Eval {
             Ok(v) => {
                 // A thunk may evaluate to another thunk's value only in WHNF.
                 debug_assert!(!v.is_thunk());
-                t.restore(ThunkState::Done(v.clone()));
+                // Still the blackhole `take` left (forcing it meanwhile was an error).
+                t.finish(v.clone());
                 Ok(v)
             }
             Err(e) => {
@@ -426,7 +429,7 @@ impl Eval {
                 let val = match v {
                     Var::Local { depth, slot, .. } => env.ancestor(*depth).get_resolved(*slot as usize),
                     Var::Global { index, .. } => self.globals[*index as usize].clone(),
-                    Var::With { name, depths, pos, hint } => self.lookup_with(*name, depths, *pos, hint, env)?,
+                    Var::With { name, levels, pos } => self.lookup_with(*name, levels, *pos, env)?,
                 };
                 match val {
                     Value::Thunk(t) => match self.force_thunk(&t) {
@@ -556,23 +559,32 @@ impl Eval {
     }
 
     /// The value of a variable bound by `with` (the innermost namespace that has it).
+    ///
+    /// The levels are innermost first, so the environment chain is walked once, upwards,
+    /// from one `with` to the next. Each namespace has its own hint, which also answers a
+    /// repeated miss in one comparison pair (see [`Attrs::get_attr_hinted`]); the namespace
+    /// itself is only looked at, its known variant dropped without the general `Value` drop.
     #[inline(never)]
-    fn lookup_with(&mut self, name: Symbol, depths: &[u32], pos: Pos, hint: &Hint, env: &Env) -> Result<Value> {
-        for &d in depths.iter() {
-            let wenv = env.ancestor(d);
-            let ns = wenv.get(0);
-            let ns = match ns {
+    fn lookup_with(&mut self, name: Symbol, levels: &'static [WithLevel], pos: Pos, env: &Env) -> Result<Value> {
+        let mut wenv = env;
+        let mut at = 0;
+        for level in levels {
+            debug_assert!(level.depth >= at, "with levels are innermost first");
+            wenv = wenv.ancestor(level.depth - at);
+            at = level.depth;
+            let ns = match wenv.get(0) {
+                Value::Attrs(a) => a,
                 Value::Thunk(t) => {
                     let v = self.force_thunk(&t)?;
                     wenv.set(0, v.clone());
-                    v
+                    match v {
+                        Value::Attrs(a) => a,
+                        v => return Err(self.type_error("a set", &v, pos)),
+                    }
                 }
-                v => v,
+                v => return Err(self.type_error("a set", &v, pos)),
             };
-            let Value::Attrs(a) = &ns else {
-                return Err(self.type_error("a set", &ns, pos));
-            };
-            if let Some(at) = a.get_attr_hinted(name, hint) {
+            if let Some(at) = ns.get_attr_hinted(name, &level.hint) {
                 return Ok(at.value.clone());
             }
         }
@@ -676,15 +688,11 @@ impl Eval {
     fn binop_values(&mut self, pos: Pos, op: BinOp, l: Value, r: Value) -> Result<Value> {
         match op {
             BinOp::Sub | BinOp::Mul | BinOp::Div => self.arith_forced(pos, op, &l, &r),
-            BinOp::Update => {
-                let a = self
-                    .expect_attrs(&l, pos)
-                    .trace(pos, || "in the left operand of the update (//) operator".into())?;
-                let b = self
-                    .expect_attrs(&r, pos)
-                    .trace(pos, || "in the right operand of the update (//) operator".into())?;
-                Ok(Value::Attrs(a.update(&b)))
-            }
+            // Two sets, moved and dropped as sets.
+            BinOp::Update => match (l, r) {
+                (Value::Attrs(a), Value::Attrs(b)) => Ok(Value::Attrs(a.update(&b))),
+                (l, r) => self.update_values(pos, l, r),
+            },
             BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, true)?)),
             BinOp::NEq => Ok(Value::Bool(!self.values_equal(&l, &r, true)?)),
             BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
@@ -693,6 +701,15 @@ impl Eval {
             BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
             _ => unreachable!(),
         }
+    }
+
+    /// `l // r` when an operand is not a set (a thunk is forced first): the value or the
+    /// reference's error.
+    #[cold]
+    fn update_values(&mut self, pos: Pos, l: Value, r: Value) -> Result<Value> {
+        let a = self.expect_attrs(&l, pos).trace(pos, || "in the left operand of the update (//) operator".into())?;
+        let b = self.expect_attrs(&r, pos).trace(pos, || "in the right operand of the update (//) operator".into())?;
+        Ok(Value::Attrs(a.update(&b)))
     }
 
     /// The overflow error of `a + b`, as [`Eval::arith_forced`] words it.

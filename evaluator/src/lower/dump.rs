@@ -80,7 +80,10 @@ fn expr(out: &mut String, e: ExprRef) {
             match v {
                 Var::Local { name, depth, slot, .. } => write!(out, "local {:?} {} {}", name.as_str(), depth, slot),
                 Var::Global { name, index, .. } => write!(out, "global {:?} {}", name.as_str(), index),
-                Var::With { name, depths, .. } => write!(out, "with {:?} {:?}", name.as_str(), depths),
+                Var::With { name, levels, .. } => {
+                    let depths: Vec<u32> = levels.iter().map(|l| l.depth).collect();
+                    write!(out, "with {:?} {:?}", name.as_str(), depths)
+                }
             }
             .unwrap();
             pos(out, v.pos());

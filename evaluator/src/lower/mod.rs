@@ -369,8 +369,10 @@ impl<'a> Lowerer<'a> {
                 }
                 match r {
                     Resolved::With => {
-                        let depths = self.bump.alloc_slice_fill_iter(self.scopes.with_depths(skip));
-                        Ok(Var::With { pos, name, depths, hint: Hint::default() })
+                        let levels = self.bump.alloc_slice_fill_iter(
+                            self.scopes.with_depths(skip).map(|depth| WithLevel { depth, hint: Hint::default() }),
+                        );
+                        Ok(Var::With { pos, name, levels })
                     }
                     _ => self.err(pos, format!("undefined variable '{}'", name)),
                 }

@@ -251,7 +251,10 @@ impl Attrs {
         l.overlay.flat_get(name).or_else(|| l.base.flat_get(name))
     }
     /// [`Attrs::get_attr`], trying index `hint` first and remembering where the name was
-    /// found (in a layered set: where it was found in the base).
+    /// found (in a layered set: where it was found in the base) or, when it is missing,
+    /// where it would go: a name missing again is then answered by comparing it with the
+    /// two neighbours of that place instead of a binary search (the inner namespaces of
+    /// nested `with`s miss the same names every time).
     #[inline]
     pub fn get_attr_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
         if self.is_layered() {
@@ -267,14 +270,24 @@ impl Attrs {
     #[inline(always)]
     fn flat_get_hinted(&self, name: Symbol, hint: &crate::ast::Hint) -> Option<&Attr> {
         let s = self.flat_slice();
-        if let Some(a) = s.get(hint.get()) {
-            if a.name == name {
-                return Some(a);
+        let h = hint.get();
+        match s.get(h) {
+            Some(a) if a.name == name => return Some(a),
+            // Between the neighbours of the hinted place (the array is sorted): missing.
+            Some(a) if a.name > name && (h == 0 || s[h - 1].name < name) => return None,
+            None if h == s.len() && s.last().is_none_or(|a| a.name < name) => return None,
+            _ => {}
+        }
+        match s.binary_search_by_key(&name, |a| a.name) {
+            Ok(i) => {
+                hint.set(i);
+                Some(&s[i])
+            }
+            Err(i) => {
+                hint.set(i);
+                None
             }
         }
-        let i = s.binary_search_by_key(&name, |a| a.name).ok()?;
-        hint.set(i);
-        Some(&s[i])
     }
     /// Whether there is an attribute `name`.
     pub fn contains(&self, name: Symbol) -> bool {
@@ -682,6 +695,30 @@ mod tests {
             assert!(matches!(s.get_attr_hinted(sym, &hint), Some(a) if matches!(a.value, Value::Int(x) if x == *v)));
         }
         assert!(s.get(Symbol::new("absent-name")).is_none());
+    }
+
+    /// A hint that was the insertion point of a missing name answers that name's absence
+    /// from the set it was made on, and never hides a name of another set: every name of a
+    /// range, present or absent, looked up through one shared hint across sets of
+    /// different shapes (as one `with` or selection site sees them), agrees with `get`.
+    #[test]
+    fn hints_remember_misses_without_hiding_names() {
+        let layered = range("m", 0, 3000, 0).update(&set(&[("m7", 1), ("q1", 2)]));
+        assert!(layered.is_layered());
+        let sets = [range("m", 0, 40, 0), range("m", 10, 30, 0), set(&[("m5", 1)]), Attrs::empty(), layered];
+        let names: Vec<Symbol> =
+            (0..45).map(|i| format!("m{i}")).chain((0..3).map(|i| format!("q{i}"))).map(|n| Symbol::new(&n)).collect();
+        let hint = crate::ast::Hint::default();
+        for round in 0..3 {
+            for s in &sets {
+                for &n in names.iter().chain(names.iter().rev()) {
+                    for _ in 0..2 {
+                        let got = s.get_attr_hinted(n, &hint).map(|a| a.name);
+                        assert_eq!(got, s.get(n).map(|_| n), "round {round}: {n}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

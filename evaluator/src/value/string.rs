@@ -27,8 +27,10 @@ thread_local! {
     /// One shared string per attribute name that was made a value (see
     /// [`NixString::of_symbol`]); names never die, so neither do these, and there are at
     /// most as many as symbols.
-    static SYMBOL_STRINGS: std::cell::RefCell<rustc_hash::FxHashMap<Symbol, NixString>> =
-        std::cell::RefCell::new(Default::default());
+    /// Indexed by symbol number (symbols are numbered densely): a load instead of a hash
+    /// lookup, as `mapAttrs` and `zipAttrsWith` ask for every attribute.
+    static SYMBOL_STRINGS: std::cell::RefCell<Vec<Option<NixString>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl NixString {
@@ -36,7 +38,14 @@ impl NixString {
     /// `attrNames` pass names as strings, the same few thousand names millions of times;
     /// strings are immutable, so one copy per name is shared.
     pub fn of_symbol(name: Symbol) -> NixString {
-        SYMBOL_STRINGS.with(|m| m.borrow_mut().entry(name).or_insert_with(|| NixString::new(name.as_str())).clone())
+        SYMBOL_STRINGS.with(|m| {
+            let mut m = m.borrow_mut();
+            let i = name.index();
+            if m.len() <= i {
+                m.resize(i + 1, None);
+            }
+            m[i].get_or_insert_with(|| NixString::new(name.as_str())).clone()
+        })
     }
     /// A string of `bytes` without context.
     pub fn new(bytes: impl AsRef<[u8]>) -> NixString {
