@@ -9,7 +9,7 @@
 use crate::attrs::ctx;
 use nix_eval::error::{ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
-use nix_eval::value::{List, Thunk, Value};
+use nix_eval::value::{List, ListHead, Thunk, Value};
 use nix_eval::{print, sym, Attr, Attrs, BuiltinDef, Eval};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, VecDeque};
@@ -47,7 +47,7 @@ fn map(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
         return Ok(Value::List(l));
     }
     let f = ctx(ev.expect_function(&args[0], pos), pos, "while evaluating the first argument passed to builtins.map")?;
-    Ok(Value::List(List::from_iter_exact((), l.iter().map(|x| Thunk::apply(f.clone(), x.clone())))))
+    Ok(Value::List(List::from_iter_exact(ListHead, l.iter().map(|x| Thunk::apply(f.clone(), x.clone())))))
 }
 
 fn filter(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -136,7 +136,7 @@ fn tail(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     if l.is_empty() {
         return Err(EvalError::at(ErrorKind::Other, pos, "'builtins.tail' called on an empty list"));
     }
-    Ok(Value::List(List::from_iter_exact((), l[1..].iter().cloned())))
+    Ok(Value::List(List::from_iter_exact(ListHead, l[1..].iter().cloned())))
 }
 
 fn length(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
@@ -163,7 +163,7 @@ fn gen_list(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
             return Err(EvalError::at(ErrorKind::Other, pos, format!("cannot create list of size {}", n)));
         }
     }
-    Ok(Value::List(List::from_iter_exact((), (0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i as i64))))))
+    Ok(Value::List(List::from_iter_exact(ListHead, (0..n).map(|i| Thunk::apply(f.clone(), Value::Int(i as i64))))))
 }
 
 /// `genList` sizes up to this are built without first asking the allocator whether the
@@ -212,7 +212,10 @@ fn join(forced: Vec<List>, len: usize) -> Result<Value> {
     if len == 0 {
         return Ok(Value::list(Vec::new()));
     }
-    Ok(Value::List(List::from_iter_exact((), Exact { items: forced.iter().flat_map(|l| l.iter().cloned()), len })))
+    Ok(Value::List(List::from_iter_exact(
+        ListHead,
+        Exact { items: forced.iter().flat_map(|l| l.iter().cloned()), len },
+    )))
 }
 
 fn concat_lists(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {

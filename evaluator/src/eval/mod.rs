@@ -139,6 +139,7 @@ pub type PathToStore = fn(&mut Eval, &str) -> Result<String>;
 
 impl Eval {
     pub(crate) fn new(settings: Settings, io: Box<dyn EvalIo>) -> Eval {
+        crate::value::configure_collector();
         Eval {
             settings,
             io,
@@ -199,6 +200,8 @@ impl Eval {
         // The thunks of the evaluator itself (an expression and its environment): the
         // common case, without a whole `ThunkState` moved out and back.
         if let Some((e, env)) = t.take_pending() {
+            // A safe point for the cycle collector: what this thunk held is on the stack.
+            crate::value::safe_point();
             return match self.eval(e, &env) {
                 Ok(v) => {
                     debug_assert!(!v.is_thunk());
@@ -497,7 +500,7 @@ impl Eval {
     #[inline(never)]
     fn eval_list(&mut self, items: &'static [ExprRef], env: &Env) -> Value {
         // Written into the list block in place (no `Vec` allocated, moved and freed).
-        Value::List(List::from_iter_exact((), items.iter().map(|i| self.thunk(i, env))))
+        Value::List(List::from_iter_exact(ListHead, items.iter().map(|i| self.thunk(i, env))))
     }
 
     /// `f a1 … an` with `--trace-function-calls`: each argument step traced.

@@ -25,7 +25,8 @@
 //! Only [`Attrs::as_slice`] needs one array: it builds the flat copy once and keeps it in the
 //! layer.
 
-use super::count::RefCount;
+use super::collect::{self, Kind, Obj};
+use super::count::{Colour, RefCount};
 use super::Value;
 use crate::source::Pos;
 use crate::symbol::Symbol;
@@ -99,6 +100,8 @@ impl Attrs {
     fn with_len(len: usize, fill: impl FnOnce(*mut Attr)) -> Attrs {
         let (l, offset) = layout(len);
         let len32 = u32::try_from(len).ok().filter(|n| n & LAYERED == 0).expect("attribute set size");
+        #[cfg(test)]
+        collect::tests::allocated(Kind::Attrs);
         // SAFETY: the layout has a non-zero size (the header).
         let p = unsafe { alloc(l) } as *mut Header;
         let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
@@ -116,6 +119,8 @@ impl Attrs {
         debug_assert!(!base.is_layered() && !overlay.is_layered());
         let shadowed = overlay.flat_slice().iter().filter(|a| base.flat_get(a.name).is_some()).count();
         let len = base.len() + overlay.len() - shadowed;
+        #[cfg(test)]
+        collect::tests::allocated(Kind::Attrs);
         let (l, offset) = layer_layout();
         // SAFETY: the layout has a non-zero size.
         let p = unsafe { alloc(l) } as *mut Header;
@@ -573,6 +578,83 @@ impl Drop for Attrs {
     fn drop(&mut self) {
         if self.header().rc.dec() {
             self.free();
+        } else if !self.header().rc.no_candidate() {
+            collect::possible_root(Kind::Attrs, self.ptr.cast());
+        }
+    }
+}
+
+/// The cycle collector's view of a set (`collect.rs`): the traced references are the
+/// attributes' values, or a layer's base, overlay and flat copy.
+impl Attrs {
+    /// The set's address.
+    pub(super) fn raw(&self) -> NonNull<u8> {
+        self.ptr.cast()
+    }
+
+    /// A handle to the set at `p` that is not dropped.
+    ///
+    /// # Safety
+    /// `p` is a live set.
+    unsafe fn borrow_raw(p: NonNull<u8>) -> std::mem::ManuallyDrop<Attrs> {
+        std::mem::ManuallyDrop::new(Attrs { ptr: p.cast(), _marker: PhantomData })
+    }
+
+    /// The count of the set at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live set.
+    pub(super) unsafe fn count_at<'a>(p: NonNull<u8>) -> &'a RefCount {
+        // SAFETY: by the caller.
+        unsafe { &(*p.cast::<Header>().as_ptr()).rc }
+    }
+
+    /// Calls `f` with each traced reference of the set at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live set.
+    pub(super) unsafe fn children_at(p: NonNull<u8>, f: &mut impl FnMut(Obj)) {
+        // SAFETY: by the caller.
+        let a = unsafe { Attrs::borrow_raw(p) };
+        if a.is_layered() {
+            let l = a.layer();
+            f(Obj::new(Kind::Attrs, l.base.raw()));
+            f(Obj::new(Kind::Attrs, l.overlay.raw()));
+            if let Some(flat) = l.flat.get() {
+                f(Obj::new(Kind::Attrs, flat.raw()));
+            }
+        } else {
+            for attr in a.flat_slice() {
+                if let Some(o) = Obj::of_value(&attr.value) {
+                    f(o);
+                }
+            }
+        }
+    }
+
+    /// Frees the set at `p`, found garbage by the collector (which took the counts of its
+    /// traced references).
+    ///
+    /// # Safety
+    /// As `collect::Obj::free_garbage`.
+    pub(super) unsafe fn free_garbage_at(p: NonNull<u8>) -> usize {
+        // SAFETY: the set is garbage; its contents are moved out once, then its block freed
+        // with the layout it was made with.
+        unsafe {
+            let a = Attrs::borrow_raw(p);
+            if a.is_layered() {
+                let Layer { base, overlay, flat } = std::ptr::read(a.layer());
+                std::mem::forget(base);
+                std::mem::forget(overlay);
+                if let Some(flat) = flat.into_inner() {
+                    std::mem::forget(flat);
+                }
+            } else {
+                for attr in a.flat_slice() {
+                    collect::forget_traced(std::ptr::read(&attr.value));
+                }
+            }
+            Attrs::dealloc_dead(p)
         }
     }
 }
@@ -585,16 +667,34 @@ impl Attrs {
             // releases base, overlay and flat copy), then the block is freed with its layout.
             unsafe {
                 std::ptr::drop_in_place(self.layer() as *const Layer as *mut Layer);
-                dealloc(self.ptr.as_ptr() as *mut u8, layer_layout().0);
             }
-            return;
+        } else {
+            // SAFETY: the count reached zero: this is the last handle; the attributes are
+            // initialised and dropped once.
+            unsafe { std::ptr::drop_in_place(self.flat_slice() as *const [Attr] as *mut [Attr]) };
         }
-        let n = self.len();
-        // SAFETY: the count reached zero: this is the last handle; the attributes are
-        // initialised and dropped once, then the block is freed with its layout.
+        if self.header().rc.buffered() {
+            // The collector's buffer still has the address: it releases the block.
+            self.header().rc.set_colour(Colour::Dead);
+        } else {
+            // SAFETY: the contents were dropped; the header still says which layout it has.
+            unsafe { Attrs::dealloc_dead(self.ptr.cast()) };
+        }
+    }
+
+    /// Releases the block of a set whose contents were dropped (the header is intact).
+    ///
+    /// # Safety
+    /// `p` is such a block, released once.
+    pub(super) unsafe fn dealloc_dead(p: NonNull<u8>) -> usize {
+        // SAFETY: by the caller.
         unsafe {
-            std::ptr::drop_in_place(self.flat_slice() as *const [Attr] as *mut [Attr]);
-            dealloc(self.ptr.as_ptr() as *mut u8, layout(n).0);
+            let len = (*p.cast::<Header>().as_ptr()).len;
+            let l = if len & LAYERED != 0 { layer_layout().0 } else { layout(len as usize).0 };
+            #[cfg(test)]
+            collect::tests::released(Kind::Attrs);
+            dealloc(p.as_ptr(), l);
+            l.size()
         }
     }
 }

@@ -8,9 +8,12 @@
 //! Slots are written only while the environment is being built (and to cache a forced
 //! `with` namespace); values are always cloned out, so no reference into a slot escapes.
 
+use super::collect::{self, Kind, Obj};
+use super::count::RefCount;
 use super::thin::{Head, ThinBlock};
 use super::Value;
 use std::cell::UnsafeCell;
+use std::ptr::NonNull;
 
 /// A shared handle to an environment (cloning shares it): a thin block whose head is the
 /// enclosing environment and whose items are the slots.
@@ -22,7 +25,12 @@ pub struct Env {
 /// The enclosing environment, kept in the block's header.
 struct Up(Option<Env>);
 
+/// The block of an environment.
+type Block = ThinBlock<Up, UnsafeCell<Value>>;
+
 impl Head for Up {
+    const KIND: Option<Kind> = Some(Kind::Env);
+
     /// Frees the enclosing environments whose count drops to zero with this one in a loop,
     /// so that freeing a very deep chain does not recurse.
     fn freed(self) {
@@ -134,6 +142,71 @@ impl Env {
     /// Whether `a` and `b` are the same environment.
     pub fn ptr_eq(a: &Env, b: &Env) -> bool {
         ThinBlock::ptr_eq(&a.block, &b.block)
+    }
+}
+
+/// The cycle collector's view of an environment (`collect.rs`): the traced references are
+/// the enclosing environment and the slots' values.
+impl Env {
+    /// The block's address.
+    pub(super) fn raw(&self) -> NonNull<u8> {
+        self.block.raw()
+    }
+
+    /// The count of the environment at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live environment.
+    pub(super) unsafe fn count_at<'a>(p: NonNull<u8>) -> &'a RefCount {
+        // SAFETY: by the caller.
+        unsafe { Block::count_at(p) }
+    }
+
+    /// Calls `f` with each traced reference of the environment at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live environment whose slots are not being written (the collector runs
+    /// between evaluation steps; see the module comment).
+    pub(super) unsafe fn children_at(p: NonNull<u8>, f: &mut impl FnMut(Obj)) {
+        // SAFETY: by the caller.
+        let b = unsafe { Block::from_raw(p) };
+        if let Some(up) = &b.head().0 {
+            f(Obj::new(Kind::Env, up.raw()));
+        }
+        for cell in b.as_slice() {
+            // SAFETY: no reference into the slot is alive (by the caller).
+            if let Some(o) = Obj::of_value(unsafe { &*cell.get() }) {
+                f(o);
+            }
+        }
+    }
+
+    /// Frees the environment at `p`, found garbage by the collector.
+    ///
+    /// # Safety
+    /// As `collect::Obj::free_garbage`.
+    pub(super) unsafe fn free_garbage_at(p: NonNull<u8>) -> usize {
+        // SAFETY: by the caller.
+        unsafe {
+            Block::free_garbage(
+                p,
+                |cell| collect::forget_traced(cell.into_inner()),
+                |up| {
+                    if let Some(up) = up.0 {
+                        std::mem::forget(up)
+                    }
+                },
+            )
+        }
+    }
+
+    /// Releases the block of an environment freed while buffered.
+    ///
+    /// # Safety
+    /// As `ThinBlock::dealloc_dead`.
+    pub(super) unsafe fn dealloc_dead(p: NonNull<u8>) -> usize {
+        // SAFETY: by the caller.
+        unsafe { Block::dealloc_dead(p) }
     }
 }
 

@@ -5,6 +5,7 @@
 //! user-visible kind (`builtins.typeOf`), kept apart from the representation.
 
 mod attrs;
+mod collect;
 mod count;
 mod env;
 mod string;
@@ -12,9 +13,10 @@ mod thin;
 mod thunk;
 
 pub use attrs::{Attr, Attrs};
+pub use collect::{collect_cycles, configure_collector, safe_point, set_collector, CollectorStats};
 pub use env::Env;
 pub use string::{Context, NixString, StringBuilder};
-pub use thin::{ThinRc, ThinSlice};
+pub use thin::{ListHead, ThinBlock, ThinRc, ThinSlice};
 pub use thunk::{Thunk, ThunkState};
 
 use crate::ast::LambdaExpr;
@@ -47,14 +49,18 @@ pub enum Value {
     Thunk(Thunk),
 }
 
-/// One allocation: count, length and the elements inline (see [`ThinSlice`]).
-pub type List = ThinSlice<Value>;
+/// One allocation: count, length and the elements inline (see [`ThinBlock`]).
+pub type List = ThinBlock<ListHead, Value>;
 
 /// A lambda and the environment it closes over.
 pub struct Closure {
     pub(crate) lambda: &'static LambdaExpr,
     /// The variables the lambda sees.
     pub env: Env,
+}
+
+impl thin::Collected for Closure {
+    const KIND: Option<collect::Kind> = Some(collect::Kind::Closure);
 }
 
 /// A builtin with the arguments given so far (fewer than its arity).
@@ -170,7 +176,7 @@ impl Value {
     }
     /// A list value of `v`'s items.
     pub fn list(v: Vec<Value>) -> Value {
-        Value::List(ThinSlice::from_vec(v))
+        Value::List(List::from_vec(v))
     }
     /// Whether this is a scalar (null, Boolean, integer, float), which owns no memory:
     /// forgetting it is the same as dropping it, without the call.

@@ -10,13 +10,14 @@
 //! [ count: u32 | len: L | head: H | items: T × len ]
 //! ```
 //!
-//! [`ThinBlock`] is that block's handle. Lists are [`ThinSlice`] (no head); environments
+//! [`ThinBlock`] is that block's handle. Lists have the empty [`ListHead`]; environments
 //! (`env.rs`: the enclosing environment as head, `UnsafeCell` slots) and strings
 //! (`string.rs`: the context as head, bytes as items, a `usize` length) wrap a `ThinBlock`
 //! of their own; [`ThinRc`] is the single-value form (closures). The layout, allocation and
 //! freeing of all of them is written once, here, and so is the `unsafe` code it needs.
 
-use super::count::RefCount;
+use super::collect::{self, Kind};
+use super::count::{Colour, RefCount};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -56,6 +57,10 @@ impl BlockLen for usize {
 /// The fields a handle keeps in its block's header besides the count and the length (`()`
 /// for none).
 pub trait Head: Sized {
+    /// The kind of object the cycle collector sees in a block with this head (`None`: the
+    /// block cannot be part of a cycle, as a string's, and is never traced).
+    const KIND: Option<Kind> = None;
+
     /// Takes the head of a block that has just been freed (its items dropped). The default
     /// drops it; environments, whose head is the enclosing environment, override it to free a
     /// chain of them in a loop rather than by recursion.
@@ -80,7 +85,8 @@ pub struct ThinBlock<H: Head, T, L: BlockLen = u32> {
     _marker: PhantomData<(*const Header<H, L>, T)>,
 }
 
-/// A shared, immutable array of `T` (lists).
+/// A shared, immutable array of `T` with no head (lists have their own, [`ListHead`], which
+/// the cycle collector traces).
 pub type ThinSlice<T> = ThinBlock<(), T>;
 
 /// The block's layout for `len` items, and the offset of the first item.
@@ -106,6 +112,10 @@ impl<H: Head, T, L: BlockLen> ThinBlock<H, T, L> {
         let Some(ptr) = NonNull::new(p) else { handle_alloc_error(l) };
         // SAFETY: freshly allocated and aligned for the header and the items after it; the
         // caller's `fill` initialises the items before any handle exists.
+        #[cfg(test)]
+        if let Some(k) = H::KIND {
+            collect::tests::allocated(k);
+        }
         unsafe {
             ptr.as_ptr().write(Header { rc: RefCount::one(), len, head });
             fill((ptr.as_ptr() as *mut u8).add(offset) as *mut T);
@@ -212,6 +222,7 @@ impl<H: Head, T, L: BlockLen> ThinBlock<H, T, L> {
             // SAFETY: that was the last handle, and `this` is not dropped.
             Some(unsafe { Self::dismantle(this.ptr) })
         } else {
+            this.shared_release();
             None
         }
     }
@@ -229,8 +240,35 @@ impl<H: Head, T, L: BlockLen> ThinBlock<H, T, L> {
         unsafe {
             std::ptr::drop_in_place(this.as_slice() as *const [T] as *mut [T]);
             let head = std::ptr::read(&(*ptr.as_ptr()).head);
-            dealloc(ptr.as_ptr() as *mut u8, layout::<H, T, L>(n).0);
+            if H::KIND.is_some() && this.header().rc.buffered() {
+                // The collector's buffer still has the address: it releases the block.
+                this.header().rc.set_colour(Colour::Dead);
+            } else {
+                #[cfg(test)]
+                if let Some(k) = H::KIND {
+                    collect::tests::released(k);
+                }
+                dealloc(ptr.as_ptr() as *mut u8, layout::<H, T, L>(n).0);
+            }
             head
+        }
+    }
+
+    /// Releases the block of an object freed while buffered (its contents are gone).
+    ///
+    /// # Safety
+    /// `p` is a block of this type marked [`Colour::Dead`], released once.
+    pub(super) unsafe fn dealloc_dead(p: NonNull<u8>) -> usize {
+        // SAFETY: by the caller; the header (with the length) is intact.
+        unsafe {
+            let n = (*p.cast::<Header<H, L>>().as_ptr()).len.get();
+            let l = layout::<H, T, L>(n).0;
+            #[cfg(test)]
+            if let Some(k) = H::KIND {
+                collect::tests::released(k);
+            }
+            dealloc(p.as_ptr(), l);
+            l.size()
         }
     }
 
@@ -238,6 +276,69 @@ impl<H: Head, T, L: BlockLen> ThinBlock<H, T, L> {
     #[cfg(test)]
     pub(super) fn block_size(len: usize) -> usize {
         layout::<H, T, L>(len).0.size()
+    }
+
+    /// A handle was dropped and others are left: for the kinds that can be part of a cycle,
+    /// the object may now be garbage held only by a cycle (a candidate of the collector).
+    #[inline(always)]
+    fn shared_release(&self) {
+        if let Some(kind) = H::KIND {
+            if !self.header().rc.no_candidate() {
+                collect::possible_root(kind, self.ptr.cast());
+            }
+        }
+    }
+
+    /// The block's address, for the collector (the handle is not consumed).
+    #[inline]
+    pub(super) fn raw(&self) -> NonNull<u8> {
+        self.ptr.cast()
+    }
+
+    /// A handle to the block at `p`, owning one count.
+    ///
+    /// # Safety
+    /// `p` is the address of a live block of this type, and the caller gives the handle one
+    /// count it holds (or counts it with [`RefCount::inc`] first).
+    #[inline]
+    pub(super) unsafe fn from_raw(p: NonNull<u8>) -> ManuallyDrop<Self> {
+        ManuallyDrop::new(ThinBlock { ptr: p.cast(), _marker: PhantomData })
+    }
+
+    /// The count of the block at `p`.
+    ///
+    /// # Safety
+    /// `p` is the address of a live block of this type.
+    #[inline]
+    pub(super) unsafe fn count_at<'a>(p: NonNull<u8>) -> &'a RefCount {
+        // SAFETY: by the caller, the header is live.
+        unsafe { &(*p.cast::<Header<H, L>>().as_ptr()).rc }
+    }
+
+    /// Frees the block of a garbage cycle: `take` gets each item and the head, moved out,
+    /// to drop or forget (the collector has already taken the counts of the traced ones);
+    /// then the memory is released.
+    ///
+    /// # Safety
+    /// The collector found the block garbage: no handle to it is used again.
+    pub(super) unsafe fn free_garbage(p: NonNull<u8>, mut item: impl FnMut(T), head: impl FnOnce(H)) -> usize {
+        let ptr = p.cast::<Header<H, L>>();
+        // SAFETY: as `dismantle`, with the items and head moved out instead of dropped.
+        unsafe {
+            let this = Self::from_raw(p);
+            let n = this.header().len.get();
+            for x in this.as_slice() {
+                item(std::ptr::read(x));
+            }
+            head(std::ptr::read(&(*ptr.as_ptr()).head));
+            let l = layout::<H, T, L>(n).0;
+            #[cfg(test)]
+            if let Some(k) = H::KIND {
+                collect::tests::released(k);
+            }
+            dealloc(ptr.as_ptr() as *mut u8, l);
+            l.size()
+        }
     }
 
     /// Out of line, so that dropping a handle stays small.
@@ -248,20 +349,29 @@ impl<H: Head, T, L: BlockLen> ThinBlock<H, T, L> {
     }
 }
 
-impl<T> ThinSlice<T> {
+impl<H: Head + Default, T> ThinBlock<H, T> {
     /// A block of `len` items written by `fill`.
     ///
     /// # Safety
     /// As [`ThinBlock::with_head`].
-    pub unsafe fn with_len(len: usize, fill: impl FnOnce(*mut T)) -> ThinSlice<T> {
+    pub unsafe fn with_len(len: usize, fill: impl FnOnce(*mut T)) -> Self {
         // SAFETY: the caller's promise.
-        unsafe { ThinBlock::with_head((), len, fill) }
+        unsafe { ThinBlock::with_head(H::default(), len, fill) }
     }
 
     /// The items of `v`, moved into one block.
-    pub fn from_vec(v: Vec<T>) -> ThinSlice<T> {
-        ThinBlock::from_vec_with_head((), v)
+    pub fn from_vec(v: Vec<T>) -> Self {
+        ThinBlock::from_vec_with_head(H::default(), v)
     }
+}
+
+/// The head of a list's block: none, but lists are traced by the cycle collector (a list
+/// can hold the closure or thunk that holds it).
+#[derive(Default)]
+pub struct ListHead;
+
+impl Head for ListHead {
+    const KIND: Option<Kind> = Some(Kind::List);
 }
 
 impl<H: Head, T, L: BlockLen> Clone for ThinBlock<H, T, L> {
@@ -278,6 +388,8 @@ impl<H: Head, T, L: BlockLen> Drop for ThinBlock<H, T, L> {
     fn drop(&mut self) {
         if self.header().rc.dec() {
             self.free();
+        } else {
+            self.shared_release();
         }
     }
 }
@@ -290,23 +402,31 @@ impl<H: Head, T, L: BlockLen> std::ops::Deref for ThinBlock<H, T, L> {
     }
 }
 
-impl<T> From<Vec<T>> for ThinSlice<T> {
-    fn from(v: Vec<T>) -> ThinSlice<T> {
-        ThinSlice::from_vec(v)
+impl<H: Head + Default, T> From<Vec<T>> for ThinBlock<H, T> {
+    fn from(v: Vec<T>) -> Self {
+        ThinBlock::from_vec(v)
     }
 }
 
 /// The value of a [`ThinRc`], as the head of a block with no items.
-struct Only<T>(T);
+pub(super) struct Only<T>(pub(super) T);
 
-impl<T> Head for Only<T> {}
+/// What the cycle collector sees in a [`ThinRc`] of this type.
+pub trait Collected {
+    /// `None`: never traced.
+    const KIND: Option<Kind>;
+}
+
+impl<T: Collected> Head for Only<T> {
+    const KIND: Option<Kind> = T::KIND;
+}
 
 /// A shared value behind a thin pointer with a 32-bit count: `Rc<T>` keeps two 64-bit
 /// counts, so a closure (a lambda and its environment, 16 bytes) takes 32 bytes there and
 /// 24 here (the block's length, always 0, sits beside the count).
-pub struct ThinRc<T>(ThinBlock<Only<T>, ()>);
+pub struct ThinRc<T: Collected>(pub(super) ThinBlock<Only<T>, ()>);
 
-impl<T> ThinRc<T> {
+impl<T: Collected> ThinRc<T> {
     /// `value` in a new block.
     #[inline]
     pub fn new(value: T) -> ThinRc<T> {
@@ -324,14 +444,14 @@ impl<T> ThinRc<T> {
     }
 }
 
-impl<T> Clone for ThinRc<T> {
+impl<T: Collected> Clone for ThinRc<T> {
     #[inline]
     fn clone(&self) -> ThinRc<T> {
         ThinRc(self.0.clone())
     }
 }
 
-impl<T> std::ops::Deref for ThinRc<T> {
+impl<T: Collected> std::ops::Deref for ThinRc<T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
@@ -360,6 +480,10 @@ mod tests {
         assert!(e.is_empty());
         assert_eq!(std::mem::size_of::<ThinSlice<u64>>(), 8);
         assert_eq!(layout::<(), [u64; 2], u32>(1).0.size(), 24, "a one-element list of values takes 24 bytes");
+    }
+
+    impl Collected for (Rc<()>, u64) {
+        const KIND: Option<Kind> = None;
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! namespace in slot 0) with a pointer to the enclosing level; lowering resolved every variable
 //! to `(depth, slot)`.
 
-use super::count::RefCount;
+use super::collect::{self, Kind, Obj};
+use super::count::{Colour, RefCount};
 use super::{Env, Value};
 use crate::ast::ExprRef;
 use crate::error::{EvalError, Result};
@@ -113,7 +114,7 @@ impl Payload {
 }
 
 pub struct ThunkCell {
-    rc: RefCount,
+    pub(super) rc: RefCount,
     /// Read and replaced only by the methods below, which never hand out a reference into
     /// the payload (same discipline as the slots of an `Env`); `tag` always names the
     /// initialised field of `payload`.
@@ -177,7 +178,118 @@ impl Drop for Thunk {
     fn drop(&mut self) {
         if self.cell().rc.dec() {
             self.free();
+        } else if !self.cell().rc.no_candidate() {
+            collect::possible_root(Kind::Thunk, self.ptr.cast());
         }
+    }
+}
+
+/// The cycle collector's view of a thunk (`collect.rs`): the traced references are a
+/// pending thunk's environment, the values of `Apply`/`Apply2` and the value of an evaluated
+/// thunk. A `Native` closure is opaque: what it captured is never traced, so the collector
+/// counts it as referenced from outside (kept).
+impl Thunk {
+    /// The cell's address.
+    pub(super) fn raw(&self) -> NonNull<u8> {
+        self.ptr.cast()
+    }
+
+    /// The cell at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live cell.
+    unsafe fn cell_at<'a>(p: NonNull<u8>) -> &'a ThunkCell {
+        // SAFETY: by the caller.
+        unsafe { &*p.cast::<ThunkCell>().as_ptr() }
+    }
+
+    /// The count of the cell at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live cell.
+    pub(super) unsafe fn count_at<'a>(p: NonNull<u8>) -> &'a RefCount {
+        // SAFETY: by the caller.
+        unsafe { &Thunk::cell_at(p).rc }
+    }
+
+    /// Whether the cell at `p` is being evaluated (its contents are on the Rust stack).
+    ///
+    /// # Safety
+    /// `p` is a live cell.
+    pub(super) unsafe fn is_blackhole_at(p: NonNull<u8>) -> bool {
+        // SAFETY: by the caller.
+        unsafe { Thunk::cell_at(p).tag.get() == Tag::Blackhole }
+    }
+
+    /// Calls `f` with each traced reference of the cell at `p`.
+    ///
+    /// # Safety
+    /// `p` is a live cell, not being written (the collector runs between evaluation steps).
+    pub(super) unsafe fn children_at(p: NonNull<u8>, f: &mut impl FnMut(Obj)) {
+        // SAFETY: by the caller; `tag` names the initialised field.
+        unsafe {
+            let cell = Thunk::cell_at(p);
+            let payload = &*cell.payload.get();
+            let mut value = |v: &Value| {
+                if let Some(o) = Obj::of_value(v) {
+                    f(o)
+                }
+            };
+            match cell.tag.get() {
+                Tag::Pending => f(Obj::new(Kind::Env, payload.pending.1.raw())),
+                Tag::Apply => {
+                    value(&payload.apply.0);
+                    value(&payload.apply.1);
+                }
+                Tag::Apply2 => {
+                    value(&payload.apply2.0);
+                    value(&payload.apply2.1);
+                    value(&payload.apply2.2);
+                }
+                Tag::Done => value(&payload.done),
+                Tag::Native | Tag::Blackhole | Tag::Failed => {}
+            }
+        }
+    }
+
+    /// Frees the cell at `p`, found garbage by the collector (which took the counts of its
+    /// traced references; the untraced ones are dropped).
+    ///
+    /// # Safety
+    /// As `collect::Obj::free_garbage`.
+    pub(super) unsafe fn free_garbage_at(p: NonNull<u8>) -> usize {
+        // SAFETY: the cell is garbage: its state is moved out once, then the box freed.
+        unsafe {
+            match Thunk::cell_at(p).take() {
+                ThunkState::Pending(_, env) => std::mem::forget(env),
+                ThunkState::Apply(b) => {
+                    let (f, a) = *b;
+                    collect::forget_traced(f);
+                    collect::forget_traced(a);
+                }
+                ThunkState::Apply2(b) => {
+                    let (f, a, x) = *b;
+                    collect::forget_traced(f);
+                    collect::forget_traced(a);
+                    collect::forget_traced(x);
+                }
+                ThunkState::Done(v) => collect::forget_traced(v),
+                other => drop(other),
+            }
+            Thunk::dealloc_dead(p)
+        }
+    }
+
+    /// Releases a cell whose contents were dropped.
+    ///
+    /// # Safety
+    /// `p` is such a cell, released once.
+    pub(super) unsafe fn dealloc_dead(p: NonNull<u8>) -> usize {
+        #[cfg(test)]
+        collect::tests::released(Kind::Thunk);
+        // SAFETY: the box came from `Box::into_raw`; its payload (a union) has no drop.
+        drop(unsafe { Box::from_raw(p.cast::<ThunkCell>().as_ptr()) });
+        std::mem::size_of::<ThunkCell>()
     }
 }
 
@@ -187,14 +299,21 @@ impl Thunk {
     fn free(&mut self) {
         // The state's contents are not dropped by the box (the payload is a union).
         self.cell().drop_contents();
-        // SAFETY: this was the last handle; the box came from `Box::into_raw`.
-        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        if self.cell().rc.buffered() {
+            // The collector's buffer still has the address: it releases the cell.
+            self.cell().rc.set_colour(Colour::Dead);
+            return;
+        }
+        // SAFETY: this was the last handle.
+        unsafe { Thunk::dealloc_dead(self.ptr.cast()) };
     }
 }
 
 impl Thunk {
     /// A thunk in `state`.
     pub fn new(state: ThunkState) -> Thunk {
+        #[cfg(test)]
+        collect::tests::allocated(Kind::Thunk);
         let (tag, payload) = Payload::split(state);
         let b = Box::new(ThunkCell { rc: RefCount::one(), tag: Cell::new(tag), payload: UnsafeCell::new(payload) });
         // SAFETY: Box::into_raw never returns null.
