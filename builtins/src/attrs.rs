@@ -9,7 +9,7 @@
 
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
-use nix_eval::value::{Thunk, Value};
+use nix_eval::value::{List, ListHead, Thunk, Value};
 use nix_eval::{sym, Attr, Attrs, BuiltinDef, Eval, NixString, Symbol};
 
 pub const BUILTINS: &[BuiltinDef] = &[
@@ -329,38 +329,93 @@ fn zip_attrs_with(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 
 /// `zipAttrsWith f [ a b ]` (`recursiveUpdate` zips two sets at every level): one merge of
 /// the two sorted attribute arrays instead of collecting and sorting every pair; the same
-/// attributes, each value list in list order.
+/// attributes, each value list in list order. The names are counted first so that the set
+/// and each one- or two-item value list are written straight into their blocks (no vectors
+/// to copy and free: one allocation fewer per attribute and per set).
 fn zip_two_with(f: &Value, a: &Attrs, b: &Attrs) -> Attrs {
     let (a, b) = (a.as_slice(), b.as_slice());
-    let mut out: Vec<Attr> = Vec::with_capacity(a.len() + b.len());
-    let mut put = |name: Symbol, values: Vec<Value>| {
-        let value = Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(name)), Value::list(values));
-        out.push(Attr { name, pos: Pos::NONE, value });
+    let merged = MergeNames { a, b, i: 0, j: 0 };
+    let n = merged.clone().count();
+    let put = |name: Symbol, values: List| Attr {
+        name,
+        pos: Pos::NONE,
+        value: Thunk::apply2(f.clone(), Value::String(NixString::of_symbol(name)), Value::List(values)),
     };
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (&a[i], &b[j]);
-        match x.name.cmp(&y.name) {
-            std::cmp::Ordering::Less => {
-                put(x.name, vec![x.value.clone()]);
-                i += 1;
+    let attrs = merged.map(|m| match m {
+        Merged::One(x) => put(x.name, List::from_array(ListHead, [x.value.clone()])),
+        Merged::Both(x, y) => put(x.name, List::from_array(ListHead, [x.value.clone(), y.value.clone()])),
+    });
+    Attrs::from_sorted_iter(ExactLen { it: attrs, left: n })
+}
+
+/// One name of a merge: its attribute in one of the sets, or in both (`a`'s first).
+enum Merged<'s> {
+    One(&'s Attr),
+    Both(&'s Attr, &'s Attr),
+}
+
+/// The union of two sorted attribute arrays in name order.
+#[derive(Clone)]
+struct MergeNames<'s> {
+    a: &'s [Attr],
+    b: &'s [Attr],
+    i: usize,
+    j: usize,
+}
+
+impl<'s> Iterator for MergeNames<'s> {
+    type Item = Merged<'s>;
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match (self.a.get(self.i), self.b.get(self.j)) {
+            (Some(x), Some(y)) => match x.name.cmp(&y.name) {
+                std::cmp::Ordering::Less => {
+                    self.i += 1;
+                    Some(Merged::One(x))
+                }
+                std::cmp::Ordering::Greater => {
+                    self.j += 1;
+                    Some(Merged::One(y))
+                }
+                std::cmp::Ordering::Equal => {
+                    self.i += 1;
+                    self.j += 1;
+                    Some(Merged::Both(x, y))
+                }
+            },
+            (Some(x), None) => {
+                self.i += 1;
+                Some(Merged::One(x))
             }
-            std::cmp::Ordering::Greater => {
-                put(y.name, vec![y.value.clone()]);
-                j += 1;
+            (None, Some(y)) => {
+                self.j += 1;
+                Some(Merged::One(y))
             }
-            std::cmp::Ordering::Equal => {
-                put(x.name, vec![x.value.clone(), y.value.clone()]);
-                i += 1;
-                j += 1;
-            }
+            (None, None) => None,
         }
     }
-    for x in a[i..].iter().chain(b[j..].iter()) {
-        put(x.name, vec![x.value.clone()]);
-    }
-    Attrs::from_sorted(out)
 }
+
+/// An iterator whose length was counted beforehand (for blocks written in place).
+struct ExactLen<I> {
+    it: I,
+    left: usize,
+}
+
+impl<I: Iterator> Iterator for ExactLen<I> {
+    type Item = I::Item;
+    #[inline]
+    fn next(&mut self) -> Option<I::Item> {
+        let x = self.it.next()?;
+        self.left = self.left.saturating_sub(1);
+        Some(x)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 
 fn group_by(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let f =

@@ -6,10 +6,11 @@
 //! fresh memory from each of its arenas (1 GiB reservations) in increasing address order, so
 //! the pages just past the highest block of a region are the next to be touched.
 //!
-//! [`note`] runs on every allocation (two loads and two compares). When a block ends past the
-//! mark of its 1 GiB region, the allocating thread populates the next [`AHEAD`] bytes with one
-//! `MADV_POPULATE_WRITE`, which maps the pages writable without touching their contents (so it
-//! is safe on memory in use): one system call per 128 KiB instead of 32 traps.
+//! [`note`] runs on every allocation (one load and one compare, inlined into every allocation
+//! site). When a block ends past the mark of its 1 GiB region's slot, the allocating thread
+//! populates the next [`AHEAD`] bytes with one `MADV_POPULATE_WRITE`, which maps the pages
+//! writable without touching their contents (so it is safe on memory in use): one system call
+//! per 128 KiB instead of 32 traps.
 //!
 //! This replaced a helper thread that populated the same frontier plus the pages ahead of
 //! every size class, polling every 100 µs and asking `mincore` 165,000 times a run. Measured
@@ -43,9 +44,9 @@ const LARGE_MAX: usize = 1 << 20;
 const REGION_SHIFT: u32 = 30;
 const REGIONS: usize = 8;
 
-/// Per region slot: a block that ends above `MARK` or starts below `LOW` (another region in
-/// this slot) takes the slow path. `MARK = usize::MAX, LOW = 0` means off.
+/// Per region slot: a block that ends above `MARK` takes the slow path. `usize::MAX` means off.
 static MARK: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
+/// Per region slot: the base of the region the slot tracks (read by the slow path only).
 static LOW: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
 /// Per region slot: the end of what was populated, in the region `LOW` starts.
 static END: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
@@ -53,11 +54,16 @@ static END: [AtomicUsize; REGIONS] = [const { AtomicUsize::new(0) }; REGIONS];
 static OFF: AtomicUsize = AtomicUsize::new(0);
 
 /// Record the block `p` of `size` bytes the allocator just handed out.
+///
+/// Only the mark is checked here: a block of another region sharing the slot (8 GiB apart)
+/// that ends below the mark is not populated ahead, which costs only its page faults. The
+/// check on the slot's region base that caught it took four more instructions (a load, a
+/// compare, a branch, an address) at every allocation: 12 -> 8 in the inlined fast path.
 #[inline(always)]
 pub fn note(p: *mut u8, size: usize) -> *mut u8 {
     let a = p as usize;
     let i = (a >> REGION_SHIFT) % REGIONS;
-    if a + size > MARK[i].load(Ordering::Relaxed) || a < LOW[i].load(Ordering::Relaxed) {
+    if a.wrapping_add(size) > MARK[i].load(Ordering::Relaxed) {
         populate_ahead(a, size);
     }
     p
