@@ -7,6 +7,7 @@
 //! reference does. Results keep the reference's laziness: mapAttrs, zipAttrsWith and listToAttrs
 //! never force the values.
 
+use crate::lists::ExactLen;
 use nix_eval::error::{AddTrace, ErrorKind, EvalError, Result};
 use nix_eval::source::Pos;
 use nix_eval::value::{List, ListHead, Thunk, Value};
@@ -395,27 +396,6 @@ impl<'s> Iterator for MergeNames<'s> {
         }
     }
 }
-
-/// An iterator whose length was counted beforehand (for blocks written in place).
-struct ExactLen<I> {
-    it: I,
-    left: usize,
-}
-
-impl<I: Iterator> Iterator for ExactLen<I> {
-    type Item = I::Item;
-    #[inline]
-    fn next(&mut self) -> Option<I::Item> {
-        let x = self.it.next()?;
-        self.left = self.left.saturating_sub(1);
-        Some(x)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 
 fn group_by(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
     let f =

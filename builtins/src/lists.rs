@@ -170,27 +170,28 @@ fn gen_list(ev: &mut Eval, args: &[Value], pos: Pos) -> Result<Value> {
 /// block can be had (16 MiB of list at most).
 const PROBE_ABOVE: usize = 1 << 20;
 
-/// An iterator of a known number of items (the concatenation of lists), so that the result
-/// list is written in place: building a `Vec` first and moving it into the list block
-/// would hold both (and fault in both) for a moment.
-struct Exact<I> {
-    items: I,
-    len: usize,
+/// An iterator whose number of items was counted beforehand (the concatenation of lists, the
+/// merged names of `zipAttrsWith`), so that the result is written in place: building a `Vec`
+/// first and moving it into the block would hold both (and fault in both) for a moment.
+pub(crate) struct ExactLen<I> {
+    pub(crate) it: I,
+    pub(crate) left: usize,
 }
 
-impl<I: Iterator<Item = Value>> Iterator for Exact<I> {
-    type Item = Value;
-    fn next(&mut self) -> Option<Value> {
-        let x = self.items.next()?;
-        self.len = self.len.saturating_sub(1);
+impl<I: Iterator> Iterator for ExactLen<I> {
+    type Item = I::Item;
+    #[inline]
+    fn next(&mut self) -> Option<I::Item> {
+        let x = self.it.next()?;
+        self.left = self.left.saturating_sub(1);
         Some(x)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len, Some(self.len))
+        (self.left, Some(self.left))
     }
 }
 
-impl<I: Iterator<Item = Value>> ExactSizeIterator for Exact<I> {}
+impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 
 /// Concatenate lists, forcing each; a single non-empty list is returned as is.
 fn concat(ev: &mut Eval, lists: &[Value], pos: Pos, msg: &'static str) -> Result<Value> {
@@ -214,7 +215,7 @@ fn join(forced: Vec<List>, len: usize) -> Result<Value> {
     }
     Ok(Value::List(List::from_iter_exact(
         ListHead,
-        Exact { items: forced.iter().flat_map(|l| l.iter().cloned()), len },
+        ExactLen { it: forced.iter().flat_map(|l| l.iter().cloned()), left: len },
     )))
 }
 
